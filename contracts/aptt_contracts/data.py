@@ -1,0 +1,134 @@
+"""Events of the data service: rosters, contacts (restricted), assessments, class reports."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from aptt_contracts.envelope import EventModel
+
+ROSTER = "aptt.data.roster.v1"
+CONTACTS = "aptt.data.contacts.v1"
+ASSESSMENTS = "aptt.data.assessments.v1"
+REPORTS = "aptt.data.reports.v1"
+PRIVATE_NUMBERS = "aptt.data.private-numbers.v1"
+
+
+class SchoolUpserted(EventModel):
+    event_type = "org.aptt.data.school.upserted.v1"
+    topic = ROSTER
+    subject_field = "school_id"
+
+    school_id: str
+    timezone: str = Field(description="IANA time zone used for display, reminders, quiet hours")
+    language: str = Field(default="en", description="BCP 47 tag of the school's main language")
+
+
+class ClassroomUpserted(EventModel):
+    event_type = "org.aptt.data.classroom.upserted.v1"
+    topic = ROSTER
+    subject_field = "classroom_id"
+
+    classroom_id: str
+    school_id: str
+    grade: int | None = Field(default=None, ge=0, le=12, description="0 is kindergarten")
+    teacher_ids: list[str]
+    student_ids: list[str]
+
+
+class ClassroomRemoved(EventModel):
+    event_type = "org.aptt.data.classroom.removed.v1"
+    topic = ROSTER
+    subject_field = "classroom_id"
+
+    classroom_id: str
+    school_id: str
+
+
+class StudentUpserted(EventModel):
+    event_type = "org.aptt.data.student.upserted.v1"
+    topic = ROSTER
+    subject_field = "student_id"
+
+    student_id: str
+    school_id: str
+    grade: int | None = Field(default=None, ge=0, le=12)
+    guardian_ids: list[str]
+
+
+class StudentRemoved(EventModel):
+    event_type = "org.aptt.data.student.removed.v1"
+    topic = ROSTER
+    subject_field = "student_id"
+
+    student_id: str
+    school_id: str
+
+
+class GuardianContactUpdated(EventModel):
+    """Restricted: names and contact points. Only notify may read this topic."""
+
+    event_type = "org.aptt.data.guardian-contact.updated.v1"
+    topic = CONTACTS
+    subject_field = "guardian_id"
+
+    guardian_id: str
+    given_name: str
+    family_name: str
+    preferred_language: str = Field(description="BCP 47 tag, e.g. en, es, vi")
+    email: str | None = None
+    phone: str | None = Field(default=None, description="E.164")
+    student_ids: list[str]
+    school_ids: list[str]
+
+
+class AssessmentResultRecorded(EventModel):
+    event_type = "org.aptt.data.assessment-result.recorded.v1"
+    topic = ASSESSMENTS
+    subject_field = "student_id"
+
+    result_id: str
+    student_id: str
+    school_id: str
+    skill_code: str
+    score: float
+    assessed_on: date
+
+
+class ClassReportPublished(EventModel):
+    """The anonymous class chart of one team meeting: counts per band, no identities."""
+
+    event_type = "org.aptt.data.class-report.published.v1"
+    topic = REPORTS
+    subject_field = "report_id"
+
+    report_id: str
+    meeting_id: str
+    classroom_id: str
+    school_id: str
+    skill_code: str
+    benchmark: float | None
+    student_count: int = Field(ge=0)
+    scored_count: int = Field(ge=0)
+    suppressed: bool
+    suppressed_reason: str | None = Field(
+        default=None, description="A code: too-few-scores or no-benchmark"
+    )
+    bands: dict[Literal["well_below", "below", "at", "above"], int]
+
+
+class PrivateNumberAssigned(EventModel):
+    """Restricted: which student has which private number in one class report."""
+
+    event_type = "org.aptt.data.private-number.assigned.v1"
+    topic = PRIVATE_NUMBERS
+    subject_field = "student_id"
+
+    report_id: str
+    meeting_id: str
+    classroom_id: str
+    student_id: str
+    guardian_ids: list[str]
+    number: int = Field(ge=1)

@@ -1,0 +1,76 @@
+"""Events of the goals service: SMART goals and their progress."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from aptt_contracts.envelope import EventModel
+
+GOALS = "aptt.goals.goals.v1"
+
+
+class GoalSet(EventModel):
+    event_type = "org.aptt.goals.goal.set.v1"
+    topic = GOALS
+    subject_field = "goal_id"
+
+    goal_id: str
+    student_id: str
+    guardian_id: str
+    skill_code: str
+    baseline: float
+    target: float
+    starts_on: date
+    ends_on: date
+    activity_codes: list[str]
+
+
+class PracticeLogged(EventModel):
+    event_type = "org.aptt.goals.practice.logged.v1"
+    topic = GOALS
+    subject_field = "goal_id"
+
+    goal_id: str
+    student_id: str
+    practiced_on: date
+    minutes: int = Field(ge=1, le=600)
+
+
+class GoalProgressed(EventModel):
+    event_type = "org.aptt.goals.goal.progressed.v1"
+    topic = GOALS
+    subject_field = "goal_id"
+
+    goal_id: str
+    student_id: str
+    skill_code: str
+    score: float
+    target: float
+    progress_percent: int = Field(ge=0, le=100)
+    assessed_on: date
+
+
+class GoalMet(EventModel):
+    event_type = "org.aptt.goals.goal.met.v1"
+    topic = GOALS
+    subject_field = "goal_id"
+
+    goal_id: str
+    student_id: str
+    skill_code: str
+    score: float
+    target: float
+
+
+class GoalClosed(EventModel):
+    event_type = "org.aptt.goals.goal.closed.v1"
+    topic = GOALS
+    subject_field = "goal_id"
+
+    goal_id: str
+    student_id: str
+    skill_code: str
+    outcome: Literal["met", "not_met"]

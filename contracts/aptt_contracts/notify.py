@@ -1,0 +1,37 @@
+"""Events of the notify service: what was sent or failed, never what it said."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aptt_contracts.envelope import EventModel
+
+DELIVERIES = "aptt.notify.deliveries.v1"
+
+Channel = Literal["sms", "email", "inapp"]
+
+
+class MessageSent(EventModel):
+    event_type = "org.aptt.notify.message.sent.v1"
+    topic = DELIVERIES
+    subject_field = "message_id"
+
+    message_id: str
+    recipient_id: str
+    channel: Channel
+    template: str
+    language: str
+    source_event_id: str
+
+
+class MessageFailed(EventModel):
+    event_type = "org.aptt.notify.message.failed.v1"
+    topic = DELIVERIES
+    subject_field = "message_id"
+
+    message_id: str
+    recipient_id: str
+    channel: Channel
+    template: str
+    reason_code: str
+    source_event_id: str

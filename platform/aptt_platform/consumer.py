@@ -1,0 +1,393 @@
+"""The event consumer every service runs.
+
+For each record: decode the CloudEvent, run the handler for its type in a transaction that
+also inserts `(consumer, event id)` into `processed_events` (a duplicate key means the effect
+already happened), and commit the partition's offset only after that transaction committed.
+
+A handler that fails is sent to the service's retry topic with an attempt count and a time
+not to run before, so the record's partition keeps flowing; a second consumer reads the
+retry topic. After the last attempt, or straight away for a record that cannot be parsed,
+it goes to the dead-letter topic with the reason in headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.structs import ConsumerRecord
+from aptt_contracts.catalogue import dlq_topic, retry_topic
+from aptt_contracts.envelope import EventModel
+from pymongo.errors import ConnectionFailure, DuplicateKeyError
+from structlog.contextvars import bound_contextvars
+
+from aptt_platform import metrics
+from aptt_platform.events import ReceivedEvent, UnparseableRecord, decode, header_dict
+from aptt_platform.kafka import client_options
+from aptt_platform.logging import get_logger
+from aptt_platform.mongo import PROCESSED_EVENTS, Mongo, UnitOfWork, utcnow
+from aptt_platform.settings import ServiceSettings
+from aptt_platform.tracing import continue_trace
+
+log = get_logger(__name__)
+
+Handler = Callable[[UnitOfWork, ReceivedEvent], Awaitable[None]]
+
+# Headers this platform adds to retried and dead-lettered records.
+H_ATTEMPTS = "aptt-attempts"
+H_NOT_BEFORE = "aptt-not-before"
+H_ORIGINAL_TOPIC = "aptt-original-topic"
+H_ORIGINAL_PARTITION = "aptt-original-partition"
+H_ORIGINAL_OFFSET = "aptt-original-offset"
+H_ERROR = "aptt-error"
+H_ERROR_TYPE = "aptt-error-type"
+H_CONSUMER = "aptt-consumer"
+H_DEAD_LETTERED_AT = "aptt-dead-lettered-at"
+PLATFORM_HEADERS = {
+    H_ATTEMPTS,
+    H_NOT_BEFORE,
+    H_ORIGINAL_TOPIC,
+    H_ORIGINAL_PARTITION,
+    H_ORIGINAL_OFFSET,
+    H_ERROR,
+    H_ERROR_TYPE,
+    H_CONSUMER,
+    H_DEAD_LETTERED_AT,
+}
+
+
+class AlreadyProcessed(Exception):
+    pass
+
+
+class DependencyDown(Exception):
+    """The database or broker is unreachable: the record waits, it is not the record's fault."""
+
+
+@dataclass(frozen=True)
+class ConsumerConfig:
+    """Who consumes what: the service's topics, its handler table and its event models."""
+
+    name: str  # the service; group id is aptt-<name>
+    topics: Sequence[str]
+    handlers: Mapping[str, Handler]
+    models: Mapping[str, type[EventModel]]
+
+    @property
+    def group_id(self) -> str:
+        return f"aptt-{self.name}"
+
+    @property
+    def retry_topic(self) -> str:
+        return retry_topic(self.name)
+
+    @property
+    def dlq_topic(self) -> str:
+        return dlq_topic(self.name)
+
+
+class _Assignments(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Knows whether the consumer has joined its group (ready), even with no partitions."""
+
+    def __init__(self) -> None:
+        self.joined = False
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        self.joined = True
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        config: ConsumerConfig,
+        mongo: Mongo,
+        producer: AIOKafkaProducer,
+        settings: ServiceSettings,
+    ) -> None:
+        self.config = config
+        self.mongo = mongo
+        self.producer = producer
+        self.settings = settings
+        self.app = settings.service_name
+        self._stopping = asyncio.Event()
+        self._loops: list[_Loop] = []
+
+    @property
+    def ready(self) -> bool:
+        return bool(self._loops) and all(loop.ready for loop in self._loops)
+
+    async def start(self) -> None:
+        self._loops = [
+            _Loop(self, self.config.group_id, list(self.config.topics), delayed=False),
+            _Loop(self, f"{self.config.group_id}-retry", [self.config.retry_topic], delayed=True),
+        ]
+        for loop in self._loops:
+            await loop.start()
+
+    async def stop(self) -> None:
+        """Finish the batch in hand, commit it, leave the group."""
+        self._stopping.set()
+        for loop in self._loops:
+            await loop.stop()
+
+    # -- one record -------------------------------------------------------------------
+
+    async def process(self, record: ConsumerRecord[bytes, bytes]) -> str:
+        headers = header_dict(record.headers)
+        original_topic = _text(headers.get(H_ORIGINAL_TOPIC)) or record.topic
+        try:
+            event = decode(
+                headers=headers,
+                key=record.key,
+                value=record.value,
+                topic=original_topic,
+                partition=record.partition,
+                offset=record.offset,
+                models=self.config.models,
+            )
+        except UnparseableRecord as exc:
+            await self._dead_letter(record, headers, exc, attempts=0)
+            self._count(original_topic, "unknown", "dead_lettered")
+            return "dead_lettered"
+        handler = self.config.handlers.get(event.type)
+        if handler is None:
+            self._count(original_topic, event.type, "ignored")
+            return "ignored"
+        continue_trace(event.traceparent)
+        with bound_contextvars(event_id=event.id, event_type=event.type):
+            outcome = await self._handle(record, headers, event, handler)
+        self._count(original_topic, event.type, outcome)
+        return outcome
+
+    async def _handle(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        headers: dict[str, bytes],
+        event: ReceivedEvent,
+        handler: Handler,
+    ) -> str:
+        started = time.perf_counter()
+        try:
+            await self.mongo.run(self._handle_once, event, handler)
+            return "ok"
+        except AlreadyProcessed:
+            return "duplicate"
+        except ConnectionFailure as exc:
+            raise DependencyDown(str(exc)) from exc
+        except Exception as exc:
+            attempts = int(_text(headers.get(H_ATTEMPTS)) or 0) + 1
+            log.warning("handler failed", attempts=attempts, error=type(exc).__name__)
+            if attempts > self.settings.consumer_max_retries:
+                await self._dead_letter(record, headers, exc, attempts=attempts)
+                return "dead_lettered"
+            await self._retry_later(record, headers, exc, attempts=attempts)
+            return "retried"
+        finally:
+            metrics.HANDLER_DURATION.labels(self.app, self.config.name, event.type).observe(
+                time.perf_counter() - started
+            )
+
+    async def _handle_once(self, uow: UnitOfWork, event: ReceivedEvent, handler: Handler) -> None:
+        try:
+            await uow.collection(PROCESSED_EVENTS).insert_one(
+                {
+                    "_id": f"{self.config.name}:{event.id}",
+                    "district_id": event.district_id,
+                    "type": event.type,
+                    "processed_at": utcnow(),
+                },
+                session=uow.session,
+            )
+        except DuplicateKeyError as exc:
+            raise AlreadyProcessed from exc
+        await handler(uow, event)
+
+    async def _retry_later(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        headers: dict[str, bytes],
+        exc: BaseException,
+        *,
+        attempts: int,
+    ) -> None:
+        backoff = min(
+            self.settings.consumer_retry_backoff_seconds * 2 ** (attempts - 1),
+            self.settings.consumer_retry_backoff_max_seconds,
+        )
+        extra = {
+            H_ATTEMPTS: str(attempts),
+            H_NOT_BEFORE: f"{time.time() + backoff:.3f}",
+            H_ERROR: _reason(exc),
+            H_ERROR_TYPE: type(exc).__name__,
+        }
+        await self._forward(self.config.retry_topic, record, headers, extra)
+
+    async def _dead_letter(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        headers: dict[str, bytes],
+        exc: BaseException,
+        *,
+        attempts: int,
+    ) -> None:
+        log.error("record dead-lettered", error=_reason(exc), attempts=attempts)
+        extra = {
+            H_ATTEMPTS: str(attempts),
+            H_ERROR: _reason(exc),
+            H_ERROR_TYPE: type(exc).__name__,
+            H_DEAD_LETTERED_AT: utcnow().isoformat(),
+        }
+        await self._forward(self.config.dlq_topic, record, headers, extra)
+
+    async def _forward(
+        self,
+        topic: str,
+        record: ConsumerRecord[bytes, bytes],
+        headers: dict[str, bytes],
+        extra: dict[str, str],
+    ) -> None:
+        # The first time a record leaves its partition, remember where it came from.
+        origin = {
+            H_ORIGINAL_TOPIC: record.topic,
+            H_ORIGINAL_PARTITION: str(record.partition),
+            H_ORIGINAL_OFFSET: str(record.offset),
+            H_CONSUMER: self.config.name,
+        }
+        kept = {k: v for k, v in headers.items() if k not in PLATFORM_HEADERS}
+        for name, value in origin.items():
+            kept[name] = headers.get(name, value.encode())
+        kept.update({k: v.encode() for k, v in extra.items()})
+        await self.producer.send_and_wait(
+            topic, value=record.value, key=record.key, headers=list(kept.items())
+        )
+
+    def _count(self, topic: str, event_type: str, outcome: str) -> None:
+        metrics.EVENTS_CONSUMED.labels(self.app, self.config.name, topic, event_type, outcome).inc()
+
+
+class _Loop:
+    """One Kafka consumer and the task that polls it."""
+
+    def __init__(
+        self, owner: EventConsumer, group_id: str, topics: list[str], *, delayed: bool
+    ) -> None:
+        self.owner = owner
+        self.group_id = group_id
+        self.topics = topics
+        self.delayed = delayed
+        self.assignments = _Assignments()
+        settings = owner.settings
+        self.consumer = AIOKafkaConsumer(
+            **client_options(settings),
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=settings.consumer_session_timeout_ms,
+            heartbeat_interval_ms=settings.consumer_heartbeat_interval_ms,
+            max_poll_records=settings.consumer_batch_size,
+            # A retry may wait up to its backoff between polls.
+            max_poll_interval_ms=int(settings.consumer_retry_backoff_max_seconds * 1000) + 300_000,
+        )
+        self._task: asyncio.Task[None] | None = None
+        self._committed: dict[TopicPartition, int] = {}
+
+    @property
+    def ready(self) -> bool:
+        return self.assignments.joined and self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        self.consumer.subscribe(self.topics, listener=self.assignments)
+        self._task = asyncio.create_task(self._run(), name=f"consume-{self.group_id}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            await self._task
+        await self.consumer.stop()
+
+    async def _run(self) -> None:
+        stopping = self.owner._stopping
+        pause = 0.5
+        while not stopping.is_set():
+            try:
+                batch = await self.consumer.getmany(timeout_ms=500)
+                for tp, records in batch.items():
+                    await self._process_partition(tp, records)
+                await self._report_lag()
+                pause = 0.5
+            except (DependencyDown, KafkaError) as exc:
+                # The unhandled records were sought back; try them again once it is back.
+                log.warning("consumer paused", group=self.group_id, error=str(exc)[:200])
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), pause)
+                pause = min(pause * 2, 10.0)
+
+    async def _process_partition(
+        self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> None:
+        done: int | None = None
+        try:
+            for record in records:
+                if self.delayed and not await self._wait_until_due(record):
+                    break  # stopping: the rest is read again after restart
+                await self.owner.process(record)
+                done = record.offset + 1
+        finally:
+            if done is not None:
+                await self._commit(tp, done)
+            if done is None or done <= records[-1].offset:
+                # Not all of the batch was handled: read it again from there.
+                self.consumer.seek(tp, done if done is not None else records[0].offset)
+
+    async def _commit(self, tp: TopicPartition, offset: int) -> None:
+        try:
+            await self.consumer.commit({tp: offset})
+        except CommitFailedError:
+            # The partition moved to another member during a rebalance; it will read these
+            # records again and find them in processed_events.
+            log.info("commit after rebalance refused", group=self.group_id, partition=tp.partition)
+            return
+        self._committed[tp] = offset
+
+    async def _wait_until_due(self, record: ConsumerRecord[bytes, bytes]) -> bool:
+        due = float(_text(header_dict(record.headers).get(H_NOT_BEFORE)) or 0)
+        delay = due - time.time()
+        if delay <= 0:
+            return True
+        try:
+            await asyncio.wait_for(self.owner._stopping.wait(), delay)
+        except TimeoutError:
+            return True
+        return False
+
+    async def _report_lag(self) -> None:
+        # The local broker's end_offsets() is unreliable: lag is highwater minus committed.
+        for tp in self.consumer.assignment():
+            highwater = self.consumer.highwater(tp)
+            if highwater is None:
+                continue
+            if tp not in self._committed:
+                self._committed[tp] = await self.consumer.committed(tp) or 0
+            committed = self._committed[tp]
+            metrics.CONSUMER_LAG.labels(
+                self.owner.app, self.group_id, tp.topic, str(tp.partition)
+            ).set(max(highwater - committed, 0))
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode() if value is not None else None
+
+
+def _reason(exc: BaseException) -> str:
+    # Error text may quote data; keep it short. Handlers raise errors that name ids, not people.
+    return f"{type(exc).__name__}: {exc}"[:500]

@@ -1,0 +1,151 @@
+"""MongoDB access: one client per process and a unit of work per use case.
+
+A unit of work runs the use case in a transaction; the events the use case publishes are
+written to the `outbox` collection in that same transaction, so state and events commit
+together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from aptt_contracts.envelope import EventModel
+from bson import ObjectId
+from pymongo import ASCENDING, AsyncMongoClient, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
+
+from aptt_platform import events
+from aptt_platform.tracing import current_traceparent
+
+Document = dict[str, Any]
+P = ParamSpec("P")
+T = TypeVar("T")
+
+OUTBOX = "outbox"
+PROCESSED_EVENTS = "processed_events"
+# Kept a little longer than the longest topic retention, so a redelivered record is still known.
+PROCESSED_EVENTS_TTL_SECONDS = 45 * 24 * 3600
+PUBLISHED_OUTBOX_TTL_SECONDS = 7 * 24 * 3600
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class UnitOfWork:
+    """What a use case works with: the database, the transaction's session, its events."""
+
+    db: AsyncDatabase[Document]
+    session: AsyncClientSession
+    events: list[EventModel] = field(default_factory=list)
+
+    def publish(self, event: EventModel) -> None:
+        """Record an event; it is written to the outbox when the transaction commits."""
+        self.events.append(event)
+
+    def collection(self, name: str) -> AsyncCollection[Document]:
+        return self.db[name]
+
+    async def flush_events(self) -> None:
+        if not self.events:
+            return
+        traceparent = current_traceparent()
+        now = utcnow()
+        records = []
+        for event in self.events:
+            headers, key, value = events.encode(event, traceparent=traceparent)
+            records.append(
+                {
+                    "_id": ObjectId(),
+                    "event_id": headers["ce_id"],
+                    "district_id": event.district_id,
+                    "topic": event.topic,
+                    "type": event.event_type,
+                    "key": key,
+                    "headers": headers,
+                    "value": value.decode(),
+                    "status": "pending",
+                    "attempts": 0,
+                    "last_error": None,
+                    "created_at": now,
+                    "next_attempt_at": now,
+                    "published_at": None,
+                }
+            )
+        await self.db[OUTBOX].insert_many(records, ordered=True, session=self.session)
+        self.events.clear()
+
+
+class Mongo:
+    """The service's database, and the runner of units of work."""
+
+    def __init__(self, url: str, database: str) -> None:
+        self.client: AsyncMongoClient[Document] = AsyncMongoClient(
+            url, tz_aware=True, serverSelectionTimeoutMS=5_000, connectTimeoutMS=5_000
+        )
+        self.db: AsyncDatabase[Document] = self.client.get_database(database)
+
+    async def run(
+        self,
+        use_case: Callable[Concatenate[UnitOfWork, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run `use_case(uow, ...)` in a transaction; events go to the outbox in it too.
+
+        The driver re-runs the callback on transient errors (write conflicts), so a use case
+        must not have side effects outside the database.
+        """
+
+        async def attempt(session: AsyncClientSession) -> T:
+            uow = UnitOfWork(db=self.db, session=session)
+            result = await use_case(uow, *args, **kwargs)
+            await uow.flush_events()
+            return result
+
+        async with self.client.start_session() as session:
+            return await session.with_transaction(
+                attempt,
+                read_concern=ReadConcern("snapshot"),
+                write_concern=WriteConcern("majority"),
+            )
+
+    async def ping(self) -> None:
+        await self.client.admin.command("ping")
+
+    async def ensure_indexes(self, indexes: dict[str, Sequence[IndexModel]]) -> None:
+        for collection, models in {**PLATFORM_INDEXES, **indexes}.items():
+            if models:
+                await self.db[collection].create_indexes(list(models))
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+# Platform collections are keyed by event, not by district: they are bookkeeping, never
+# queried per district (docs/decisions/0003-outbox-and-dedupe.md).
+PLATFORM_INDEXES: dict[str, Sequence[IndexModel]] = {
+    OUTBOX: [
+        IndexModel([("status", ASCENDING), ("_id", ASCENDING)], name="pending_in_order"),
+        IndexModel(
+            [("published_at", ASCENDING)],
+            name="published_expiry",
+            expireAfterSeconds=PUBLISHED_OUTBOX_TTL_SECONDS,
+        ),
+    ],
+    PROCESSED_EVENTS: [
+        IndexModel(
+            [("processed_at", ASCENDING)],
+            name="processed_expiry",
+            expireAfterSeconds=PROCESSED_EVENTS_TTL_SECONDS,
+        ),
+    ],
+}

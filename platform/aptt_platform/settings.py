@@ -1,0 +1,102 @@
+"""Typed settings read from the environment (`APTT_` prefix); they fail fast on bad values."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["local", "test", "staging", "production"]
+
+# Values that are fine on a laptop and never in a cluster.
+_PLACEHOLDERS = {"", "changeme", "change-me", "dev", "secret", "password", "local"}
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service shares; a service subclasses it to add its own."""
+
+    model_config = SettingsConfigDict(env_prefix="APTT_", extra="ignore", frozen=True)
+
+    service_name: str = "aptt"
+    environment: Environment = "local"
+    version: str = "0.1.0"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=0, le=65535)
+    # Time allowed to finish requests and the batch in hand after SIGTERM.
+    shutdown_grace_seconds: float = Field(default=20.0, gt=0)
+
+    mongo_url: SecretStr = SecretStr("mongodb://127.0.0.1:27017/?directConnection=true")
+    mongo_database: str = ""  # default: aptt_<service_name>
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    # Locally the service creates its topics; in a cluster Strimzi owns them.
+    kafka_create_topics: bool = True
+    # Off by default: the local broker supports neither; correctness never depends on it.
+    kafka_idempotent_producer: bool = False
+
+    consumer_enabled: bool = True
+    consumer_session_timeout_ms: int = Field(default=10_000, ge=1_000)
+    consumer_heartbeat_interval_ms: int = Field(default=1_000, ge=100)
+    consumer_batch_size: int = Field(default=100, ge=1, le=10_000)
+    consumer_max_retries: int = Field(default=3, ge=0, le=20)
+    consumer_retry_backoff_seconds: float = Field(default=2.0, ge=0)
+    consumer_retry_backoff_max_seconds: float = Field(default=300.0, ge=0)
+
+    relay_enabled: bool = True
+    relay_poll_interval_seconds: float = Field(default=0.2, gt=0)
+    relay_batch_size: int = Field(default=200, ge=1, le=10_000)
+    relay_backoff_max_seconds: float = Field(default=60.0, gt=0)
+    relay_lease_seconds: float = Field(default=15.0, gt=0)
+
+    oidc_issuer: str = "http://127.0.0.1:8900"
+    oidc_audience: str = "aptt"
+    oidc_jwks_url: str = ""  # default: <issuer>/.well-known/jwks.json
+    oidc_algorithms: tuple[str, ...] = ("RS256",)
+    oidc_leeway_seconds: int = Field(default=30, ge=0, le=300)
+
+    max_page_size: int = Field(default=200, ge=1, le=1000)
+
+    @property
+    def database_name(self) -> str:
+        return self.mongo_database or f"aptt_{self.service_name}"
+
+    @property
+    def jwks_url(self) -> str:
+        return self.oidc_jwks_url or f"{self.oidc_issuer.rstrip('/')}/.well-known/jwks.json"
+
+    @property
+    def is_cluster(self) -> bool:
+        return self.environment in ("staging", "production")
+
+    @model_validator(mode="after")
+    def _refuse_local_values_in_a_cluster(self) -> ServiceSettings:
+        if not self.is_cluster:
+            return self
+        problems = []
+        if "127.0.0.1" in self.mongo_url.get_secret_value() or "localhost" in (
+            self.mongo_url.get_secret_value()
+        ):
+            problems.append("APTT_MONGO_URL points at this machine")
+        if self.oidc_issuer.startswith("http://"):
+            problems.append("APTT_OIDC_ISSUER must be https")
+        for name in self._secret_names():
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and value.get_secret_value().lower() in _PLACEHOLDERS:
+                problems.append(f"APTT_{name.upper()} is a placeholder")
+        if problems:
+            raise ValueError(f"unsafe settings for {self.environment}: " + "; ".join(problems))
+        return self
+
+    def _secret_names(self) -> list[str]:
+        return [
+            name
+            for name, info in type(self).model_fields.items()
+            if info.annotation in (SecretStr, SecretStr | None)
+        ]

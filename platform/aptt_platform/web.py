@@ -1,0 +1,151 @@
+"""The web layer every service shares: problem details, request metrics and ids, health."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import FastAPI, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from structlog.contextvars import bind_contextvars, clear_contextvars
+
+from aptt_platform import metrics
+from aptt_platform.errors import DomainError
+from aptt_platform.logging import get_logger
+from aptt_platform.tracing import continue_trace
+
+log = get_logger(__name__)
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://aptt.org/problems/"
+T = TypeVar("T")
+
+
+class RequestModel(BaseModel):
+    """Base of request bodies: unknown fields are refused, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def page_limit(default: int = 50, maximum: int = 200) -> Any:
+    return Query(default, ge=1, le=maximum, description="items per page")
+
+
+Limit = Annotated[int, page_limit()]
+
+
+def problem(
+    status: int, title: str, detail: str, *, code: str, instance: str, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def install_problem_details(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        response = problem(
+            exc.status, exc.title, exc.detail, code=exc.code, instance=request.url.path, **exc.extra
+        )
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="aptt"'
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Only where and what: echoing the input could put a child's data in a response log.
+        errors = [
+            {"location": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        return problem(
+            422,
+            "The request is not valid",
+            f"{len(errors)} field(s) need fixing",
+            code="validation",
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        return problem(
+            exc.status_code, str(exc.detail), str(exc.detail), code=code, instance=request.url.path
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", path=request.url.path)
+        return problem(
+            500,
+            "Internal error",
+            "Something went wrong on our side; it has been logged.",
+            code="internal",
+            instance=request.url.path,
+        )
+
+
+def install_request_middleware(app: FastAPI, service: str) -> None:
+    @app.middleware("http")
+    async def observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        clear_contextvars()
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        trace = continue_trace(request.headers.get("traceparent"))
+        bind_contextvars(service=service, request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+        finally:
+            route = request.scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            metrics.HTTP_REQUESTS.labels(service, request.method, template, str(status)).inc()
+            metrics.HTTP_DURATION.labels(service, request.method, template).observe(
+                time.perf_counter() - started
+            )
+        response.headers["x-request-id"] = request_id
+        response.headers["traceparent"] = trace.traceparent
+        return response
+
+
+ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
+
+
+def install_health(app: FastAPI, readiness: ReadinessCheck) -> None:
+    @app.get("/healthz", tags=["health"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], summary="Database, broker and consumers are reachable")
+    async def readyz() -> JSONResponse:
+        checks = await readiness()
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not-ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics")
+    async def metrics_endpoint() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
