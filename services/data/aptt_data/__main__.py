@@ -1,0 +1,3 @@
+from aptt_data.main import main
+
+main()

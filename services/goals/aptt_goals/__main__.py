@@ -1,0 +1,3 @@
+from aptt_goals.main import main
+
+main()

@@ -1,0 +1,32 @@
+"""Wiring of the goals service: settings, app, consumers, relay."""
+
+from __future__ import annotations
+
+from aptt_platform.runtime import ServiceDefinition, create_app, serve
+from aptt_platform.settings import ServiceSettings
+from fastapi import FastAPI
+
+from aptt_goals import api, consumers, store
+
+
+class Settings(ServiceSettings):
+    service_name: str = "goals"
+
+
+def build_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    return create_app(
+        ServiceDefinition(
+            settings=settings,
+            title="APTT goals service",
+            description=(api.__doc__ or "").strip(),
+            routers=[api.router],
+            handlers=consumers.HANDLERS,
+            indexes=store.INDEXES,
+        )
+    )
+
+
+def main() -> None:
+    settings = Settings()
+    serve(build_app(settings), settings)

@@ -1,0 +1,3 @@
+from aptt_notify.main import main
+
+main()

@@ -1,0 +1,3 @@
+from aptt_scheduling.main import main
+
+main()
