@@ -1,0 +1,222 @@
+"""A small pipeline on the real broker and database: use case -> outbox -> relay -> consumer.
+
+Each test gets its own service name, so its topics, consumer groups and database are its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import string
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, ClassVar
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from aptt_contracts.catalogue import Topic, dlq_topic, retry_topic
+from aptt_contracts.envelope import EventModel
+from aptt_local.servers import LocalStack
+from aptt_platform.consumer import ConsumerConfig, EventConsumer, Handler
+from aptt_platform.events import ReceivedEvent
+from aptt_platform.kafka import create_producer, ensure_topics
+from aptt_platform.mongo import Mongo, UnitOfWork
+from aptt_platform.relay import OutboxRelay
+from aptt_platform.settings import ServiceSettings
+
+NOTE_TYPE = "org.aptt.testkit.note.taken.v1"
+
+
+class NoteTaken(EventModel):
+    event_type: ClassVar[str] = NOTE_TYPE
+    # Every note of a notebook has the same key, so they share one partition, in order.
+    subject_field: ClassVar[str] = "notebook_id"
+
+    notebook_id: str
+    note_id: str
+    fail: bool = False
+
+
+def random_name(prefix: str = "t") -> str:
+    return prefix + "".join(random.choices(string.ascii_lowercase, k=10))
+
+
+def settings_for(stack: LocalStack, name: str, **overrides: Any) -> ServiceSettings:
+    values: dict[str, Any] = {
+        "service_name": name,
+        "environment": "test",
+        "kafka_bootstrap_servers": stack.kafka_bootstrap,
+        "mongo_url": stack.mongo_url,
+        "mongo_database": f"test_{name}",
+        # The local broker takes session_timeout/2 to form a group: keep it short.
+        "consumer_session_timeout_ms": 6000,
+        "consumer_heartbeat_interval_ms": 500,
+        "consumer_retry_backoff_seconds": 0.2,
+        "consumer_retry_backoff_max_seconds": 1.0,
+        "consumer_max_retries": 2,
+        "relay_poll_interval_seconds": 0.05,
+        **overrides,
+    }
+    return ServiceSettings(**values)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], *, timeout: float = 30.0, what: str = "condition"
+) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+class Pipeline:
+    """Outbox relay and consumer of one test service, with a note-taking use case."""
+
+    def __init__(self, stack: LocalStack, handler: Handler | None = None, **overrides: Any):
+        self.name = random_name()
+        self.district = "d-" + uuid.uuid4().hex[:8]
+        self.topic = f"aptt.{self.name}.notes.v1"
+        self.notebook = "nb-" + uuid.uuid4().hex[:8]
+        self.model: type[NoteTaken] = type(
+            "NoteTaken", (NoteTaken,), {"topic": self.topic, "__module__": __name__}
+        )
+        self.settings = settings_for(stack, self.name, **overrides)
+        self.mongo = Mongo(stack.mongo_url, self.settings.database_name)
+        self.producer = create_producer(self.settings)
+        self.relay = OutboxRelay(mongo=self.mongo, producer=self.producer, settings=self.settings)
+        self.handler: Handler = handler or self.count_effect
+        self.consumer: EventConsumer | None = None
+
+    async def count_effect(self, uow: UnitOfWork, event: ReceivedEvent) -> None:
+        data = event.data
+        assert isinstance(data, NoteTaken)
+        if data.fail:
+            raise RuntimeError(f"cannot handle note {data.note_id}")
+        await uow.collection("effects").update_one(
+            {"_id": data.note_id}, {"$inc": {"count": 1}}, upsert=True, session=uow.session
+        )
+
+    def topics(self) -> list[Topic]:
+        return [
+            Topic(
+                name=self.topic,
+                producer=self.name,
+                consumers=(self.name,),
+                description="",
+                partitions=3,
+            ),
+            Topic(
+                name=retry_topic(self.name),
+                producer=self.name,
+                consumers=(),
+                description="",
+                partitions=1,
+            ),
+            Topic(
+                name=dlq_topic(self.name),
+                producer=self.name,
+                consumers=(),
+                description="",
+                partitions=1,
+            ),
+        ]
+
+    async def start(self, *, consume: bool = True, relay: bool = True) -> None:
+        await ensure_topics(self.settings, self.topics())
+        await self.producer.start()
+        if relay:
+            self.relay.start()
+        if consume:
+            await self.start_consumer()
+
+    async def start_consumer(self) -> None:
+        self.consumer = EventConsumer(
+            config=ConsumerConfig(
+                name=self.name,
+                topics=[self.topic],
+                handlers={NOTE_TYPE: self.run_handler},
+                models={NOTE_TYPE: self.model},
+            ),
+            mongo=self.mongo,
+            producer=self.producer,
+            settings=self.settings,
+        )
+        await self.consumer.start()
+        consumer = self.consumer
+        await eventually(lambda: _true(consumer.ready), what="consumer to join its group")
+
+    async def run_handler(self, uow: UnitOfWork, event: ReceivedEvent) -> None:
+        await self.handler(uow, event)
+
+    async def stop(self) -> None:
+        if self.consumer is not None:
+            await self.consumer.stop()
+        await self.relay.stop()
+        await self.producer.stop()
+        await self.mongo.close()
+
+    async def take_note(self, note_id: str, *, fail: bool = False) -> None:
+        async def use_case(uow: UnitOfWork) -> None:
+            await uow.collection("notes").insert_one(
+                {"_id": note_id, "district_id": self.district}, session=uow.session
+            )
+            uow.publish(
+                self.model(
+                    district_id=self.district, notebook_id=self.notebook, note_id=note_id, fail=fail
+                )
+            )
+
+        await self.mongo.run(use_case)
+        self.relay.wake()
+
+    async def effects(self) -> dict[str, int]:
+        docs = await self.mongo.db["effects"].find().to_list()
+        return {d["_id"]: d["count"] for d in docs}
+
+    async def outbox(self) -> list[dict[str, Any]]:
+        return await self.mongo.db["outbox"].find().sort("_id").to_list()
+
+    async def read_topic(self, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+        return await read_topic(self.settings, topic)
+
+
+async def read_topic(settings: ServiceSettings, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Everything in a topic now, from the beginning, without a consumer group."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        empty_polls = 0
+        while empty_polls < 2:
+            batch = await consumer.getmany(timeout_ms=400)
+            empty_polls = 0 if batch else empty_polls + 1
+            for recs in batch.values():
+                records.extend(recs)
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+@pytest.fixture
+async def pipeline(local_stack: LocalStack) -> AsyncIterator[Pipeline]:
+    p = Pipeline(local_stack)
+    await p.start()
+    try:
+        yield p
+    finally:
+        await p.stop()

@@ -1,0 +1,214 @@
+"""The event path of every service: use case -> outbox -> relay -> Kafka -> consumer.
+
+Effects are counted in the consumer's database, so "exactly once in effect" is checked on
+what a user would see, not on internal flags.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from aptt_contracts.catalogue import dlq_topic
+from aptt_local.servers import LocalStack
+from aptt_platform.consumer import (
+    H_ATTEMPTS,
+    H_ERROR,
+    H_ORIGINAL_OFFSET,
+    H_ORIGINAL_PARTITION,
+    H_ORIGINAL_TOPIC,
+)
+from aptt_platform.dlq import list_dead_letters, replay_dead_letters
+from aptt_platform.events import ReceivedEvent, header_dict
+from aptt_platform.mongo import UnitOfWork
+from prometheus_client import REGISTRY
+
+from .conftest import NOTE_TYPE, NoteTaken, Pipeline, eventually
+
+
+def consumed(p: Pipeline, outcome: str, event_type: str = NOTE_TYPE) -> float:
+    value = REGISTRY.get_sample_value(
+        "aptt_events_consumed_total",
+        {
+            "app": p.name,
+            "consumer": p.name,
+            "topic": p.topic,
+            "type": event_type,
+            "outcome": outcome,
+        },
+    )
+    return value or 0.0
+
+
+async def test_events_reach_the_consumer_once_and_the_outbox_is_marked(pipeline: Pipeline) -> None:
+    notes = [f"n{i}" for i in range(5)]
+    for note in notes:
+        await pipeline.take_note(note)
+
+    async def all_counted() -> bool:
+        return len(await pipeline.effects()) == len(notes)
+
+    await eventually(all_counted, what="five effects")
+    assert await pipeline.effects() == {note: 1 for note in notes}
+    outbox = await pipeline.outbox()
+    assert [r["status"] for r in outbox] == ["published"] * 5
+    records = await pipeline.read_topic(pipeline.topic)
+    headers = [header_dict(r.headers) for r in records]
+    assert {h["ce_type"].decode() for h in headers} == {NOTE_TYPE}
+    assert all(h["ce_district"].decode() == pipeline.district for h in headers)
+    assert all(h["ce_id"] and h["ce_time"] and h["ce_specversion"] == b"1.0" for h in headers)
+    assert all(r.key == f"{pipeline.district}:{pipeline.notebook}".encode() for r in records)
+    # One aggregate, one partition, in the order the use cases committed.
+    assert len({r.partition for r in records}) == 1
+    assert [h["ce_subject"].decode() for h in headers] == [pipeline.notebook] * 5
+    assert all(h["traceparent"].startswith(b"00-") for h in headers)
+
+
+async def test_the_same_record_delivered_twice_has_one_effect(pipeline: Pipeline) -> None:
+    await pipeline.take_note("once")
+
+    async def counted() -> bool:
+        return (await pipeline.effects()).get("once") == 1
+
+    await eventually(counted, what="first effect")
+    [record] = await pipeline.read_topic(pipeline.topic)
+    await pipeline.producer.send_and_wait(
+        pipeline.topic, value=record.value, key=record.key, headers=list(record.headers)
+    )
+
+    async def duplicate_seen() -> bool:
+        return consumed(pipeline, "duplicate") == 1
+
+    await eventually(duplicate_seen, what="the copy to be recognised")
+    assert await pipeline.effects() == {"once": 1}
+    assert consumed(pipeline, "ok") == 1
+
+
+async def test_relay_crash_between_publish_and_mark_has_one_effect(pipeline: Pipeline) -> None:
+    await pipeline.take_note("crash")
+
+    async def counted() -> bool:
+        return (await pipeline.effects()).get("crash") == 1
+
+    await eventually(counted, what="first effect")
+    # A relay that dies after Kafka took the record but before the outbox was marked leaves
+    # the record pending: put it back in that state and let the relay run again.
+    await pipeline.mongo.db["outbox"].update_many({}, {"$set": {"status": "pending"}})
+    pipeline.relay.wake()
+
+    async def published_twice() -> bool:
+        return len(await pipeline.read_topic(pipeline.topic)) == 2
+
+    await eventually(published_twice, what="the record to be published again")
+    await eventually(lambda: _is(consumed(pipeline, "duplicate") == 1), what="duplicate")
+    records = await pipeline.read_topic(pipeline.topic)
+    assert len({header_dict(r.headers)["ce_id"] for r in records}) == 1
+    assert await pipeline.effects() == {"crash": 1}
+
+
+async def test_failing_handler_is_retried_then_dead_lettered_while_the_partition_flows(
+    local_stack: LocalStack,
+) -> None:
+    # A long first backoff makes the window visible: the good notes behind the bad one are
+    # handled while the bad one still waits in the retry topic.
+    p = Pipeline(
+        local_stack,
+        consumer_retry_backoff_seconds=2.0,
+        consumer_retry_backoff_max_seconds=2.0,
+        consumer_max_retries=2,
+    )
+    await p.start()
+    try:
+        await p.take_note("bad", fail=True)
+        for i in range(3):
+            await p.take_note(f"good{i}")
+
+        async def good_done() -> bool:
+            return len(await p.effects()) == 3
+
+        await eventually(good_done, what="the good notes")
+        assert await p.read_topic(dlq_topic(p.name)) == []
+        assert "bad" not in await p.effects()
+
+        async def dead_lettered() -> bool:
+            return len(await p.read_topic(dlq_topic(p.name))) == 1
+
+        await eventually(dead_lettered, timeout=45, what="the bad note in dead letters")
+        [letter] = await p.read_topic(dlq_topic(p.name))
+        headers = header_dict(letter.headers)
+        [original] = [r for r in await p.read_topic(p.topic) if b'"bad"' in (r.value or b"")]
+        assert headers[H_ORIGINAL_TOPIC].decode() == p.topic
+        assert int(headers[H_ORIGINAL_PARTITION]) == original.partition
+        assert int(headers[H_ORIGINAL_OFFSET]) == original.offset
+        assert int(headers[H_ATTEMPTS]) == 3  # the first try and two retries
+        assert "cannot handle note bad" in headers[H_ERROR].decode()
+        assert consumed(p, "retried") == 2
+        assert consumed(p, "dead_lettered") == 1
+        [listed] = await list_dead_letters(p.settings, p.name)
+        assert listed.event_id == headers["ce_id"].decode()
+
+        # The bug is fixed: a replay handles the dead letter, once.
+        async def lenient(uow: UnitOfWork, event: ReceivedEvent) -> None:
+            assert isinstance(event.data, NoteTaken)
+            await uow.collection("effects").update_one(
+                {"_id": event.data.note_id},
+                {"$inc": {"count": 1}},
+                upsert=True,
+                session=uow.session,
+            )
+
+        p.handler = lenient
+        assert await replay_dead_letters(p.settings, p.name) == 1
+
+        async def replayed() -> bool:
+            return (await p.effects()).get("bad") == 1
+
+        await eventually(replayed, what="the replayed note")
+        assert await replay_dead_letters(p.settings, p.name) == 0, "replayed once only"
+        assert await p.effects() == {"bad": 1, "good0": 1, "good1": 1, "good2": 1}
+    finally:
+        await p.stop()
+
+
+async def test_unparseable_records_go_straight_to_dead_letters(pipeline: Pipeline) -> None:
+    key = b"d:x"
+    await pipeline.producer.send_and_wait(pipeline.topic, value=b"not json at all", key=key)
+    ce = {
+        "ce_specversion": b"1.0",
+        "ce_id": uuid.uuid4().hex.encode(),
+        "ce_source": b"/aptt/t",
+        "ce_type": NOTE_TYPE.encode(),
+        "ce_district": pipeline.district.encode(),
+        "content-type": b"application/json",
+    }
+    await pipeline.producer.send_and_wait(
+        pipeline.topic,
+        value=b'{"district_id": "%s"}' % pipeline.district.encode(),
+        key=key,
+        headers=list(ce.items()),
+    )
+    unknown = {**ce, "ce_id": uuid.uuid4().hex.encode(), "ce_type": b"org.aptt.x.y.z.v1"}
+    await pipeline.producer.send_and_wait(
+        pipeline.topic, value=b"{}", key=key, headers=list(unknown.items())
+    )
+    await pipeline.take_note("after")
+
+    async def three_dead() -> bool:
+        return len(await pipeline.read_topic(dlq_topic(pipeline.name))) == 3
+
+    await eventually(three_dead, what="three dead letters")
+    letters = [header_dict(r.headers) for r in await pipeline.read_topic(dlq_topic(pipeline.name))]
+    reasons = sorted(h[H_ERROR].decode() for h in letters)
+    assert any("no ce_type header" in r for r in reasons)
+    assert any("does not match" in r and "note_id" in r for r in reasons)
+    assert any("unknown event type org.aptt.x.y.z.v1" in r for r in reasons)
+    assert all(h[H_ATTEMPTS] == b"0" for h in letters), "never retried"
+
+    async def after_handled() -> bool:
+        return (await pipeline.effects()).get("after") == 1
+
+    await eventually(after_handled, what="the good record after the bad ones")
+    assert consumed(pipeline, "retried") == 0
+
+
+async def _is(value: bool) -> bool:
+    return value
