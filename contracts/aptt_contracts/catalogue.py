@@ -55,6 +55,14 @@ EVENT_TOPICS: tuple[Topic, ...] = (
         description="Guardians' names, contact points and preferred language. Notify only.",
     ),
     Topic(
+        name="aptt.data.skills.v1",
+        producer="data",
+        consumers=("goals", "notify"),
+        partitions=3,
+        compacted=True,
+        description="Skills a district defined beyond the built-in catalogue, with benchmarks.",
+    ),
+    Topic(
         name="aptt.data.assessments.v1",
         producer="data",
         consumers=("goals", "notify"),

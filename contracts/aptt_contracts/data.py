@@ -8,12 +8,14 @@ from typing import Literal
 from pydantic import Field
 
 from aptt_contracts.envelope import EventModel
+from aptt_contracts.skills import GradeBenchmark
 
 ROSTER = "aptt.data.roster.v1"
 CONTACTS = "aptt.data.contacts.v1"
 ASSESSMENTS = "aptt.data.assessments.v1"
 REPORTS = "aptt.data.reports.v1"
 PRIVATE_NUMBERS = "aptt.data.private-numbers.v1"
+SKILLS = "aptt.data.skills.v1"
 
 
 class SchoolUpserted(EventModel):
@@ -132,3 +134,19 @@ class PrivateNumberAssigned(EventModel):
     student_id: str
     guardian_ids: list[str]
     number: int = Field(ge=1)
+
+
+class SkillDefined(EventModel):
+    """A district's own skill (built-in skills are in aptt_contracts.skills)."""
+
+    event_type = "org.aptt.data.skill.defined.v1"
+    topic = SKILLS
+    subject_field = "skill_code"
+
+    skill_code: str
+    name: dict[str, str]
+    unit: dict[str, str]
+    scale_min: float
+    scale_max: float
+    higher_is_better: bool = True
+    benchmarks: list[GradeBenchmark]

@@ -14,7 +14,11 @@ from aptt_contracts.compat import breaking_changes
 from aptt_contracts.envelope import TOPIC_PATTERN, TYPE_PATTERN
 from aptt_contracts.registry import EVENT_MODELS
 
-PERSONAL = re.compile(r"(name|email|phone|address|body|text|note|comment|birth)", re.I)
+PERSONAL = re.compile(
+    r"(given|family|first|last|middle|preferred|user)_?name|email|phone|address|body|text|note"
+    r"|comment|birth",
+    re.I,
+)
 
 
 def test_committed_schemas_and_asyncapi_match_the_models() -> None:
