@@ -39,5 +39,8 @@ schemas: install  ## regenerate the committed JSON Schemas and AsyncAPI document
 bench: install  ## run the benchmarks (they print figures)
 	$(RUN) python -m bench
 
+deploy-check: install  ## render, validate and scan the Kubernetes manifests and alert rules
+	bash deploy/check.sh
+
 clean:  ## remove the tool and virtual environments
 	rm -rf $(TOOLS) .venv .aptt

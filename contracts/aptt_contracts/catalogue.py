@@ -45,6 +45,7 @@ EVENT_TOPICS: tuple[Topic, ...] = (
         name="aptt.data.roster.v1",
         producer="data",
         consumers=("scheduling", "goals", "notify"),
+        compacted=True,
         description="Schools, classrooms, students and guardian links: ids and codes only.",
     ),
     Topic(
@@ -52,6 +53,7 @@ EVENT_TOPICS: tuple[Topic, ...] = (
         producer="data",
         consumers=("notify",),
         restricted=True,
+        compacted=True,
         description="Guardians' names, contact points and preferred language. Notify only.",
     ),
     Topic(

@@ -132,6 +132,8 @@ class ManagedServer(ABC):
         self.port = port if port is not None else free_port()
         self._proc: subprocess.Popen[bytes] | None = None
         self._terminated = False
+        # Exit status of the last run, for callers that check how a process ended.
+        self.returncode: int | None = None
         self._lock = threading.RLock()
 
     # What a subclass provides.
@@ -275,6 +277,7 @@ class ManagedServer(ABC):
         if proc is None:
             return
         proc.wait()
+        self.returncode = proc.returncode
         _watchdog.forget(proc.pid)
         with self.log_path.open("ab") as log:
             _write_banner(log, f"stopped (exit code {proc.returncode})")

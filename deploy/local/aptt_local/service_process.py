@@ -32,7 +32,6 @@ class ServiceProcess(ManagedServer):
         self.service = service
         self.env = dict(env)
         self.log_path = self.state_dir / "logs" / f"{service}.log"
-        self.returncode: int | None = None
 
     @property
     def url(self) -> str:
@@ -51,9 +50,3 @@ class ServiceProcess(ManagedServer):
 
     def probe(self) -> None:
         httpx.get(f"{self.url}/readyz", timeout=2.0).raise_for_status()
-
-    def stop(self, timeout: float | None = None) -> None:
-        proc = self._proc
-        super().stop(timeout)
-        if proc is not None:
-            self.returncode = proc.returncode
