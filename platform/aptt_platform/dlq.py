@@ -32,6 +32,7 @@ class DeadLetter:
     offset: int
     event_id: str
     event_type: str
+    district_id: str
     original_topic: str
     error: str
     attempts: int
@@ -61,6 +62,7 @@ def _describe(record: object) -> DeadLetter:
         offset=int(getattr(record, "offset", -1)),
         event_id=text("ce_id"),
         event_type=text("ce_type"),
+        district_id=text("ce_district"),
         original_topic=text(H_ORIGINAL_TOPIC),
         error=text(H_ERROR),
         attempts=int(text(H_ATTEMPTS) or 0),

@@ -16,18 +16,14 @@ import json
 import os
 import shutil
 import signal
-import sys
 import threading
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-import httpx
-
-from aptt_local.process import ManagedServer, port_is_free
+from aptt_local.process import port_is_free
 from aptt_local.servers import LocalStack
-from aptt_local.service_process import SERVICES, ServiceProcess
+from aptt_local.service_process import SERVICES, DevIssuerProcess, ServiceProcess
 
 HOME = Path(os.environ.get("APTT_HOME", ".aptt")).resolve()
 STATE = HOME / "state"
@@ -41,34 +37,6 @@ def _port(name: str) -> int | None:
     """The usual port when it is free, so links stay the same from run to run."""
     port = PREFERRED_PORTS[name]
     return port if port_is_free("127.0.0.1", port) else None
-
-
-class DevIssuerProcess(ManagedServer):
-    name: ClassVar[str] = "dev-issuer"
-
-    def __init__(self, state_dir: Path, key_file: Path, port: int | None = None) -> None:
-        super().__init__(state_dir, port=port)
-        self.key_file = key_file
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def command(self) -> Sequence[str]:
-        return [
-            sys.executable,
-            "-m",
-            "aptt_platform.devissuer",
-            "--host",
-            self.host,
-            "--port",
-            str(self.port),
-            "--key-file",
-            str(self.key_file),
-        ]
-
-    def probe(self) -> None:
-        httpx.get(f"{self.url}/.well-known/jwks.json", timeout=1.0).raise_for_status()
 
 
 def service_env(stack: LocalStack, issuer_url: str) -> dict[str, str]:

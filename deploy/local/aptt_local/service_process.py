@@ -50,3 +50,31 @@ class ServiceProcess(ManagedServer):
 
     def probe(self) -> None:
         httpx.get(f"{self.url}/readyz", timeout=2.0).raise_for_status()
+
+
+class DevIssuerProcess(ManagedServer):
+    name: ClassVar[str] = "dev-issuer"
+
+    def __init__(self, state_dir: Path, key_file: Path, port: int | None = None) -> None:
+        super().__init__(state_dir, port=port)
+        self.key_file = key_file
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def command(self) -> Sequence[str]:
+        return [
+            sys.executable,
+            "-m",
+            "aptt_platform.devissuer",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--key-file",
+            str(self.key_file),
+        ]
+
+    def probe(self) -> None:
+        httpx.get(f"{self.url}/.well-known/jwks.json", timeout=1.0).raise_for_status()
