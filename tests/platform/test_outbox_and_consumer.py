@@ -20,6 +20,7 @@ from aptt_platform.consumer import (
 from aptt_platform.dlq import list_dead_letters, replay_dead_letters
 from aptt_platform.events import ReceivedEvent, header_dict
 from aptt_platform.mongo import UnitOfWork
+from aptt_platform.tracing import continue_trace, current_trace
 from prometheus_client import REGISTRY
 
 from .conftest import NOTE_TYPE, NoteTaken, Pipeline, eventually
@@ -212,3 +213,54 @@ async def test_unparseable_records_go_straight_to_dead_letters(pipeline: Pipelin
 
 async def _is(value: bool) -> bool:
     return value
+
+
+async def test_trace_context_flows_from_the_use_case_through_kafka_into_the_handler(
+    local_stack: LocalStack,
+) -> None:
+    seen: dict[str, str] = {}
+
+    async def remember_trace(uow: UnitOfWork, event: ReceivedEvent) -> None:
+        trace = current_trace()
+        assert trace is not None
+        seen["trace_id"] = trace.trace_id
+
+    p = Pipeline(local_stack, handler=remember_trace)
+    await p.start()
+    try:
+        request = continue_trace("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        await p.take_note("traced")
+        await eventually(lambda: _is("trace_id" in seen), what="the handler to run")
+        assert seen["trace_id"] == request.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
+        [record] = await p.read_topic(p.topic)
+        traceparent = header_dict(record.headers)["traceparent"].decode()
+        assert traceparent.split("-")[1] == request.trace_id
+    finally:
+        await p.stop()
+
+
+async def test_consumer_lag_is_reported_per_partition(pipeline: Pipeline) -> None:
+    for i in range(4):
+        await pipeline.take_note(f"lag{i}")
+
+    async def counted() -> bool:
+        return len(await pipeline.effects()) == 4
+
+    await eventually(counted, what="four effects")
+    [record, *_] = await pipeline.read_topic(pipeline.topic)
+
+    async def caught_up() -> bool:
+        return (
+            REGISTRY.get_sample_value(
+                "aptt_consumer_lag",
+                {
+                    "app": pipeline.name,
+                    "consumer": f"aptt-{pipeline.name}",
+                    "topic": pipeline.topic,
+                    "partition": str(record.partition),
+                },
+            )
+            == 0
+        )
+
+    await eventually(caught_up, what="the lag of the notes' partition to read 0")
