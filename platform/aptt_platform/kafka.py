@@ -22,7 +22,7 @@ def client_options(settings: ServiceSettings) -> dict[str, Any]:
         "client_id": f"aptt-{settings.service_name}",
     }
     if settings.kafka_security_protocol in ("SSL", "SASL_SSL"):
-        options["ssl_context"] = ssl.create_default_context()
+        options["ssl_context"] = ssl.create_default_context(cafile=settings.kafka_ssl_cafile)
     if settings.kafka_sasl_mechanism:
         options["sasl_mechanism"] = settings.kafka_sasl_mechanism
         options["sasl_plain_username"] = settings.kafka_sasl_username

@@ -33,6 +33,8 @@ class ServiceSettings(BaseSettings):
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    # CA bundle that signed the brokers' certificates (Strimzi's cluster CA); system CAs if unset.
+    kafka_ssl_cafile: str | None = None
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None

@@ -2,9 +2,37 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
 import pytest
 from aptt_platform.settings import ServiceSettings
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
+
+
+def _self_signed_ca() -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "aptt-test-ca")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+CA_PEM = _self_signed_ca()
 
 PRODUCTION_OK = {
     "environment": "production",
@@ -51,3 +79,19 @@ def test_production_refuses_local_and_placeholder_values(
 ) -> None:
     with pytest.raises(ValidationError, match=complaint):
         ServiceSettings(**{**PRODUCTION_OK, **override})
+
+
+def test_kafka_tls_trusts_the_configured_ca(tmp_path: Path) -> None:
+    from aptt_platform.kafka import client_options
+
+    ca = tmp_path / "ca.pem"
+    ca.write_text(CA_PEM)
+    tls = client_options(ServiceSettings(kafka_security_protocol="SSL", kafka_ssl_cafile=str(ca)))
+    subjects = [dict(x[0] for x in cert["subject"]) for cert in tls["ssl_context"].get_ca_certs()]
+    assert {"commonName": "aptt-test-ca"} in subjects
+    with pytest.raises(FileNotFoundError):
+        client_options(
+            ServiceSettings(
+                kafka_security_protocol="SSL", kafka_ssl_cafile=str(tmp_path / "missing.pem")
+            )
+        )
