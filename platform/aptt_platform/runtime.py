@@ -80,8 +80,9 @@ class Runtime:
         self.connected.set()
         for hook in self.definition.on_connected:
             await hook(self)
-        for work in self.definition.background:
-            self._background.append(asyncio.create_task(work(self)))
+        if self.settings.background_enabled:
+            for work in self.definition.background:
+                self._background.append(asyncio.create_task(work(self)))
         log.info("service connected")
 
     async def _connect_once(self) -> None:

@@ -52,6 +52,9 @@ class ServiceSettings(BaseSettings):
     consumer_retry_backoff_max_seconds: float = Field(default=300.0, ge=0)
 
     relay_enabled: bool = True
+    # The service's own loops (senders, schedulers): off in API-only pods, so they run in
+    # the worker pods alone.
+    background_enabled: bool = True
     relay_poll_interval_seconds: float = Field(default=0.2, gt=0)
     relay_batch_size: int = Field(default=200, ge=1, le=10_000)
     relay_backoff_max_seconds: float = Field(default=60.0, gt=0)
