@@ -37,10 +37,11 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
-def page_limit(default: int = 50, maximum: int = 200) -> Any:
-    return Query(default, ge=1, le=maximum, description="items per page")
+def page_limit(maximum: int = 200) -> Any:
+    return Query(ge=1, le=maximum, description="items per page")
 
 
+# Give the default at the parameter: `limit: Limit = 50`.
 Limit = Annotated[int, page_limit()]
 
 

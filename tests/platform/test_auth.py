@@ -18,7 +18,7 @@ from aptt_platform.auth import CurrentPrincipal, Principal, TokenVerifier, requi
 from aptt_platform.devissuer import DevIssuer
 from aptt_platform.errors import Unauthorized
 from aptt_platform.settings import ServiceSettings
-from aptt_platform.web import install_problem_details
+from aptt_platform.web import Limit, install_problem_details
 from fastapi import Depends, FastAPI
 
 
@@ -173,3 +173,20 @@ async def test_routes_answer_401_and_403_as_problem_details(
         assert forbidden.json()["status"] == 403
         teacher = {"Authorization": f"Bearer {good_token(issuer, roles=['teacher'])}"}
         assert (await client.get("/staff-only", headers=teacher)).json() == {"district": "d-1"}
+
+
+async def test_page_limit_is_bounded() -> None:
+    app = FastAPI()
+    install_problem_details(app)
+
+    @app.get("/things")
+    async def things(limit: Limit = 50) -> dict[str, int]:
+        return {"limit": limit}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        assert (await client.get("/things")).json() == {"limit": 50}
+        assert (await client.get("/things?limit=200")).json() == {"limit": 200}
+        too_many = await client.get("/things?limit=201")
+        assert too_many.status_code == 422
+        assert too_many.json()["errors"][0]["location"] == "query.limit"
