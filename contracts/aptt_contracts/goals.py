@@ -74,3 +74,10 @@ class GoalClosed(EventModel):
     student_id: str
     skill_code: str
     outcome: Literal["met", "not_met"]
+    reason: Literal["ended", "closed_early"] | None = Field(
+        default=None,
+        description="ended: its end date passed; closed_early: the guardian closed it before",
+    )
+    target: float | None = None
+    score: float | None = Field(default=None, description="The latest result that counted")
+    progress_percent: int | None = Field(default=None, ge=0, le=100)

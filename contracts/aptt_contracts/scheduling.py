@@ -1,17 +1,22 @@
-"""Events of the scheduling service: team meetings, RSVPs and attendance."""
+"""Events of the scheduling service: meeting windows, team meetings, RSVPs and attendance.
+
+Ids, codes, numbers and times only: no names and no free text about a child. The optional
+fields were added after the first revision; consumers must accept their absence.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from aptt_contracts.envelope import EventModel
 
 MEETINGS = "aptt.scheduling.meetings.v1"
 
 Relationship = Literal["mother", "father", "grandparent", "other"]
+WindowKind = Literal["team_meeting", "conference"]
 
 
 class TeamMeetingScheduled(EventModel):
@@ -25,6 +30,12 @@ class TeamMeetingScheduled(EventModel):
     starts_at: datetime
     duration_minutes: int = Field(ge=15, le=240)
     focus_skill_code: str
+    window_id: str | None = Field(
+        default=None, description="The engagement-calendar window the meeting belongs to"
+    )
+    location: str | None = Field(
+        default=None, description="Where families meet (a room or place, never about a child)"
+    )
 
 
 class TeamMeetingRescheduled(EventModel):
@@ -38,6 +49,7 @@ class TeamMeetingRescheduled(EventModel):
     starts_at: datetime
     previous_starts_at: datetime
     duration_minutes: int = Field(ge=15, le=240)
+    location: str | None = Field(default=None, description="Where families meet now")
 
 
 class TeamMeetingCancelled(EventModel):
@@ -48,6 +60,9 @@ class TeamMeetingCancelled(EventModel):
     meeting_id: str
     classroom_id: str
     school_id: str
+    starts_at: datetime | None = Field(
+        default=None, description="When the cancelled meeting was to start"
+    )
 
 
 class RsvpRecorded(EventModel):
@@ -61,6 +76,8 @@ class RsvpRecorded(EventModel):
     attending: bool
     interpreter_language: str | None = None
     childcare_count: int = Field(default=0, ge=0, le=10)
+    classroom_id: str | None = None
+    school_id: str | None = None
 
 
 class AttendanceRecorded(EventModel):
@@ -75,3 +92,35 @@ class AttendanceRecorded(EventModel):
     guardian_id: str
     relationship: Relationship
     present: bool
+    focus_skill_code: str | None = Field(
+        default=None, description="The meeting's focus skill: the skill goal setting starts from"
+    )
+    meeting_starts_at: datetime | None = None
+
+
+class MeetingWindow(BaseModel):
+    """One window of a classroom's engagement calendar, in the school's local dates."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    window_id: str
+    kind: WindowKind
+    starts_on: date
+    ends_on: date
+    duration_minutes: int = Field(ge=15, le=240)
+    focus_area: str | None = Field(default=None, description="A hint such as reading or math")
+
+
+class MeetingWindowsCreated(EventModel):
+    """An engagement calendar gave a classroom its meeting windows for a school year."""
+
+    event_type = "org.aptt.scheduling.meeting-windows.created.v1"
+    topic = MEETINGS
+    subject_field = "classroom_id"
+
+    classroom_id: str
+    school_id: str
+    calendar_id: str
+    template_id: str
+    school_year: str = Field(pattern=r"^[0-9]{4}-[0-9]{4}$")
+    windows: list[MeetingWindow]

@@ -1,0 +1,15 @@
+"""HTTP API of the goals service: 60-day SMART goals for a child, checked in plain words in
+the guardian's language (`Accept-Language`); progress from assessment results; practice
+logs; and a library of home activities per skill and grade."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from aptt_goals.api import activities, goals
+
+router = APIRouter(prefix="/v1")
+router.include_router(goals.router)
+router.include_router(activities.router)
+
+__all__ = ["router"]

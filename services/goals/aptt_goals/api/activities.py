@@ -1,0 +1,58 @@
+"""Activity library routes: list (anyone of the district), add (teachers and admins)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aptt_platform.auth import CurrentPrincipal
+from fastapi import APIRouter, Query, status
+
+from aptt_goals import service
+from aptt_goals.api.deps import Limit, Service, Staff
+from aptt_goals.api.schemas import ActivityIn, ActivityOut, ActivityPage
+
+router = APIRouter(tags=["activities"])
+
+
+@router.get("/activities", summary="Home activities by skill, grade and language")
+async def list_activities(
+    who: CurrentPrincipal,
+    goals: Service,
+    skill_code: Annotated[str | None, Query(max_length=60)] = None,
+    grade: Annotated[int | None, Query(ge=0, le=12)] = None,
+    lang: Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$")] = None,
+    limit: Limit = 50,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> ActivityPage:
+    found, next_cursor = await goals.mongo.run(
+        service.list_activities,
+        principal=who,
+        skill_code=skill_code,
+        grade=grade,
+        lang=lang,
+        after=cursor,
+        limit=limit,
+    )
+    return ActivityPage(items=[ActivityOut.of(a, lang) for a in found], next_cursor=next_cursor)
+
+
+@router.post(
+    "/activities",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a home activity for the district's families (teacher, admin)",
+)
+async def add_activity(body: ActivityIn, who: Staff, goals: Service) -> ActivityOut:
+    activity = await goals.mongo.run(
+        service.add_activity,
+        principal=who,
+        request=service.ActivityRequest(
+            skill_code=body.skill_code,
+            grades=body.grades,
+            title=body.title,
+            instructions=body.instructions,
+            times=body.times,
+            per=body.per,
+            minutes=body.minutes,
+        ),
+    )
+    return ActivityOut.of(activity)

@@ -1,0 +1,272 @@
+"""Read models of other services' events: roster, skills, results, goal-setting openings."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from aptt_platform.mongo import Document, UnitOfWork, utcnow
+from pymongo import DESCENDING
+
+from aptt_goals.domain import (
+    Classroom,
+    Result,
+    SkillScale,
+    Student,
+)
+from aptt_goals.store.common import (
+    CLASSROOMS,
+    OPENINGS,
+    RESULTS,
+    SCHOOLS,
+    SKILLS,
+    STUDENTS,
+    day,
+    required_day,
+)
+
+
+async def upsert_student(uow: UnitOfWork, district_id: str, student: Student) -> None:
+    await uow.collection(STUDENTS).update_one(
+        {"district_id": district_id, "student_id": student.student_id},
+        {
+            "$set": {
+                **asdict(student),
+                "guardian_ids": list(student.guardian_ids),
+                "updated_at": utcnow(),
+            }
+        },
+        upsert=True,
+        session=uow.session,
+    )
+
+
+async def mark_student_removed(
+    uow: UnitOfWork, district_id: str, student_id: str, school_id: str
+) -> None:
+    await uow.collection(STUDENTS).update_one(
+        {"district_id": district_id, "student_id": student_id},
+        {
+            "$set": {"removed": True, "updated_at": utcnow()},
+            "$setOnInsert": {"school_id": school_id, "grade": None, "guardian_ids": []},
+        },
+        upsert=True,
+        session=uow.session,
+    )
+
+
+async def get_student(uow: UnitOfWork, district_id: str, student_id: str) -> Student | None:
+    doc = await uow.collection(STUDENTS).find_one(
+        {"district_id": district_id, "student_id": student_id}, session=uow.session
+    )
+    if doc is None:
+        return None
+    return Student(
+        student_id=doc["student_id"],
+        school_id=doc["school_id"],
+        grade=doc.get("grade"),
+        guardian_ids=tuple(doc.get("guardian_ids", ())),
+        removed=bool(doc.get("removed", False)),
+    )
+
+
+async def upsert_classroom(uow: UnitOfWork, district_id: str, classroom: Classroom) -> None:
+    await uow.collection(CLASSROOMS).update_one(
+        {"district_id": district_id, "classroom_id": classroom.classroom_id},
+        {
+            "$set": {
+                **asdict(classroom),
+                "teacher_ids": list(classroom.teacher_ids),
+                "student_ids": list(classroom.student_ids),
+            }
+        },
+        upsert=True,
+        session=uow.session,
+    )
+
+
+async def remove_classroom(uow: UnitOfWork, district_id: str, classroom_id: str) -> None:
+    await uow.collection(CLASSROOMS).delete_one(
+        {"district_id": district_id, "classroom_id": classroom_id}, session=uow.session
+    )
+
+
+def _classroom(doc: Document) -> Classroom:
+    return Classroom(
+        classroom_id=doc["classroom_id"],
+        school_id=doc["school_id"],
+        grade=doc.get("grade"),
+        teacher_ids=tuple(doc.get("teacher_ids", ())),
+        student_ids=tuple(doc.get("student_ids", ())),
+    )
+
+
+async def get_classroom(uow: UnitOfWork, district_id: str, classroom_id: str) -> Classroom | None:
+    doc = await uow.collection(CLASSROOMS).find_one(
+        {"district_id": district_id, "classroom_id": classroom_id}, session=uow.session
+    )
+    return _classroom(doc) if doc is not None else None
+
+
+async def classrooms_of_student(
+    uow: UnitOfWork, district_id: str, student_id: str
+) -> list[Classroom]:
+    docs = uow.collection(CLASSROOMS).find(
+        {"district_id": district_id, "student_ids": student_id}, session=uow.session
+    )
+    return [_classroom(doc) async for doc in docs.limit(50)]
+
+
+async def upsert_school(
+    uow: UnitOfWork, district_id: str, school_id: str, timezone: str | None, language: str
+) -> None:
+    await uow.collection(SCHOOLS).update_one(
+        {"district_id": district_id, "school_id": school_id},
+        {"$set": {"timezone": timezone, "language": language}},
+        upsert=True,
+        session=uow.session,
+    )
+
+
+async def school_timezone(uow: UnitOfWork, district_id: str, school_id: str) -> str | None:
+    doc = await uow.collection(SCHOOLS).find_one(
+        {"district_id": district_id, "school_id": school_id}, session=uow.session
+    )
+    return str(doc["timezone"]) if doc is not None and doc.get("timezone") else None
+
+
+def _scale_doc(scale: SkillScale) -> Document:
+    return {
+        "skill_code": scale.code,
+        "name": dict(scale.name),
+        "unit": dict(scale.unit),
+        "scale_min": scale.scale_min,
+        "scale_max": scale.scale_max,
+        "higher_is_better": scale.higher_is_better,
+        # BSON keys are strings.
+        "growth_by_grade": {str(g): v for g, v in scale.growth_by_grade.items()},
+    }
+
+
+def _scale(doc: Document) -> SkillScale:
+    return SkillScale(
+        code=doc["skill_code"],
+        name=doc["name"],
+        unit=doc["unit"],
+        scale_min=doc["scale_min"],
+        scale_max=doc["scale_max"],
+        higher_is_better=doc["higher_is_better"],
+        growth_by_grade={int(g): v for g, v in doc["growth_by_grade"].items()},
+    )
+
+
+async def upsert_skill(uow: UnitOfWork, district_id: str, scale: SkillScale) -> None:
+    await uow.collection(SKILLS).update_one(
+        {"district_id": district_id, "skill_code": scale.code},
+        {"$set": _scale_doc(scale)},
+        upsert=True,
+        session=uow.session,
+    )
+
+
+async def district_skills(uow: UnitOfWork, district_id: str) -> list[SkillScale]:
+    docs = uow.collection(SKILLS).find({"district_id": district_id}, session=uow.session)
+    return [_scale(doc) async for doc in docs.limit(500)]
+
+
+async def upsert_result(uow: UnitOfWork, district_id: str, result: Result) -> None:
+    await uow.collection(RESULTS).update_one(
+        {"district_id": district_id, "result_id": result.result_id},
+        {
+            "$set": {
+                "student_id": result.student_id,
+                "skill_code": result.skill_code,
+                "score": result.score,
+                "assessed_on": day(result.assessed_on),
+                "received_at": utcnow(),
+            }
+        },
+        upsert=True,
+        session=uow.session,
+    )
+
+
+async def latest_result(
+    uow: UnitOfWork, district_id: str, student_id: str, skill_code: str
+) -> Result | None:
+    """The newest result by assessment date; of two on one day, the one received last."""
+    doc = await uow.collection(RESULTS).find_one(
+        {"district_id": district_id, "student_id": student_id, "skill_code": skill_code},
+        sort=[("assessed_on", DESCENDING), ("received_at", DESCENDING)],
+        session=uow.session,
+    )
+    if doc is None:
+        return None
+    return Result(
+        result_id=doc["result_id"],
+        student_id=doc["student_id"],
+        skill_code=doc["skill_code"],
+        score=doc["score"],
+        assessed_on=required_day(doc["assessed_on"]),
+    )
+
+
+async def record_opening(
+    uow: UnitOfWork,
+    district_id: str,
+    *,
+    student_id: str,
+    guardian_id: str,
+    meeting_id: str,
+    present: bool,
+    focus_skill_code: str | None = None,
+) -> None:
+    await uow.collection(OPENINGS).update_one(
+        {
+            "district_id": district_id,
+            "student_id": student_id,
+            "guardian_id": guardian_id,
+            "meeting_id": meeting_id,
+        },
+        {
+            "$set": {
+                "present": present,
+                "focus_skill_code": focus_skill_code,
+                "recorded_at": utcnow(),
+            }
+        },
+        upsert=True,
+        session=uow.session,
+    )
+
+
+async def attended_focus_skill(
+    uow: UnitOfWork, district_id: str, student_id: str, guardian_id: str
+) -> str | None:
+    """The focus skill of the last team meeting the guardian attended, when known."""
+    doc = await uow.collection(OPENINGS).find_one(
+        {
+            "district_id": district_id,
+            "student_id": student_id,
+            "guardian_id": guardian_id,
+            "present": True,
+            "focus_skill_code": {"$ne": None},
+        },
+        sort=[("recorded_at", DESCENDING)],
+        session=uow.session,
+    )
+    return str(doc["focus_skill_code"]) if doc is not None else None
+
+
+async def goal_setting_open(
+    uow: UnitOfWork, district_id: str, student_id: str, guardian_id: str
+) -> bool:
+    doc = await uow.collection(OPENINGS).find_one(
+        {
+            "district_id": district_id,
+            "student_id": student_id,
+            "guardian_id": guardian_id,
+            "present": True,
+        },
+        session=uow.session,
+    )
+    return doc is not None
