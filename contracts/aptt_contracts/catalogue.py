@@ -59,7 +59,7 @@ EVENT_TOPICS: tuple[Topic, ...] = (
     Topic(
         name="aptt.data.skills.v1",
         producer="data",
-        consumers=("goals", "notify"),
+        consumers=("scheduling", "goals", "notify"),
         partitions=3,
         compacted=True,
         description="Skills a district defined beyond the built-in catalogue, with benchmarks.",

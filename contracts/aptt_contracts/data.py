@@ -119,6 +119,15 @@ class ClassReportPublished(EventModel):
         default=None, description="A code: too-few-scores or no-benchmark"
     )
     bands: dict[Literal["well_below", "below", "at", "above"], int]
+    previous_report_id: str | None = Field(
+        default=None, description="The classroom's previous report on the skill, if any"
+    )
+    compared_count: int | None = Field(
+        default=None, ge=0, description="Students with a score in this and the previous report"
+    )
+    median_growth: float | None = Field(
+        default=None, description="Median score change since the previous report (not suppressed)"
+    )
 
 
 class PrivateNumberAssigned(EventModel):

@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         drift = [*stale, *history, *orphans]
         if drift:
             print("Generated contract files are out of date; run `make schemas`:", file=sys.stderr)
-            print("\n".join(f"  - {p.relative_to(ROOT)}" for p in drift), file=sys.stderr)
+            print("\n".join(f"  - {p.relative_to(ROOT.parent)}" for p in drift), file=sys.stderr)
             return 1
         return 0
     for path, text in {**files, **history}.items():

@@ -1,3 +1,1 @@
 """The scheduling domain: entities and rules. No I/O here."""
-
-from __future__ import annotations

@@ -1,0 +1,20 @@
+"""HTTP API of the scheduling service: engagement calendars and their meeting windows, team
+meetings, RSVPs and attendance.
+
+Bearer tokens from the district's issuer. Staff see the classrooms they teach (teachers),
+the schools they administer (school admins) or their whole district (district admins);
+guardians see the team meetings of their own children's classes.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from aptt_scheduling.api.calendars import router as calendars
+from aptt_scheduling.api.families import router as families
+from aptt_scheduling.api.meetings import router as meetings
+
+router = APIRouter(prefix="/v1")
+router.include_router(calendars)
+router.include_router(meetings)
+router.include_router(families)

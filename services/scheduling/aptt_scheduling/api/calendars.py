@@ -1,0 +1,108 @@
+"""Routes of engagement calendars: templates, applying one to a school, meeting windows."""
+
+from __future__ import annotations
+
+from aptt_platform.auth import CurrentPrincipal
+from aptt_platform.web import Page
+from fastapi import APIRouter, Query, Response, status
+
+from aptt_scheduling.api.deps import (
+    DistrictAdmin,
+    Now,
+    SchoolAdmin,
+    Settings,
+    Staff,
+    Store,
+    WakeRelay,
+)
+from aptt_scheduling.api.schemas import (
+    AppliedCalendarOut,
+    ApplyCalendarIn,
+    EngagementCalendarOut,
+    MeetingWindowOut,
+    SchoolYear,
+)
+from aptt_scheduling.domain.calendars import CalendarTemplate, TemplateDraft
+from aptt_scheduling.service import calendars as service
+
+router = APIRouter(tags=["engagement calendars"])
+
+
+@router.get("/calendar-templates", summary="Built-in and district calendar templates")
+async def list_templates(principal: Staff, mongo: Store) -> Page[CalendarTemplate]:
+    items = await mongo.run(service.list_templates, district_id=principal.district_id)
+    return Page(items=items)
+
+
+@router.post(
+    "/calendar-templates",
+    status_code=status.HTTP_201_CREATED,
+    summary="Define a district calendar template",
+)
+async def create_template(
+    draft: TemplateDraft, principal: DistrictAdmin, mongo: Store, now: Now
+) -> CalendarTemplate:
+    return await mongo.run(service.create_template, principal=principal, draft=draft, now=now)
+
+
+@router.get("/calendar-templates/{template_id}", summary="One calendar template")
+async def get_template(template_id: str, principal: Staff, mongo: Store) -> CalendarTemplate:
+    return await mongo.run(service.find_template, principal.district_id, template_id)
+
+
+@router.post(
+    "/schools/{school_id}/engagement-calendars",
+    summary="Apply a template to a school for a school year: windows for every classroom",
+    responses={200: {"description": "the school already had this calendar; nothing duplicated"}},
+    status_code=status.HTTP_201_CREATED,
+)
+async def apply_calendar(
+    school_id: str,
+    body: ApplyCalendarIn,
+    principal: SchoolAdmin,
+    mongo: Store,
+    options: Settings,
+    now: Now,
+    wake: WakeRelay,
+    response: Response,
+) -> AppliedCalendarOut:
+    result = await mongo.run(
+        service.apply_calendar,
+        principal=principal,
+        school_id=school_id,
+        template_id=body.template_id,
+        school_year=body.school_year,
+        now=now,
+        default_timezone=options.default_timezone,
+    )
+    wake()
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    return AppliedCalendarOut.applied(result)
+
+
+@router.get("/schools/{school_id}/engagement-calendars", summary="A school's engagement calendars")
+async def list_calendars(
+    school_id: str, principal: Staff, mongo: Store
+) -> Page[EngagementCalendarOut]:
+    found = await mongo.run(service.list_calendars, principal=principal, school_id=school_id)
+    return Page(items=[EngagementCalendarOut.of(c) for c in found])
+
+
+@router.get(
+    "/classrooms/{classroom_id}/meeting-windows",
+    summary="A classroom's meeting windows, with the team meetings scheduled in each",
+)
+async def meeting_windows(
+    classroom_id: str,
+    principal: CurrentPrincipal,
+    mongo: Store,
+    school_year: SchoolYear | None = Query(default=None, examples=["2026-2027"]),
+) -> Page[MeetingWindowOut]:
+    views = await mongo.run(
+        service.meeting_windows,
+        principal=principal,
+        classroom_id=classroom_id,
+        school_year=school_year,
+    )
+    return Page(items=[MeetingWindowOut.of(v) for v in views])

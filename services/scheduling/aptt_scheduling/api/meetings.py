@@ -1,0 +1,200 @@
+"""Routes of team meetings: schedule, read, list, reschedule, cancel, calendar file."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Literal
+
+from aptt_platform.auth import CurrentPrincipal
+from aptt_platform.errors import DomainError
+from aptt_platform.web import Page
+from fastapi import APIRouter, Query, Response, status
+
+from aptt_scheduling.api.deps import Guardian, Now, Settings, Staff, Store, WakeRelay
+from aptt_scheduling.api.ics import meeting_calendar
+from aptt_scheduling.api.schemas import RescheduleIn, TeamMeetingIn, TeamMeetingOut
+from aptt_scheduling.service import meetings as service
+from aptt_scheduling.service.meetings import MeetingDraft
+
+router = APIRouter(tags=["team meetings"])
+
+
+@router.post(
+    "/team-meetings",
+    status_code=status.HTTP_201_CREATED,
+    summary="Schedule a classroom's team meeting (teacher of the classroom, or an admin)",
+)
+async def schedule(
+    body: TeamMeetingIn,
+    principal: Staff,
+    mongo: Store,
+    options: Settings,
+    now: Now,
+    wake: WakeRelay,
+) -> TeamMeetingOut:
+    draft = MeetingDraft(
+        classroom_id=body.classroom_id,
+        starts_at=body.starts_at,
+        duration_minutes=body.duration_minutes,
+        location=body.location,
+        focus_skill_code=body.focus_skill_code,
+        agenda=tuple(body.agenda),
+        window_id=body.window_id,
+    )
+    view = await mongo.run(
+        service.schedule_meeting,
+        principal=principal,
+        draft=draft,
+        now=now,
+        default_timezone=options.default_timezone,
+    )
+    wake()
+    return TeamMeetingOut.of(view)
+
+
+# Declared before /team-meetings/{meeting_id}, which would otherwise take "x.ics" as an id.
+@router.get(
+    "/team-meetings/{meeting_id}.ics",
+    summary="The team meeting as an iCalendar file",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}},
+)
+async def calendar_file(
+    meeting_id: str,
+    principal: CurrentPrincipal,
+    mongo: Store,
+    options: Settings,
+    now: Now,
+    lang: Literal["en", "es"] = "en",
+) -> Response:
+    view = await mongo.run(
+        service.get_meeting,
+        principal=principal,
+        meeting_id=meeting_id,
+        default_timezone=options.default_timezone,
+    )
+    return Response(
+        meeting_calendar(view, language=lang, now=now),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{meeting_id}.ics"'},
+    )
+
+
+@router.get("/team-meetings/{meeting_id}", summary="A team meeting")
+async def get_meeting(
+    meeting_id: str, principal: CurrentPrincipal, mongo: Store, options: Settings
+) -> TeamMeetingOut:
+    view = await mongo.run(
+        service.get_meeting,
+        principal=principal,
+        meeting_id=meeting_id,
+        default_timezone=options.default_timezone,
+    )
+    return TeamMeetingOut.of(view)
+
+
+@router.post("/team-meetings/{meeting_id}/reschedule", summary="Move a team meeting")
+async def reschedule(
+    meeting_id: str,
+    body: RescheduleIn,
+    principal: Staff,
+    mongo: Store,
+    options: Settings,
+    now: Now,
+    wake: WakeRelay,
+) -> TeamMeetingOut:
+    view = await mongo.run(
+        service.reschedule_meeting,
+        principal=principal,
+        meeting_id=meeting_id,
+        starts_at=body.starts_at,
+        duration_minutes=body.duration_minutes,
+        location=body.location,
+        now=now,
+        default_timezone=options.default_timezone,
+    )
+    wake()
+    return TeamMeetingOut.of(view)
+
+
+@router.post("/team-meetings/{meeting_id}/cancel", summary="Cancel a team meeting")
+async def cancel(
+    meeting_id: str,
+    principal: Staff,
+    mongo: Store,
+    options: Settings,
+    now: Now,
+    wake: WakeRelay,
+) -> TeamMeetingOut:
+    view = await mongo.run(
+        service.cancel_meeting,
+        principal=principal,
+        meeting_id=meeting_id,
+        now=now,
+        default_timezone=options.default_timezone,
+    )
+    wake()
+    return TeamMeetingOut.of(view)
+
+
+@router.get(
+    "/me/team-meetings",
+    summary="A guardian's coming team meetings, for all their children (soonest first)",
+)
+async def my_meetings(
+    principal: Guardian,
+    mongo: Store,
+    options: Settings,
+    now: Now,
+    limit: int = Query(default=20, ge=1, le=100, description="items"),
+) -> Page[TeamMeetingOut]:
+    views = await mongo.run(
+        service.my_meetings,
+        principal=principal,
+        now=now,
+        limit=limit,
+        default_timezone=options.default_timezone,
+    )
+    return Page(items=[TeamMeetingOut.of(v) for v in views])
+
+
+def _encode_cursor(view: service.MeetingView) -> str:
+    raw = f"{view.meeting.starts_at.isoformat()}|{view.meeting.meeting_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        start, meeting_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(start), meeting_id
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise DomainError("the cursor is not one this API gave out", code="bad-cursor") from exc
+
+
+@router.get(
+    "/classrooms/{classroom_id}/team-meetings",
+    summary="A classroom's team meetings by start time, paginated",
+)
+async def list_meetings(
+    classroom_id: str,
+    principal: CurrentPrincipal,
+    mongo: Store,
+    options: Settings,
+    # Not aptt_platform.web.Limit: FastAPI refuses a Query default inside Annotated.
+    limit: int = Query(default=50, ge=1, le=200, description="items per page"),
+    cursor: str | None = Query(default=None, max_length=400),
+    meeting_status: Literal["scheduled", "cancelled"] | None = Query(default=None, alias="status"),
+) -> Page[TeamMeetingOut]:
+    views = await mongo.run(
+        service.list_meetings,
+        principal=principal,
+        classroom_id=classroom_id,
+        status=meeting_status,
+        after=_decode_cursor(cursor) if cursor else None,
+        limit=limit,
+        default_timezone=options.default_timezone,
+    )
+    next_cursor = _encode_cursor(views[-1]) if len(views) == limit else None
+    return Page(items=[TeamMeetingOut.of(v) for v in views], next_cursor=next_cursor)
