@@ -23,7 +23,7 @@ class Settings(ServiceSettings):
     # How often the loop looks for goals whose end date has passed.
     goals_close_interval_seconds: float = Field(default=60.0, gt=0, le=3600)
     # For schools whose time zone has not come with the roster yet.
-    default_timezone: str = "America/New_York"
+    default_timezone: str = "America/Los_Angeles"
 
     @field_validator("default_timezone")
     @classmethod

@@ -24,7 +24,7 @@ class GoalRules:
     stretch: float = DEFAULT_STRETCH
     require_attendance: bool = True
     # For schools whose time zone the roster has not told us yet.
-    default_timezone: str = "America/New_York"
+    default_timezone: str = "America/Los_Angeles"
 
 
 def publish_goal_events(uow: UnitOfWork, goal: Goal) -> None:

@@ -1,7 +1,0 @@
-"""HTTP routes of the data service: parse, authorize, call a use case, shape the answer."""
-
-from __future__ import annotations
-
-from fastapi import APIRouter
-
-router = APIRouter(prefix="/v1", tags=["data"])

@@ -1,0 +1,16 @@
+"""The data service keeps each district's roster (imported from OneRoster 1.2 CSV), its
+skills and benchmarks, assessment results, and the anonymous class reports of team meetings
+with each student's private number. Every route needs a bearer token of the district."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from aptt_data.api import assessments, reports, roster
+
+UPLOAD_PATHS = ("/v1/roster/imports", "/v1/assessments/imports")
+
+router = APIRouter(prefix="/v1")
+router.include_router(roster.router)
+router.include_router(assessments.router)
+router.include_router(reports.router)

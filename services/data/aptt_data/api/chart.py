@@ -1,0 +1,169 @@
+"""The class chart as SVG, drawn for a projector: 16:9, large type, high contrast.
+
+One bar per private number, coloured by band (a colour-blind-safe palette, and every band
+named in the legend with its count), the benchmark as a dashed line, each student's score
+from the previous meeting as a dark tick on the bar. No name or id is ever drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from aptt_data.api.texts import number, signed, texts_for
+
+WIDTH, HEIGHT = 1280, 720
+LEFT, RIGHT, TOP, BOTTOM = 120, 1240, 170, 590
+FONT = "system-ui, 'Segoe UI', Roboto, 'Noto Sans', 'Noto Sans CJK SC', Arial, sans-serif"
+COLOURS = {"well_below": "#b2182b", "below": "#ef8a62", "at": "#67a9cf", "above": "#2166ac"}
+INK = "#1a1a1a"
+
+
+def _text(x: float, y: float, content: str, size: float, **attrs: str) -> str:
+    extra = "".join(f" {k.replace('_', '-')}={quoteattr(v)}" for k, v in attrs.items())
+    return f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:.0f}"{extra}>{escape(content)}</text>'
+
+
+def _nice_max(value: float) -> float:
+    if value <= 0:
+        return 10.0
+    magnitude = 10.0 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if step * magnitude >= value:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def render(report: dict[str, Any], *, skill_name: str, unit: str, language: str) -> str:
+    lang, t = texts_for(language)
+    grade = report.get("grade")
+    grade_text = t["kindergarten"] if grade == 0 else t["grade"].format(grade=grade)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" lang="{lang}" '
+        f"font-family={quoteattr(FONT)}>",
+        f"<title>{escape(t['title'].format(skill=skill_name))}</title>",
+        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
+        _text(LEFT, 70, t["title"].format(skill=skill_name), 44, font_weight="700", fill=INK),
+        _text(LEFT, 115, t["subtitle"].format(unit=unit), 26, fill="#444444"),
+    ]
+    if report["suppressed"]:
+        reason = report["suppressed_reason"]
+        first = (
+            t["too_few"].format(n=report.get("min_group_size") or 5)
+            if reason == "too-few-scores"
+            else t["no_benchmark"]
+        )
+        parts.append(_text(WIDTH / 2, 360, first, 36, text_anchor="middle", fill=INK))
+        parts.append(_text(WIDTH / 2, 420, t["no_chart"], 30, text_anchor="middle", fill="#444444"))
+        parts.append("</svg>")
+        return "\n".join(parts)
+
+    bars = report["bars"]
+    benchmark = float(report["benchmark"])
+    values = [b["score"] for b in bars if b["score"] is not None]
+    values += [b["previous_score"] for b in bars if b["previous_score"] is not None]
+    top = _nice_max(max([benchmark * 1.2, *values]))
+    height = BOTTOM - TOP
+
+    def y_of(value: float) -> float:
+        return BOTTOM - height * min(value, top) / top
+
+    for i in range(6):
+        value = top * i / 5
+        y = y_of(value)
+        parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{RIGHT}" y2="{y:.1f}" stroke="#dddddd"/>')
+        parts.append(_text(LEFT - 12, y + 8, number(value, lang), 22, text_anchor="end", fill=INK))
+
+    slot = (RIGHT - LEFT) / max(len(bars), 1)
+    bar_width = slot * 0.72
+    label_size = max(14.0, min(30.0, slot * 0.55))
+    for index, bar in enumerate(bars):
+        x = LEFT + slot * index + (slot - bar_width) / 2
+        centre = x + bar_width / 2
+        parts.append(
+            _text(
+                centre,
+                BOTTOM + 38,
+                str(bar["number"]),
+                label_size + 2,
+                text_anchor="middle",
+                font_weight="700",
+                fill=INK,
+            )
+        )
+        if bar["score"] is None:
+            parts.append(
+                f'<rect x="{x:.1f}" y="{BOTTOM - 4}" width="{bar_width:.1f}" height="4" '
+                'fill="#999999">'
+                f"<title>{escape(t['no_score'])}</title></rect>"
+            )
+            continue
+        y = y_of(bar["score"])
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_width:.1f}" height="{BOTTOM - y:.1f}" '
+            f'fill="{COLOURS[bar["band"]]}"/>'
+        )
+        parts.append(
+            _text(
+                centre,
+                y - 8,
+                number(bar["score"], lang),
+                label_size,
+                text_anchor="middle",
+                fill=INK,
+            )
+        )
+        if bar["previous_score"] is not None:
+            py = y_of(bar["previous_score"])
+            parts.append(
+                f'<line x1="{x:.1f}" y1="{py:.1f}" x2="{x + bar_width:.1f}" y2="{py:.1f}" '
+                f'stroke="{INK}" stroke-width="5"/>'
+            )
+
+    by = y_of(benchmark)
+    parts.append(
+        f'<line x1="{LEFT}" y1="{by:.1f}" x2="{RIGHT}" y2="{by:.1f}" stroke="{INK}" '
+        'stroke-width="4" stroke-dasharray="18 10"/>'
+    )
+    label = t["benchmark"].format(
+        grade=grade_text,
+        season=t["seasons"].get(report.get("season") or "", ""),
+        value=number(benchmark, lang),
+    )
+    parts.append(
+        f'<rect x="{RIGHT - 620}" y="{by - 44:.1f}" width="620" height="36" '
+        'fill="#ffffff" fill-opacity="0.85"/>'
+    )
+    parts.append(
+        _text(RIGHT - 8, by - 16, label, 26, text_anchor="end", font_weight="700", fill=INK)
+    )
+    parts.extend(_legend(report, t, lang))
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _legend(report: dict[str, Any], t: dict[str, Any], lang: str) -> list[str]:
+    parts = []
+    x = LEFT
+    y = HEIGHT - 62
+    for band in ("well_below", "below", "at", "above"):
+        count = report["bands"].get(band, 0)
+        parts.append(f'<rect x="{x}" y="{y - 22}" width="26" height="26" fill="{COLOURS[band]}"/>')
+        label = f"{t['bands'][band]}: {count}"
+        parts.append(_text(x + 34, y, label, 24, fill=INK))
+        x += 34 + 13 * len(label) + 28
+    y += 40
+    x = LEFT
+    if any(bar["previous_score"] is not None for bar in report["bars"]):
+        parts.append(
+            f'<line x1="{x}" y1="{y - 9}" x2="{x + 34}" y2="{y - 9}" '
+            f'stroke="{INK}" stroke-width="5"/>'
+        )
+        parts.append(_text(x + 44, y, t["previous"], 24, fill=INK))
+        x += 44 + 13 * len(t["previous"]) + 40
+    median = report.get("growth", {}).get("median")
+    if median is not None:
+        parts.append(_text(x, y, t["growth"].format(value=signed(median, lang)), 24, fill=INK))
+    return parts

@@ -1,0 +1,191 @@
+"""Opening an uploaded zip safely, and reading a OneRoster package's manifest and files.
+
+A zip is refused as a whole when it is not a zip, holds a path that could escape a folder,
+is encrypted, or unpacks to more than the allowed size (checked while unpacking, not only
+from the sizes the zip declares).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from aptt_data.oneroster.csvfile import FileRejected, Rejection, read_table
+from aptt_data.oneroster.spec import Mode, ParsedFile, check_rows, roster_specs
+
+MANIFEST = "manifest.csv"
+MAX_ENTRIES = 64
+FILE_MODES = frozenset({"bulk", "delta", "absent"})
+
+
+class PackageError(Exception):
+    """The upload cannot be read as a package at all: nothing in it is applied."""
+
+    def __init__(self, reason: str, *, file: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.file = file
+
+
+def unzip(data: bytes, *, max_unzipped_bytes: int, upload_name: str = "upload") -> dict[str, bytes]:
+    """The CSV files of a zip, by base name."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise PackageError(f"{upload_name} is not a zip file", file=upload_name) from exc
+    with archive:
+        entries = [i for i in archive.infolist() if not i.is_dir()]
+        if len(entries) > MAX_ENTRIES:
+            raise PackageError(f"the zip holds {len(entries)} files; at most {MAX_ENTRIES}")
+        for info in entries:
+            _check_path(info.filename)
+        kept = [i for i in entries if not _is_noise(i.filename)]
+        for info in kept:
+            if info.flag_bits & 0x1:
+                raise PackageError(f"{info.filename} is encrypted; upload an unencrypted zip")
+        if sum(i.file_size for i in kept) > max_unzipped_bytes:
+            raise PackageError(_too_big(max_unzipped_bytes))
+        prefix = _common_folder([i.filename for i in kept])
+        files: dict[str, bytes] = {}
+        budget = max_unzipped_bytes
+        for info in kept:
+            name = info.filename[len(prefix) :]
+            if "/" in name:
+                raise PackageError(f"{info.filename}: the package's files belong at the top level")
+            if name in files:
+                raise PackageError(f"the zip holds {name} twice")
+            content = _read_bounded(archive, info, budget, max_unzipped_bytes)
+            budget -= len(content)
+            files[name] = content
+        return files
+
+
+def _is_noise(name: str) -> bool:
+    parts = PurePosixPath(name).parts
+    return any(p == "__MACOSX" or p.startswith(".") for p in parts)
+
+
+def _check_path(name: str) -> None:
+    path = PurePosixPath(name)
+    if (
+        "\\" in name
+        or name.startswith("/")
+        or (len(name) > 1 and name[1] == ":")
+        or any(part == ".." for part in path.parts)
+    ):
+        raise PackageError(f"the zip holds an unsafe path {name!r}")
+
+
+def _common_folder(names: list[str]) -> str:
+    """Zips made from a folder put every file under it; read them as if at the top."""
+    folders = {n.split("/", 1)[0] for n in names if "/" in n}
+    if len(folders) == 1 and all("/" in n for n in names):
+        return folders.pop() + "/"
+    return ""
+
+
+def _read_bounded(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, limit: int
+) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(64 * 1024):
+                size += len(chunk)
+                if size > budget:
+                    raise PackageError(_too_big(limit))
+                chunks.append(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise PackageError(f"{info.filename} is damaged in the zip: {exc}") from exc
+    return b"".join(chunks)
+
+
+def _too_big(limit: int) -> str:
+    return f"the zip unpacks to more than {limit // (1024 * 1024)} MiB"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    modes: dict[str, str]  # file.users -> bulk | delta | absent
+
+
+def read_manifest(data: bytes) -> Manifest:
+    try:
+        table = read_table(MANIFEST, data, required_columns=("propertyName", "value"))
+    except FileRejected as exc:
+        raise PackageError(exc.rejection.reason, file=MANIFEST) from exc
+    properties = {row.values["propertyName"]: row.values["value"] for row in table.rows}
+    version = properties.get("oneroster.version")
+    if version != "1.2":
+        raise PackageError(
+            f"manifest.csv says oneroster.version is {version!r}; this import reads OneRoster 1.2",
+            file=MANIFEST,
+        )
+    if properties.get("manifest.version") != "1.0":
+        raise PackageError("manifest.csv must say manifest.version 1.0", file=MANIFEST)
+    modes = {k: v for k, v in properties.items() if k.startswith("file.")}
+    bad = {k: v for k, v in modes.items() if v not in FILE_MODES}
+    if bad:
+        key, value = next(iter(bad.items()))
+        raise PackageError(
+            f"manifest.csv gives {key} the value {value!r}; use bulk, delta or absent",
+            file=MANIFEST,
+        )
+    return Manifest(modes=modes)
+
+
+@dataclass
+class RosterUpload:
+    """What a rostering package says, file by file, after each row was checked alone."""
+
+    mode: Mode
+    files: dict[str, ParsedFile] = field(default_factory=dict)
+    rejections: list[Rejection] = field(default_factory=list)  # whole files refused
+
+
+def read_roster_package(
+    data: bytes, *, mode: Mode, phone_region: str, max_unzipped_bytes: int
+) -> RosterUpload:
+    files = unzip(data, max_unzipped_bytes=max_unzipped_bytes)
+    if MANIFEST not in files:
+        raise PackageError("the package has no manifest.csv", file=MANIFEST)
+    manifest = read_manifest(files[MANIFEST])
+    upload = RosterUpload(mode=mode)
+    for name, spec in roster_specs(phone_region).items():
+        declared = manifest.modes.get(spec.manifest_key, "absent")
+        if declared == "absent":
+            if name in files:
+                upload.rejections.append(
+                    Rejection(name, None, None, f"manifest.csv marks {name} absent: not read")
+                )
+            continue
+        if declared != mode:
+            upload.rejections.append(
+                Rejection(
+                    name,
+                    None,
+                    None,
+                    f"manifest.csv marks {name} as {declared} but this import is {mode}",
+                )
+            )
+            continue
+        if name not in files:
+            upload.rejections.append(
+                Rejection(name, None, None, f"manifest.csv lists {name} but the zip lacks it")
+            )
+            continue
+        required = [c.name for c in spec.columns if c.required]
+        if mode == "delta":
+            required += ["status", "dateLastModified"]
+        try:
+            table = read_table(
+                name, files[name], required_columns=required, known_columns=spec.column_names
+            )
+        except FileRejected as exc:
+            upload.rejections.append(exc.rejection)
+            continue
+        upload.files[name] = check_rows(spec, table, mode=mode)
+    return upload

@@ -1,0 +1,261 @@
+"""Referential integrity: merging a package's checked rows into the accepted roster.
+
+Rules (docs/decisions/0201-roster-import.md):
+- bulk: a file in the package replaces its kind of record; delta: rows upsert or delete.
+- A row of the package whose references do not resolve in the resulting roster is refused;
+  what was accepted for its sourcedId before stays as it was (nothing accepted is lost).
+- A link record (roles, enrollments) that the package did not mention goes when what it
+  links goes. Any other record the package left alone keeps what it points to: a deletion
+  that would orphan it is not done (in delta the deleting row is refused, with the reason).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from aptt_data.oneroster.csvfile import Rejection
+from aptt_data.oneroster.package import RosterUpload
+
+Fields = dict[str, Any]
+Roster = dict[str, dict[str, Fields]]  # file -> sourcedId -> fields
+Origin = Literal["package", "kept", "stored"]
+
+LINK_FILES = frozenset({"roles.csv", "enrollments.csv"})
+FILES = (
+    "academicSessions.csv",
+    "orgs.csv",
+    "courses.csv",
+    "classes.csv",
+    "users.csv",
+    "roles.csv",
+    "enrollments.csv",
+)
+NOUNS = {
+    "academicSessions.csv": "academic session",
+    "orgs.csv": "org",
+    "courses.csv": "course",
+    "classes.csv": "class",
+    "users.csv": "user",
+    "roles.csv": "role",
+    "enrollments.csv": "enrollment",
+}
+MAX_PASSES = 50
+
+
+@dataclass(frozen=True)
+class Problem:
+    column: str | None
+    reason: str
+    target: tuple[str, str] | None = None  # the record whose absence or state is the problem
+
+
+@dataclass
+class Resolution:
+    roster: Roster
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+@dataclass
+class _State:
+    stored: Roster
+    roster: Roster
+    origin: dict[tuple[str, str], Origin] = field(default_factory=dict)
+    lines: dict[tuple[str, str], int] = field(default_factory=dict)
+    refused_lines: dict[tuple[str, str], int] = field(default_factory=dict)
+    deleted_by: dict[tuple[str, str], int] = field(default_factory=dict)  # delta delete rows
+    tolerated: set[tuple[str, str]] = field(default_factory=set)
+    rejections: list[Rejection] = field(default_factory=list)
+    roles_of: dict[str, list[Fields]] = field(default_factory=dict)
+    courses_known: bool = False
+
+    def get(self, file: str, sourced_id: str) -> Fields | None:
+        return self.roster[file].get(sourced_id)
+
+
+def resolve(upload: RosterUpload, stored: Roster) -> Resolution:
+    state = _State(
+        stored={f: stored.get(f, {}) for f in FILES},
+        roster={f: dict(stored.get(f, {})) for f in FILES},
+    )
+    for parsed in upload.files.values():
+        for record_id, line in parsed.rejected_ids.items():
+            state.refused_lines.setdefault((parsed.file, record_id), line)
+        if upload.mode == "bulk":
+            state.roster[parsed.file] = {}
+            for record_id in parsed.rejected_ids:
+                if record_id in state.stored[parsed.file]:
+                    state.roster[parsed.file][record_id] = state.stored[parsed.file][record_id]
+                    state.origin[(parsed.file, record_id)] = "kept"
+        for record in parsed.records:
+            key = (parsed.file, record.sourced_id)
+            if record.deleted:
+                state.roster[parsed.file].pop(record.sourced_id, None)
+                state.deleted_by[key] = record.line
+                continue
+            state.roster[parsed.file][record.sourced_id] = record.fields
+            state.origin[key] = "package"
+            state.lines[key] = record.line
+    state.courses_known = bool(state.roster["courses.csv"]) or "courses.csv" in upload.files
+    for _ in range(MAX_PASSES):
+        if not _one_pass(state):
+            break
+    return Resolution(roster=state.roster, rejections=state.rejections)
+
+
+def _one_pass(state: _State) -> bool:
+    state.roles_of = {}
+    for role in state.roster["roles.csv"].values():
+        state.roles_of.setdefault(role["userSourcedId"], []).append(role)
+    changed = False
+    for file in FILES:
+        for record_id, fields in list(state.roster[file].items()):
+            key = (file, record_id)
+            if key in state.tolerated or state.roster[file].get(record_id) is not fields:
+                continue
+            problems = list(_problems(state, file, record_id, fields))
+            if problems:
+                _settle(state, key, problems)
+                changed = True
+    return changed
+
+
+def _settle(state: _State, key: tuple[str, str], problems: list[Problem]) -> None:
+    file, record_id = key
+    origin = state.origin.get(key, "stored")
+    if origin == "package":
+        line = state.lines[key]
+        state.rejections.extend(Rejection(file, line, p.column, p.reason) for p in problems)
+        state.refused_lines[key] = line
+        if record_id in state.stored[file]:
+            state.roster[file][record_id] = state.stored[file][record_id]
+            state.origin[key] = "kept"
+        else:
+            del state.roster[file][record_id]
+            state.origin.pop(key, None)
+        return
+    if origin == "stored" and file in LINK_FILES:
+        del state.roster[file][record_id]
+        return
+    restored = False
+    for problem in problems:
+        if problem.target is not None:
+            restored |= _restore(state, problem.target, used_by=key)
+    if not restored:
+        state.tolerated.add(key)
+
+
+def _restore(state: _State, target: tuple[str, str], *, used_by: tuple[str, str]) -> bool:
+    """Put back the accepted version of a record something accepted still depends on."""
+    file, record_id = target
+    previous = state.stored[file].get(record_id)
+    if previous is None or state.roster[file].get(record_id) is previous:
+        return False
+    user_file, user_id = used_by
+    reason = f"{NOUNS[user_file]} {user_id} ({user_file}) still depends on it; change that first"
+    if target in state.deleted_by:
+        state.rejections.append(Rejection(file, state.deleted_by.pop(target), "status", reason))
+    elif state.origin.get(target) == "package":
+        state.rejections.append(Rejection(file, state.lines[target], None, reason))
+    state.roster[file][record_id] = previous
+    state.origin[target] = "kept"
+    return True
+
+
+def _missing(state: _State, file: str, record_id: str, column: str) -> Problem | None:
+    if record_id in state.roster[file]:
+        return None
+    line = state.refused_lines.get((file, record_id))
+    noun = NOUNS[file]
+    if line is not None:
+        reason = f"{noun} {record_id} was refused ({file} line {line})"
+    elif (file, record_id) in state.deleted_by:
+        reason = f"{noun} {record_id} is deleted by this import"
+    else:
+        reason = f"{file} has no {noun} {record_id}"
+    return Problem(column, reason, (file, record_id))
+
+
+def _school(state: _State, org_id: str, column: str) -> Problem | None:
+    missing = _missing(state, "orgs.csv", org_id, column)
+    if missing is not None:
+        return missing
+    org = state.roster["orgs.csv"][org_id]
+    if org["type"] != "school":
+        return Problem(
+            column, f"org {org_id} is a {org['type']}, not a school", ("orgs.csv", org_id)
+        )
+    return None
+
+
+def _problems(state: _State, file: str, record_id: str, r: Fields) -> Iterator[Problem]:
+    def ref(target: str, value: str | None, column: str) -> Iterator[Problem]:
+        if value:
+            problem = _missing(state, target, value, column)
+            if problem is not None:
+                yield problem
+
+    if file in ("orgs.csv", "academicSessions.csv"):
+        yield from ref(file, r.get("parentSourcedId"), "parentSourcedId")
+    elif file == "courses.csv":
+        yield from ref("orgs.csv", r["orgSourcedId"], "orgSourcedId")
+        yield from ref("academicSessions.csv", r.get("schoolYearSourcedId"), "schoolYearSourcedId")
+    elif file == "classes.csv":
+        problem = _school(state, r["schoolSourcedId"], "schoolSourcedId")
+        if problem is not None:
+            yield problem
+        for term in r["termSourcedIds"]:
+            yield from ref("academicSessions.csv", term, "termSourcedIds")
+        if state.courses_known:
+            yield from ref("courses.csv", r["courseSourcedId"], "courseSourcedId")
+    elif file == "users.csv":
+        for agent in r.get("agentSourcedIds") or ():
+            yield from ref("users.csv", agent, "agentSourcedIds")
+        yield from ref("orgs.csv", r.get("primaryOrgSourcedId"), "primaryOrgSourcedId")
+        if state.origin.get((file, record_id)) == "package":
+            yield from _user_roles(state, record_id)
+    elif file == "roles.csv":
+        yield from ref("users.csv", r["userSourcedId"], "userSourcedId")
+        yield from ref("orgs.csv", r["orgSourcedId"], "orgSourcedId")
+    elif file == "enrollments.csv":
+        yield from _enrollment(state, r)
+
+
+def _user_roles(state: _State, user_id: str) -> Iterator[Problem]:
+    roles = state.roles_of.get(user_id, [])
+    if not roles:
+        yield Problem("sourcedId", "no row of roles.csv gives this user a role")
+        return
+    student_orgs = [r["orgSourcedId"] for r in roles if r["role"] == "student"]
+    orgs = state.roster["orgs.csv"]
+    if student_orgs and not any(orgs.get(o, {}).get("type") == "school" for o in student_orgs):
+        yield Problem("sourcedId", "this student's role in roles.csv is not at a school")
+
+
+def _enrollment(state: _State, r: Fields) -> Iterator[Problem]:
+    class_id, user_id, school_id = r["classSourcedId"], r["userSourcedId"], r["schoolSourcedId"]
+    problems = [
+        _missing(state, "classes.csv", class_id, "classSourcedId"),
+        _missing(state, "users.csv", user_id, "userSourcedId"),
+        _school(state, school_id, "schoolSourcedId"),
+    ]
+    found = [p for p in problems if p is not None]
+    yield from found
+    if found:
+        return
+    class_school = state.roster["classes.csv"][class_id]["schoolSourcedId"]
+    if class_school != school_id:
+        yield Problem(
+            "schoolSourcedId",
+            f"class {class_id} belongs to school {class_school}, not {school_id}",
+            ("classes.csv", class_id),
+        )
+    if r["role"] in ("student", "teacher"):
+        roles = {role["role"] for role in state.roles_of.get(user_id, [])}
+        if r["role"] not in roles:
+            yield Problem(
+                "role",
+                f"user {user_id} has no {r['role']} role in roles.csv",
+                ("users.csv", user_id),
+            )

@@ -1,0 +1,325 @@
+"""The OneRoster 1.2 CSV rostering files this service reads: columns, required fields,
+vocabularies, and the row check that turns a CSV row into a normalised record.
+
+Only the columns the platform uses are kept (`keep`): passwords, usernames and other
+identifiers in a package are validated and then dropped (data minimisation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+from aptt_data.oneroster import fields as f
+from aptt_data.oneroster.csvfile import CsvTable, Rejection
+
+Mode = Literal["bulk", "delta"]
+
+ORG_TYPES = frozenset({"department", "district", "local", "national", "school", "state"})
+ROLES = frozenset(
+    {
+        "aide",
+        "counselor",
+        "districtAdministrator",
+        "guardian",
+        "parent",
+        "principal",
+        "proctor",
+        "relative",
+        "siteAdministrator",
+        "student",
+        "systemAdministrator",
+        "teacher",
+    }
+)
+GUARDIAN_ROLES = frozenset({"parent", "guardian", "relative"})
+ROLE_TYPES = frozenset({"primary", "secondary"})
+ENROLLMENT_ROLES = frozenset(
+    {"administrator", "aide", "guardian", "parent", "proctor", "relative", "student", "teacher"}
+)
+SESSION_TYPES = frozenset({"gradingPeriod", "semester", "schoolYear", "term"})
+CLASS_TYPES = frozenset({"homeroom", "scheduled"})
+STATUSES = frozenset({"active", "tobedeleted"})
+PREFERRED_LANGUAGE = "metadata.preferredLanguage"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    parse: f.Parser = f.text
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    file: str  # e.g. users.csv
+    columns: tuple[Column, ...]
+    keep: tuple[str, ...]
+    extensions: tuple[Column, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.file.removesuffix(".csv")
+
+    @property
+    def manifest_key(self) -> str:
+        return f"file.{self.name}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+@dataclass(frozen=True)
+class Record:
+    """A valid row: its sourcedId, where it came from, and its kept, normalised fields."""
+
+    file: str
+    sourced_id: str
+    line: int
+    deleted: bool
+    fields: dict[str, Any]
+
+
+@dataclass
+class ParsedFile:
+    file: str
+    records: list[Record] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    # sourcedIds of refused rows: whatever was accepted for them before stays as it was.
+    rejected_ids: dict[str, int] = field(default_factory=dict)  # sourcedId -> line
+
+
+def _common(*columns: Column) -> tuple[Column, ...]:
+    return (
+        Column("sourcedId", f.sourced_id, required=True),
+        Column("status", f.enum(STATUSES)),
+        Column("dateLastModified", f.iso_datetime),
+        *columns,
+    )
+
+
+@cache
+def roster_specs(phone_region: str) -> dict[str, FileSpec]:
+    """The rostering files, by file name, in the order they are applied."""
+    phone = f.phone_parser(phone_region)
+    specs = (
+        FileSpec(
+            "academicSessions.csv",
+            _common(
+                Column("title", required=True),
+                Column("type", f.enum(SESSION_TYPES, extensible=True), required=True),
+                Column("startDate", f.iso_date, required=True),
+                Column("endDate", f.iso_date, required=True),
+                Column("parentSourcedId", f.sourced_id),
+                Column("schoolYear", f.year, required=True),
+            ),
+            keep=("title", "type", "startDate", "endDate", "parentSourcedId", "schoolYear"),
+        ),
+        FileSpec(
+            "orgs.csv",
+            _common(
+                Column("name", required=True),
+                Column("type", f.enum(ORG_TYPES, extensible=True), required=True),
+                Column("identifier"),
+                Column("parentSourcedId", f.sourced_id),
+            ),
+            keep=("name", "type", "parentSourcedId"),
+        ),
+        FileSpec(
+            "courses.csv",
+            _common(
+                Column("schoolYearSourcedId", f.sourced_id),
+                Column("title", required=True),
+                Column("courseCode"),
+                Column("grades", f.grades),
+                Column("orgSourcedId", f.sourced_id, required=True),
+                Column("subjects"),
+                Column("subjectCodes"),
+            ),
+            keep=("schoolYearSourcedId", "title", "grades", "orgSourcedId"),
+        ),
+        FileSpec(
+            "classes.csv",
+            _common(
+                Column("title", required=True),
+                Column("grades", f.grades),
+                Column("courseSourcedId", f.sourced_id, required=True),
+                Column("classCode"),
+                Column("classType", f.enum(CLASS_TYPES, extensible=True), required=True),
+                Column("location"),
+                Column("schoolSourcedId", f.sourced_id, required=True),
+                Column("termSourcedIds", f.sourced_ids, required=True),
+                Column("subjects"),
+                Column("subjectCodes"),
+                Column("periods"),
+            ),
+            keep=(
+                "title",
+                "grades",
+                "courseSourcedId",
+                "classType",
+                "schoolSourcedId",
+                "termSourcedIds",
+            ),
+        ),
+        FileSpec(
+            "users.csv",
+            _common(
+                Column("enabledUser", f.boolean, required=True),
+                Column("username"),
+                Column("userIds"),
+                Column("givenName", required=True),
+                Column("familyName", required=True),
+                Column("middleName"),
+                Column("identifier"),
+                Column("email", f.email),
+                Column("sms", phone),
+                Column("phone", phone),
+                Column("agentSourcedIds", f.sourced_ids),
+                Column("grades", f.grades),
+                Column("password"),
+                Column("userMasterIdentifier"),
+                Column("resourceSourcedIds", f.sourced_ids),
+                Column("preferredGivenName"),
+                Column("preferredMiddleName"),
+                Column("preferredFamilyName"),
+                Column("primaryOrgSourcedId", f.sourced_id),
+                Column("pronouns"),
+            ),
+            keep=(
+                "givenName",
+                "familyName",
+                "preferredGivenName",
+                "preferredFamilyName",
+                "email",
+                "sms",
+                "phone",
+                "agentSourcedIds",
+                "grades",
+                "primaryOrgSourcedId",
+                PREFERRED_LANGUAGE,
+            ),
+            extensions=(Column(PREFERRED_LANGUAGE, f.language),),
+        ),
+        FileSpec(
+            "roles.csv",
+            _common(
+                Column("userSourcedId", f.sourced_id, required=True),
+                Column("roleType", f.enum(ROLE_TYPES), required=True),
+                Column("role", f.enum(ROLES), required=True),
+                Column("beginDate", f.iso_date),
+                Column("endDate", f.iso_date),
+                Column("orgSourcedId", f.sourced_id, required=True),
+                Column("userProfileSourcedId", f.sourced_id),
+            ),
+            keep=("userSourcedId", "roleType", "role", "beginDate", "endDate", "orgSourcedId"),
+        ),
+        FileSpec(
+            "enrollments.csv",
+            _common(
+                Column("classSourcedId", f.sourced_id, required=True),
+                Column("schoolSourcedId", f.sourced_id, required=True),
+                Column("userSourcedId", f.sourced_id, required=True),
+                Column("role", f.enum(ENROLLMENT_ROLES, extensible=True), required=True),
+                Column("primary", f.boolean),
+                Column("beginDate", f.iso_date),
+                Column("endDate", f.iso_date),
+            ),
+            keep=(
+                "classSourcedId",
+                "schoolSourcedId",
+                "userSourcedId",
+                "role",
+                "primary",
+                "beginDate",
+                "endDate",
+            ),
+        ),
+    )
+    return {spec.file: spec for spec in specs}
+
+
+def check_rows(spec: FileSpec, table: CsvTable, *, mode: Mode) -> ParsedFile:
+    """Every row checked on its own: required fields, vocabularies, formats, duplicates."""
+    parsed = ParsedFile(file=spec.file, rejections=list(table.rejections))
+    columns = [c for c in (*spec.columns, *spec.extensions) if c.name in table.header]
+    by_id: dict[str, list[tuple[Record, dict[str, str]]]] = {}
+    for row in table.rows:
+        problems: list[Rejection] = []
+        values: dict[str, Any] = {}
+        for column in columns:
+            raw = row.values.get(column.name, "")
+            if not raw:
+                if column.required:
+                    problems.append(
+                        Rejection(spec.file, row.line, column.name, f"{column.name} is required")
+                    )
+                continue
+            try:
+                values[column.name] = column.parse(raw)
+            except f.BadValue as exc:
+                problems.append(Rejection(spec.file, row.line, column.name, str(exc)))
+        problems.extend(_status_problems(spec.file, row.line, values, mode))
+        sourced_id = values.get("sourcedId") or row.values.get("sourcedId", "")
+        if problems:
+            parsed.rejections.extend(problems)
+            if sourced_id:
+                parsed.rejected_ids.setdefault(sourced_id, row.line)
+            continue
+        record = Record(
+            file=spec.file,
+            sourced_id=sourced_id,
+            line=row.line,
+            deleted=values.get("status") == "tobedeleted",
+            fields={k: v for k, v in values.items() if k in spec.keep},
+        )
+        by_id.setdefault(sourced_id, []).append((record, row.values))
+    for sourced_id, copies in by_id.items():
+        first, first_values = copies[0]
+        if len(copies) == 1:
+            parsed.records.append(first)
+            continue
+        if all(values == first_values for _, values in copies[1:]):
+            parsed.records.append(first)
+            parsed.rejections.extend(
+                Rejection(spec.file, r.line, "sourcedId", f"duplicate of line {first.line}")
+                for r, _ in copies[1:]
+            )
+            continue
+        lines = ", ".join(str(r.line) for r, _ in copies)
+        parsed.rejected_ids.setdefault(sourced_id, first.line)
+        parsed.rejections.extend(
+            Rejection(
+                spec.file,
+                r.line,
+                "sourcedId",
+                f"sourcedId {sourced_id} appears on lines {lines} with different values",
+            )
+            for r, _ in copies
+        )
+    parsed.records.sort(key=lambda r: r.line)
+    return parsed
+
+
+def _status_problems(
+    file: str, line: int, values: dict[str, Any], mode: Mode
+) -> Sequence[Rejection]:
+    if mode == "delta":
+        return [
+            Rejection(file, line, name, f"{name} is required in a delta file")
+            for name in ("status", "dateLastModified")
+            if name not in values
+        ]
+    if values.get("status") == "tobedeleted":
+        return [
+            Rejection(
+                file,
+                line,
+                "status",
+                "a bulk file holds active records only: leave the row out to delete it",
+            )
+        ]
+    return []

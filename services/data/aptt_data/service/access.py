@@ -1,0 +1,52 @@
+"""Who may see what (docs/decisions/0204-access.md).
+
+Always within the token's district: a record of another district is simply not found.
+A guardian reaches only the students whose guardian list (our roster) names them; asking
+for another child answers "not found", so a family cannot even learn that the id exists.
+Staff reach by role: a district admin the whole district, a school admin the schools in
+the token, a teacher the classrooms whose teacher list names them; a member of staff who
+asks beyond their reach is told "forbidden".
+"""
+
+from __future__ import annotations
+
+from aptt_platform.auth import Principal
+from aptt_platform.errors import Forbidden, NotFound
+from aptt_platform.mongo import Document, UnitOfWork
+
+from aptt_data.store import roster as roster_store
+
+
+async def student_for(uow: UnitOfWork, principal: Principal, student_id: str) -> Document:
+    """The student, if the caller may see their data."""
+    student = await roster_store.get_student(uow, principal.district_id, student_id)
+    if student is None:
+        raise NotFound(f"no student {student_id}")
+    if principal.is_guardian and principal.subject in student.get("guardian_ids", []):
+        return student
+    if principal.is_district_admin:
+        return student
+    if principal.has_any("school_admin") and student["school_id"] in principal.school_ids:
+        return student
+    if principal.has_any("teacher") and await roster_store.teaches_student(
+        uow, principal.district_id, principal.subject, student_id
+    ):
+        return student
+    if principal.roles == frozenset({"guardian"}):
+        raise NotFound(f"no student {student_id}")
+    raise Forbidden("this student is not in your schools or classrooms")
+
+
+async def check_classroom_staff(uow: UnitOfWork, principal: Principal, report: Document) -> None:
+    """Class reports are for the classroom's teachers and its school's or district's admins."""
+    if principal.is_district_admin:
+        return
+    if principal.has_any("school_admin") and report["school_id"] in principal.school_ids:
+        return
+    if principal.has_any("teacher"):
+        classroom = await roster_store.get_classroom(
+            uow, principal.district_id, report["classroom_id"]
+        )
+        if classroom is not None and principal.subject in classroom.get("teacher_ids", []):
+            return
+    raise Forbidden("class reports are for the classroom's teachers and school staff")
