@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 from aptt_data.api.texts import number, signed, texts_for
 
 WIDTH, HEIGHT = 1280, 720
-LEFT, RIGHT, TOP, BOTTOM = 120, 1240, 170, 590
+LEFT, RIGHT, TOP, BOTTOM = 120, 1240, 200, 590
 FONT = "system-ui, 'Segoe UI', Roboto, 'Noto Sans', 'Noto Sans CJK SC', Arial, sans-serif"
 COLOURS = {"well_below": "#b2182b", "below": "#ef8a62", "at": "#67a9cf", "above": "#2166ac"}
 INK = "#1a1a1a"
@@ -132,13 +132,13 @@ def render(report: dict[str, Any], *, skill_name: str, unit: str, language: str)
         season=t["seasons"].get(report.get("season") or "", ""),
         value=number(benchmark, lang),
     )
+    # The benchmark's label sits in a key above the plot, never over the bars it would hide.
+    key_y = 160
     parts.append(
-        f'<rect x="{RIGHT - 620}" y="{by - 44:.1f}" width="620" height="36" '
-        'fill="#ffffff" fill-opacity="0.85"/>'
+        f'<line x1="{LEFT}" y1="{key_y - 9}" x2="{LEFT + 56}" y2="{key_y - 9}" stroke="{INK}" '
+        'stroke-width="4" stroke-dasharray="18 10"/>'
     )
-    parts.append(
-        _text(RIGHT - 8, by - 16, label, 26, text_anchor="end", font_weight="700", fill=INK)
-    )
+    parts.append(_text(LEFT + 68, key_y, label, 26, font_weight="700", fill=INK))
     parts.extend(_legend(report, t, lang))
     parts.append("</svg>")
     return "\n".join(parts)
