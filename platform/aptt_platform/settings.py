@@ -13,6 +13,11 @@ Environment = Literal["local", "test", "staging", "production"]
 _PLACEHOLDERS = {"", "changeme", "change-me", "dev", "secret", "password", "local"}
 
 
+def _is_placeholder(secret: str) -> bool:
+    lowered = secret.lower()
+    return lowered in _PLACEHOLDERS or "local" in lowered or "changeme" in lowered
+
+
 class ServiceSettings(BaseSettings):
     """Settings every service shares; a service subclasses it to add its own."""
 
@@ -93,7 +98,7 @@ class ServiceSettings(BaseSettings):
             problems.append("APTT_OIDC_ISSUER must be https")
         for name in self._secret_names():
             value = getattr(self, name)
-            if isinstance(value, SecretStr) and value.get_secret_value().lower() in _PLACEHOLDERS:
+            if isinstance(value, SecretStr) and _is_placeholder(value.get_secret_value()):
                 problems.append(f"APTT_{name.upper()} is a placeholder")
         if problems:
             raise ValueError(f"unsafe settings for {self.environment}: " + "; ".join(problems))

@@ -72,6 +72,7 @@ def test_production_accepts_real_values() -> None:
         ({"mongo_url": "mongodb://127.0.0.1:27017"}, "APTT_MONGO_URL"),
         ({"oidc_issuer": "http://login.district.example"}, "https"),
         ({"kafka_sasl_password": "changeme"}, "APTT_KAFKA_SASL_PASSWORD"),
+        ({"kafka_sasl_password": "aptt-local-password"}, "APTT_KAFKA_SASL_PASSWORD"),
     ],
 )
 def test_production_refuses_local_and_placeholder_values(

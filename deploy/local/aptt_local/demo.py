@@ -1,15 +1,226 @@
-"""Demo data for `aptt up`: a district with schools, classes, families and results."""
+"""Demo data for `aptt up`: one district, two schools, families in four languages.
+
+Everything goes in through the services' own HTTP APIs, the way a district would load it,
+so the demo also shows the events flowing (`aptt events aptt.data.roster.v1 --from-beginning`).
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import httpx
+from aptt_platform.devissuer import DevIssuer
+
+from aptt_local.oneroster import (
+    Classroom,
+    Guardian,
+    Roster,
+    School,
+    Student,
+    Teacher,
+    build_package,
+    results_csv,
+)
 from aptt_local.servers import LocalStack
+
+DISTRICT = "demo-district"
+FAMILIES = [
+    # guardian given name, family name, language, phone, email
+    ("Maya", "Lopez", "es", "+14155550101", None),
+    ("Leo", "Nguyen", "vi", None, "nguyen.family@example.org"),
+    ("Sofia", "Garcia", "es", None, "garcia.family@example.org"),
+    ("Ben", "Smith", "en", "+14155550104", None),
+    ("Ava", "Johnson", "en", None, "johnson.home@example.org"),
+    ("Luis", "Martinez", "es", "+14155550106", None),
+    ("Mei", "Chen", "zh", "+14155550107", "chen.home@example.org"),
+    ("Omar", "Hassan", "en", "+14155550108", None),
+]
+
+
+def demo_roster() -> Roster:
+    schools = [
+        School(sourced_id="sch-lincoln", name="Lincoln Elementary"),
+        School(sourced_id="sch-garfield", name="Garfield Elementary"),
+    ]
+    teachers = [
+        Teacher(
+            sourced_id="t-reyes",
+            given_name="Ana",
+            family_name="Reyes",
+            email="ana.reyes@lincoln.example",
+            school_id="sch-lincoln",
+        ),
+        Teacher(
+            sourced_id="t-okafor",
+            given_name="Grace",
+            family_name="Okafor",
+            email="grace.okafor@garfield.example",
+            school_id="sch-garfield",
+        ),
+    ]
+    classrooms = [
+        Classroom(
+            sourced_id="c-lincoln-3a",
+            school_id="sch-lincoln",
+            title="Grade 3 Room 12",
+            grade=3,
+            teacher_id="t-reyes",
+        ),
+        Classroom(
+            sourced_id="c-garfield-2b",
+            school_id="sch-garfield",
+            title="Grade 2 Room 4",
+            grade=2,
+            teacher_id="t-okafor",
+        ),
+    ]
+    students: list[Student] = []
+    guardians: list[Guardian] = []
+    for number, classroom in enumerate(classrooms):
+        for i, (given, family, language, phone, email) in enumerate(FAMILIES, start=1):
+            student_id = f"s-{classroom.sourced_id}-{i}"
+            students.append(
+                Student(
+                    sourced_id=student_id,
+                    given_name=f"{given[0]}. Jr",
+                    family_name=family,
+                    grade=classroom.grade,
+                    school_id=classroom.school_id,
+                    classroom_ids=[classroom.sourced_id],
+                )
+            )
+            guardians.append(
+                Guardian(
+                    sourced_id=f"g-{classroom.sourced_id}-{i}",
+                    given_name=given,
+                    family_name=family,
+                    language=language,
+                    role="parent",
+                    student_ids=[student_id],
+                    phone=phone[:-3] + f"{number}{i:02d}" if phone else None,
+                    email=email.replace("@", f"+{number}@") if email else None,
+                )
+            )
+    return Roster(
+        district_id=DISTRICT,
+        district_name="Demo Unified School District",
+        schools=schools,
+        teachers=teachers,
+        classrooms=classrooms,
+        students=students,
+        guardians=guardians,
+        school_year_start=date(2026, 8, 1),
+    )
 
 
 def seed(
     service_urls: Mapping[str, str], *, issuer_key: Path, issuer_url: str, stack: LocalStack
 ) -> str:
-    """Load the demo district through the services' own APIs; return how to walk it."""
-    return ""
+    """Load the demo district through the services' APIs; return how to walk the cycle."""
+    issuer = DevIssuer(issuer_url, issuer_key)
+    admin = {
+        "Authorization": "Bearer "
+        + issuer.mint(subject="demo-admin", district_id=DISTRICT, roles=["district_admin"])
+    }
+    roster = demo_roster()
+    with httpx.Client(timeout=60) as http:
+        data, scheduling = service_urls["data"], service_urls["scheduling"]
+        http.post(
+            f"{data}/v1/roster/imports",
+            headers=admin,
+            data={"mode": "bulk"},
+            files={"file": ("roster.zip", build_package(roster), "application/zip")},
+        ).raise_for_status()
+        for school in roster.schools:
+            http.put(
+                f"{data}/v1/schools/{school.sourced_id}/settings",
+                headers=admin,
+                json={"timezone": "America/Los_Angeles", "language": "en"},
+            ).raise_for_status()
+        fall = date.today() - timedelta(days=21)
+        rows = []
+        for k, student in enumerate(roster.students):
+            skill = "orf" if student.grade == 3 else "math-facts"
+            base = 70.0 if skill == "orf" else 18.0
+            rows.append((student.sourced_id, skill, base + (k % 8) * 6, fall))
+        http.post(
+            f"{data}/v1/assessments/imports",
+            headers=admin,
+            files={"file": ("fall.csv", results_csv(rows), "text/csv")},
+        ).raise_for_status()
+        meetings = []
+        for classroom in roster.classrooms:
+            teacher = {
+                "Authorization": "Bearer "
+                + issuer.mint(
+                    subject=classroom.teacher_id,
+                    district_id=DISTRICT,
+                    roles=["teacher"],
+                    school_ids=[classroom.school_id],
+                )
+            }
+            starts = (datetime.now(UTC) + timedelta(days=5)).replace(
+                hour=1, minute=0, second=0, microsecond=0
+            )
+            body = {
+                "classroom_id": classroom.sourced_id,
+                "starts_at": starts.isoformat(),
+                "duration_minutes": 75,
+                "location": "Library",
+                "focus_skill_code": "orf" if classroom.grade == 3 else "math-facts",
+                "agenda": [
+                    "Team building",
+                    "Foundational skill lesson",
+                    "Class data",
+                    "Home activities",
+                    "Goal setting",
+                ],
+            }
+            meetings.append(
+                _retry_until_rostered(http, f"{scheduling}/v1/team-meetings", teacher, body)
+            )
+    return _walkthrough(service_urls, meetings, roster)
+
+
+def _retry_until_rostered(
+    http: httpx.Client, url: str, headers: dict[str, str], body: dict[str, object]
+) -> str:
+    # The roster reaches scheduling through Kafka a moment after the import answered.
+    deadline = time.monotonic() + 60
+    while True:
+        answer = http.post(url, headers=headers, json=body)
+        if answer.status_code == 201:
+            meeting_id: str = answer.json()["meeting_id"]
+            return meeting_id
+        if time.monotonic() > deadline:
+            answer.raise_for_status()
+            raise RuntimeError(f"could not schedule the demo meeting: {answer.text}")
+        time.sleep(0.5)
+
+
+def _walkthrough(urls: Mapping[str, str], meetings: list[str], roster: Roster) -> str:
+    guardian = roster.guardians[0]
+    return "\n".join(
+        [
+            f"Demo district '{DISTRICT}' is loaded: {len(roster.schools)} schools, "
+            f"{len(roster.classrooms)} classrooms, {len(roster.students)} students, families "
+            "speaking English, Spanish, Vietnamese and Chinese; a team meeting is scheduled in "
+            "each classroom.",
+            "",
+            "Walk the cycle by hand:",
+            "  T=$(uv run aptt token --role teacher --subject t-reyes --school sch-lincoln)",
+            f'  curl -H "Authorization: Bearer $T" '
+            f"{urls['data']}/v1/meetings/{meetings[0]}/class-report",
+            f"  open {urls['data']}/v1/meetings/{meetings[0]}/class-report.svg (with the token)",
+            f"  G=$(uv run aptt token --role guardian --subject {guardian.sourced_id})",
+            f'  curl -H "Authorization: Bearer $G" {urls["notify"]}/v1/me/messages',
+            f'  curl -H "Authorization: Bearer $G" {urls["data"]}/v1/meetings/{meetings[0]}'
+            f"/private-numbers/{guardian.student_ids[0]}",
+            "  uv run aptt mail; uv run aptt sms      # what families received",
+            f"  Then: record attendance ({urls['scheduling']}/docs), set a goal "
+            f"({urls['goals']}/docs), import new results ({urls['data']}/docs).",
+        ]
+    )

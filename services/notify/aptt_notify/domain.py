@@ -1,3 +1,0 @@
-"""The notify domain: entities and rules. No I/O here."""
-
-from __future__ import annotations

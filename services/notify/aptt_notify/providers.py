@@ -1,0 +1,209 @@
+"""The two providers notify talks to: an SMTP server and an SMS API of Twilio's shape.
+
+Both answer with an `Accepted` (the provider's id for the message) or raise `ProviderError`,
+which says whether trying again can help. Nothing here knows about guardians or templates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr, parsedate_to_datetime
+
+import aiosmtplib
+import httpx
+
+# Twilio errors that no retry fixes: a bad or unreachable number, an unsubscribed recipient
+# (21610), a body the API refuses. Anything else (429, 5xx, 20003 bad credentials) is worth
+# another try once an operator or the provider has fixed it.
+PERMANENT_SMS_CODES = frozenset(
+    {
+        21211,
+        21212,
+        21214,
+        21217,
+        21219,
+        21401,
+        21407,
+        21408,
+        21421,
+        21602,
+        21603,
+        21604,
+        21606,
+        21610,
+        21612,
+        21614,
+        21617,
+        21635,
+        30003,
+        30004,
+        30005,
+        30006,
+        30007,
+    }
+)
+UNSUBSCRIBED = 21610
+
+
+class ProviderError(Exception):
+    def __init__(self, code: str, *, permanent: bool, unsubscribed: bool = False) -> None:
+        super().__init__(code)
+        self.code = code
+        self.permanent = permanent
+        self.unsubscribed = unsubscribed
+
+
+@dataclass(frozen=True)
+class Accepted:
+    provider_id: str
+    segments: int | None = None
+
+
+@dataclass(frozen=True)
+class SmsConfig:
+    api_url: str
+    account_sid: str
+    auth_token: str
+    sender: str
+    messaging_service_sid: str | None
+    timeout_seconds: float
+
+
+class SmsProvider:
+    """Twilio's Messages API (2010-04-01): the same code for Twilio and the local stand-in."""
+
+    def __init__(self, config: SmsConfig, http: httpx.AsyncClient | None = None) -> None:
+        # httpx logs every request's URL at INFO, and a message lookup has the phone number
+        # in its query: contacts never go to logs.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        self.config = config
+        self.http = http or httpx.AsyncClient(
+            timeout=config.timeout_seconds, auth=(config.account_sid, config.auth_token)
+        )
+
+    @property
+    def messages_url(self) -> str:
+        base = self.config.api_url.rstrip("/")
+        return f"{base}/2010-04-01/Accounts/{self.config.account_sid}/Messages.json"
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def send(self, *, to: str, body: str) -> Accepted:
+        form = {"To": to, "Body": body}
+        if self.config.messaging_service_sid:
+            form["MessagingServiceSid"] = self.config.messaging_service_sid
+        else:
+            form["From"] = self.config.sender
+        try:
+            response = await self.http.post(self.messages_url, data=form)
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"sms-{type(exc).__name__}", permanent=False) from exc
+        if response.status_code in (200, 201):
+            resource = response.json()
+            segments = resource.get("num_segments")
+            return Accepted(str(resource["sid"]), int(segments) if segments else None)
+        raise _sms_error(response)
+
+    async def find_sent(self, *, to: str, body: str, since: datetime) -> str | None:
+        """The sid of a message with this body to this number accepted since `since`, if any:
+        an attempt that crashed after the provider took it is found here, not sent again."""
+        params = {"To": to, "PageSize": "50"}
+        if not self.config.messaging_service_sid:
+            params["From"] = self.config.sender
+        try:
+            response = await self.http.get(self.messages_url, params=params)
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"sms-{type(exc).__name__}", permanent=False) from exc
+        if response.status_code != 200:
+            raise _sms_error(response)
+        for message in response.json().get("messages", []):
+            created = parsedate_to_datetime(message.get("date_created") or "")
+            # Twilio's dates have whole seconds: allow for the one we are in.
+            if message.get("body") == body and created.timestamp() >= int(since.timestamp()):
+                return str(message["sid"])
+        return None
+
+
+def _sms_error(response: httpx.Response) -> ProviderError:
+    try:
+        code = int(response.json().get("code") or 0)
+    except (ValueError, AttributeError):
+        code = 0
+    label = f"sms-{code}" if code else f"sms-http-{response.status_code}"
+    permanent = code in PERMANENT_SMS_CODES
+    return ProviderError(label, permanent=permanent, unsubscribed=code == UNSUBSCRIBED)
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    sender: str
+    starttls: bool
+    tls: bool
+    timeout_seconds: float
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    text: str
+    html: str
+    language: str
+    template: str
+    idempotency_key: str
+
+
+class MailProvider:
+    def __init__(self, config: MailConfig) -> None:
+        self.config = config
+
+    def message_id(self, key: str) -> str:
+        """The same Message-ID on every attempt, so a mail client shows a resend once."""
+        domain = parseaddr(self.config.sender)[1].rpartition("@")[2] or "aptt.invalid"
+        return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+
+    def build(self, email: Email, now: datetime) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.config.sender
+        message["To"] = email.to
+        message["Subject"] = email.subject
+        message["Date"] = format_datetime(now)
+        message["Message-ID"] = self.message_id(email.idempotency_key)
+        message["X-APTT-Template"] = email.template
+        message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
+        message.set_content(email.text)
+        message.add_alternative(email.html, subtype="html")
+        # After the body: setting content drops the Content-* headers already there.
+        message["Content-Language"] = email.language
+        return message
+
+    async def send(self, email: Email, now: datetime) -> Accepted:
+        message = self.build(email, now)
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=self.config.host,
+                port=self.config.port,
+                username=self.config.username,
+                password=self.config.password,
+                start_tls=self.config.starttls,
+                use_tls=self.config.tls,
+                timeout=self.config.timeout_seconds,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            code = min((r.code for r in exc.recipients), default=0)
+            raise ProviderError(f"smtp-{code}", permanent=code >= 500) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            raise ProviderError(f"smtp-{exc.code}", permanent=exc.code >= 500) from exc
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise ProviderError(f"smtp-{type(exc).__name__}", permanent=False) from exc
+        return Accepted(str(message["Message-ID"]))

@@ -1,0 +1,10 @@
+"""Use cases of the notify service, one module per theme:
+
+- `roster`: the read models (schools, classrooms, students, contacts, skills);
+- `notices`: what to tell an audience, expanded into one message per guardian;
+- `events`: meetings, private numbers and goals turned into notices;
+- `dispatch`: a due message checked against contacts, preferences, quiet hours and limits,
+  then turned into deliveries;
+- `outcomes`: what the sender records after talking to a provider;
+- `guardians`: preferences and the in-app inbox; `inbound`: STOP, START and HELP texts.
+"""

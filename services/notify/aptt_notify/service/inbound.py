@@ -1,0 +1,76 @@
+"""Texts people send to the app's number: STOP-family words, START and HELP.
+
+Opting out belongs to the phone number, whoever it belongs to, as carriers treat it. STOP
+confirms once, when the number goes from subscribed to opted out (someone who already said
+STOP gets no more texts); START and HELP are answered each time. A reply's key is the
+inbound message's sid, so a webhook the provider retries is answered once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from aptt_platform.mongo import Document, UnitOfWork
+
+from aptt_notify import store
+from aptt_notify.domain.model import Keyword, Template, classify_inbound
+from aptt_notify.domain.sms import count_segments
+from aptt_notify.domain.texts import render
+from aptt_notify.service.policy import Policy
+
+REPLIES = {
+    Keyword.STOP: Template.SMS_STOPPED,
+    Keyword.START: Template.SMS_STARTED,
+    Keyword.HELP: Template.SMS_HELP,
+}
+
+
+async def handle_inbound_sms(
+    uow: UnitOfWork, *, phone: str, body: str, message_sid: str, now: datetime, policy: Policy
+) -> Keyword | None:
+    keyword = classify_inbound(body)
+    if keyword is None:
+        return None
+    number = await store.sms_number(uow, phone) or {}
+    was_opted_out = bool(number.get("opted_out"))
+    if keyword is Keyword.STOP:
+        await store.set_sms_number(
+            uow, phone, {"opted_out": True, "changed_at": now, "source": "keyword"}
+        )
+        if was_opted_out:
+            return keyword
+    elif keyword is Keyword.START:
+        await store.set_sms_number(
+            uow, phone, {"opted_out": False, "changed_at": now, "source": "keyword"}
+        )
+    template = REPLIES[keyword]
+    rendered = render(template, number.get("language"), {}, zone=policy.zone(None))
+    text = rendered.short
+    segments = count_segments(text)
+    reply: Document = {
+        "_id": uuid.uuid4().hex,
+        "district_id": number.get("district_id") or "",
+        "key": f"inbound|{message_sid}|{template}|sms",
+        "message_id": None,
+        "recipient_id": None,
+        "source_event_id": message_sid,
+        "template": str(template),
+        "channel": "sms",
+        "language": rendered.language,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "in_flight": False,
+        "expires_at": now + policy.reply_expiry,
+        "zone": None,
+        "quiet_hours": None,
+        "reply": True,
+        "to": phone,
+        "body": text,
+        "segments": segments.count,
+        "encoding": segments.encoding,
+        "created_at": now,
+    }
+    await store.insert_deliveries(uow, [reply])
+    return keyword

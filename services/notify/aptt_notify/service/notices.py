@@ -1,0 +1,219 @@
+"""Notices: what to tell an audience and when, expanded into one message per guardian.
+
+A notice is expanded when it falls due and again whenever the roster behind its audience
+changes, until its fan-out window closes, so an event that arrives before the classroom,
+the students or their guardians are known loses nobody (docs/decisions/0500). Expanding twice
+is harmless: a message's key (source event, recipient, template) is unique.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from aptt_platform.mongo import Document, UnitOfWork
+
+from aptt_notify import store
+from aptt_notify.domain.model import MessageStatus, Template
+from aptt_notify.service.policy import Policy
+
+SCHEDULED, OPEN, CLOSED, CANCELLED = "scheduled", "open", "closed", "cancelled"
+
+
+def classroom_audience(classroom_id: str) -> Document:
+    return {"kind": "classroom", "classroom_id": classroom_id}
+
+
+def student_audience(student_id: str, also: Iterable[str] = ()) -> Document:
+    return {"kind": "student", "student_id": student_id, "guardian_ids": sorted(set(also))}
+
+
+def guardians_audience(guardian_ids: Iterable[str]) -> Document:
+    return {"kind": "guardians", "guardian_ids": sorted(set(guardian_ids))}
+
+
+def told_audience(meeting_id: str) -> Document:
+    """Guardians who were told about the meeting: a change or cancellation goes to them."""
+    return {"kind": "told", "meeting_id": meeting_id}
+
+
+async def create_notice(
+    uow: UnitOfWork,
+    *,
+    district_id: str,
+    source_event_id: str,
+    template: Template,
+    audience: Document,
+    params: dict[str, Any],
+    due_at: datetime,
+    now: datetime,
+    fanout_until: datetime,
+    expires_at: datetime | None = None,
+    school_id: str | None = None,
+    meeting_id: str | None = None,
+    student_id: str | None = None,
+    policy: Policy,
+    notice_key: str | None = None,
+) -> None:
+    """Record a notice, expanding it at once when due. `notice_key` names what the notice is
+    about when a later event may say the same thing again (default: the event itself)."""
+    notice_id = store.doc_id(district_id, notice_key or source_event_id, str(template))
+    notice: Document = {
+        "_id": notice_id,
+        "district_id": district_id,
+        "source_event_id": source_event_id,
+        "template": str(template),
+        "audience": audience,
+        "params": params,
+        "school_id": school_id,
+        "meeting_id": meeting_id,
+        "student_id": student_id,
+        "due_at": due_at,
+        "expires_at": expires_at,
+        "fanout_until": max(fanout_until, due_at),
+        "status": SCHEDULED,
+        "created_at": now,
+    }
+    if not await store.insert_notice(uow, notice):
+        return
+    if due_at <= now:
+        await open_notice(uow, notice, now=now, policy=policy)
+
+
+async def open_notice(uow: UnitOfWork, notice: Document, *, now: datetime, policy: Policy) -> int:
+    """The notice is due: give every guardian of its audience a message."""
+    status = OPEN if notice["fanout_until"] > now else CLOSED
+    await store.set_notices(uow, {"_id": notice["_id"]}, {"status": status})
+    return await expand(uow, notice, now=now, policy=policy)
+
+
+async def open_due_notice(uow: UnitOfWork, notice_id: str, *, now: datetime, policy: Policy) -> int:
+    """The sender opens a notice that fell due (a reminder). A roster event handled at the
+    same moment cannot see this notice open yet, nor this expansion its roster change, so
+    the notice is expanded once more when it has settled (`settle_notice`)."""
+    notice = await store.get(uow, store.NOTICES, notice_id)
+    if notice is None or notice["status"] != SCHEDULED or notice["due_at"] > now:
+        return 0
+    expanded = await open_notice(uow, notice, now=now, policy=policy)
+    await store.set_notices(uow, {"_id": notice_id}, {"settle_at": now + policy.settle_delay})
+    return expanded
+
+
+async def settle_notice(uow: UnitOfWork, notice_id: str, *, now: datetime, policy: Policy) -> int:
+    notice = await store.get(uow, store.NOTICES, notice_id)
+    if notice is None or notice.get("settle_at") is None or notice["settle_at"] > now:
+        return 0
+    await store.set_notices(uow, {"_id": notice_id}, {"settle_at": None})
+    if notice["status"] not in (OPEN, CLOSED):
+        return 0
+    return await expand(uow, notice, now=now, policy=policy)
+
+
+async def expand(uow: UnitOfWork, notice: Document, *, now: datetime, policy: Policy) -> int:
+    recipients = await audience_of(uow, notice)
+    messages = [new_message(notice, guardian_id, now, policy) for guardian_id in sorted(recipients)]
+    return await store.insert_messages(uow, messages)
+
+
+async def audience_of(uow: UnitOfWork, notice: Document) -> set[str]:
+    district_id = notice["district_id"]
+    audience = notice["audience"]
+    kind = audience["kind"]
+    if kind == "classroom":
+        classroom = await store.get(
+            uow, store.CLASSROOMS, store.doc_id(district_id, audience["classroom_id"])
+        )
+        if classroom is None:
+            return set()
+        return await store.guardians_of_students(uow, district_id, classroom["student_ids"])
+    if kind == "student":
+        found = await store.guardians_of_students(uow, district_id, [audience["student_id"]])
+        return found | set(audience.get("guardian_ids", []))
+    if kind == "guardians":
+        return set(audience["guardian_ids"])
+    told = await store.messages(
+        uow,
+        {
+            "district_id": district_id,
+            "meeting_id": audience["meeting_id"],
+            "template": str(Template.MEETING_INVITATION),
+            "status": {"$in": [MessageStatus.DISPATCHED, MessageStatus.SUPPRESSED]},
+        },
+        {"recipient_id": 1},
+    )
+    return {m["recipient_id"] for m in told}
+
+
+def message_key(source_event_id: str, recipient_id: str, template: str) -> str:
+    return f"{source_event_id}|{recipient_id}|{template}"
+
+
+def new_message(notice: Document, recipient_id: str, now: datetime, policy: Policy) -> Document:
+    message_id = uuid.uuid4().hex
+    return {
+        "_id": message_id,
+        "district_id": notice["district_id"],
+        "key": message_key(notice["source_event_id"], recipient_id, notice["template"]),
+        "notice_id": notice["_id"],
+        "source_event_id": notice["source_event_id"],
+        "template": notice["template"],
+        "recipient_id": recipient_id,
+        "audience": notice["audience"],
+        "school_id": notice.get("school_id"),
+        "meeting_id": notice.get("meeting_id"),
+        "student_id": notice.get("student_id"),
+        "params": notice["params"],
+        # Shown in the inbox once it goes out, or once it is clear it cannot (0500).
+        "visible_at": None,
+        "expires_at": notice.get("expires_at") or now + policy.message_max_wait,
+        "status": MessageStatus.PENDING.value,
+        "next_check_at": now,
+        "wait_reason": None,
+        "language": None,
+        "text": None,
+        "channels": [],
+        "created_at": now,
+    }
+
+
+async def expand_open_notices(
+    uow: UnitOfWork, query: dict[str, Any], *, now: datetime, policy: Policy
+) -> int:
+    """The roster behind some audiences changed: give newly reached guardians their message."""
+    found = await store.notices(
+        uow,
+        {**query, "status": OPEN, "fanout_until": {"$gt": now}, "audience.kind": {"$ne": "told"}},
+    )
+    total = 0
+    for notice in found:
+        total += await expand(uow, notice, now=now, policy=policy)
+    return total
+
+
+async def cancel_notices(
+    uow: UnitOfWork, district_id: str, meeting_id: str, templates: Iterable[Template]
+) -> None:
+    """Stop notices about a meeting and drop their messages that have not gone out."""
+    names = [str(t) for t in templates]
+    await store.set_notices(
+        uow,
+        {
+            "district_id": district_id,
+            "meeting_id": meeting_id,
+            "template": {"$in": names},
+            "status": {"$in": [SCHEDULED, OPEN]},
+        },
+        {"status": CANCELLED},
+    )
+    await store.set_messages(
+        uow,
+        {
+            "district_id": district_id,
+            "meeting_id": meeting_id,
+            "template": {"$in": names},
+            "status": MessageStatus.PENDING.value,
+        },
+        {"status": MessageStatus.DROPPED.value},
+    )

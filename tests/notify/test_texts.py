@@ -1,0 +1,118 @@
+"""The message catalogues: English and Spanish complete, same placeholders, short texts."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from aptt_contracts.skills import BUILT_IN_SKILLS
+from aptt_notify.domain.model import Template
+from aptt_notify.domain.sms import count_segments
+from aptt_notify.domain.texts import SkillWords, catalogue, render, text_language
+
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+LA = ZoneInfo("America/Los_Angeles")
+ORF = BUILT_IN_SKILLS["orf"]
+SKILL = SkillWords(ORF.code, ORF.name, ORF.unit)
+# Realistic facts with long values: the longest weekday and month names, a two-digit number.
+PARAMS = {
+    "starts_at": datetime(2026, 9, 30, 1, 30, tzinfo=UTC),  # Tue 29 Sep, 18:30 in LA
+    "previous_starts_at": datetime(2026, 9, 23, 1, 30, tzinfo=UTC),
+    "minutes": 75,
+    "number": 23,
+    "target": 112,
+    "score": 97.5,
+    "baseline": 83,
+    "percent": 48,
+    "ends_on": date(2026, 11, 28),
+    "outcome": "not_met",
+    "location": "Library, 2nd floor",
+}
+
+
+def test_english_and_spanish_have_the_same_messages() -> None:
+    english, spanish = catalogue("en"), catalogue("es")
+    assert set(english) == set(spanish)
+    assert all(english.values())
+    assert all(spanish.values())
+
+
+def test_translations_keep_the_placeholders() -> None:
+    english, spanish = catalogue("en"), catalogue("es")
+    for key, text in english.items():
+        assert set(PLACEHOLDER.findall(spanish[key])) == set(PLACEHOLDER.findall(text)), key
+
+
+@pytest.mark.parametrize("template", list(Template))
+@pytest.mark.parametrize("language", ["en", "es", "es-MX"])
+def test_every_template_renders_short_and_complete(template: Template, language: str) -> None:
+    for outcome in ("met", "not_met"):
+        rendered = render(
+            template,
+            language,
+            {**PARAMS, "outcome": outcome},
+            zone=LA,
+            given_name="Ana",
+            skill=SKILL,
+        )
+        texts = [rendered.short, rendered.subject, rendered.text]
+        assert not any("{" in t or "}" in t for t in texts), "a placeholder was left unfilled"
+        segments = count_segments(rendered.short)
+        # GSM-7 texts fit two segments; Spanish accents need UCS-2, which fits less per segment.
+        assert segments.count <= (2 if segments.encoding == "GSM-7" else 3), rendered.short
+        assert "\u202f" not in rendered.short
+
+
+def test_english_texts_stay_in_the_cheaper_gsm_alphabet() -> None:
+    for template in Template:
+        rendered = render(template, "en", PARAMS, zone=LA, skill=SKILL)
+        assert count_segments(rendered.short).encoding == "GSM-7", template
+
+
+def test_dates_and_times_are_in_the_school_zone_and_the_guardians_words() -> None:
+    english = render(Template.MEETING_INVITATION, "en", PARAMS, zone=LA, skill=SKILL)
+    assert "Tue, Sep 29" in english.short
+    assert "6:30 PM" in english.short
+    spanish = render(Template.MEETING_INVITATION, "es", PARAMS, zone=LA, skill=SKILL)
+    assert "mar, 29 sept" in spanish.short
+    assert "18:30" in spanish.short
+    assert "martes, 29 de septiembre de 2026" in spanish.text
+    assert "lectura en voz alta" in spanish.short  # a plain name, not "fluidez lectora"
+
+
+def test_the_place_is_named_when_known_and_left_out_cleanly_when_not() -> None:
+    placed = render(Template.MEETING_REMINDER_2H, "es", PARAMS, zone=LA, skill=SKILL)
+    assert "(mar, 29 sept), Library, 2nd floor. ¡Hasta pronto!" in placed.short
+    assert "Dónde: Library, 2nd floor" in placed.text
+    unplaced = render(
+        Template.MEETING_REMINDER_2H, "en", {**PARAMS, "location": None}, zone=LA, skill=SKILL
+    )
+    assert "(Tue, Sep 29). See you soon!" in unplaced.short
+    assert "Where:" not in unplaced.text
+    assert "(75 minutes)\n\n" in unplaced.text
+
+
+def test_other_languages_fall_back_to_english() -> None:
+    assert text_language("vi") == "en"
+    assert text_language("es-419") == "es"
+    rendered = render(Template.GOAL_MET, "vi", PARAMS, zone=LA, skill=SKILL)
+    assert rendered.language == "en"
+    assert rendered.short.startswith("Goal met!")
+
+
+def test_email_has_a_greeting_a_plain_text_body_and_the_same_in_html() -> None:
+    rendered = render(Template.PRIVATE_NUMBER, "es", PARAMS, zone=LA, given_name="Ana")
+    assert rendered.text.startswith("Hola, Ana:")
+    assert "23" in rendered.text
+    assert "23" in rendered.html
+    assert '<html lang="es">' in rendered.html
+    no_name = render(Template.PRIVATE_NUMBER, "en", PARAMS, zone=LA)
+    assert no_name.text.startswith("Hello,\n")
+
+
+def test_html_escapes_what_it_is_given() -> None:
+    skill = SkillWords("x", {"en": "<b>Reading</b> & more"}, {"en": "wpm"})
+    rendered = render(Template.GOAL_CONFIRMATION, "en", PARAMS, zone=LA, skill=skill)
+    assert "&lt;b&gt;Reading&lt;/b&gt; &amp; more" in rendered.html
