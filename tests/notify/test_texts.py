@@ -100,6 +100,10 @@ def test_other_languages_fall_back_to_english() -> None:
     rendered = render(Template.GOAL_MET, "vi", PARAMS, zone=LA, skill=SKILL)
     assert rendered.language == "en"
     assert rendered.short.startswith("Goal met!")
+    # Dates follow the words: an English text for a Vietnamese family has English dates.
+    invitation = render(Template.MEETING_INVITATION, "vi", PARAMS, zone=LA, skill=SKILL)
+    assert "Tue, Sep 29" in invitation.short
+    assert "thg" not in invitation.short
 
 
 def test_email_has_a_greeting_a_plain_text_body_and_the_same_in_html() -> None:

@@ -129,13 +129,13 @@ def _summary(
     lines += [f"  {s.service:<11} {s.url}/docs   (logs: {s.log_path})" for s in services]
     lines += [
         "",
-        f"  kafka       {stack.kafka_bootstrap}   (aptt events <topic>)",
+        f"  kafka       {stack.kafka_bootstrap}   (.venv/bin/aptt events <topic>)",
         f"  mongodb     {stack.mongo_url}",
-        f"  smtp sink   {stack.smtp_host}:{stack.smtp_port}   (aptt mail)",
-        f"  sms         {stack.sms_url}   (Twilio Messages API stand-in; aptt sms)",
+        f"  smtp sink   {stack.smtp_host}:{stack.smtp_port}   (.venv/bin/aptt mail)",
+        f"  sms         {stack.sms_url}   (Twilio Messages API stand-in; aptt sms, .venv/bin/aptt)",
         f"  issuer      {issuer.url}   (dev OIDC issuer)",
         "",
-        "  A token:   uv run aptt token --role district_admin --district " + DEMO_DISTRICT,
+        "  A token:   .venv/bin/aptt token --role district_admin --district " + DEMO_DISTRICT,
         '  Use it:    curl -H "Authorization: Bearer $TOKEN" ' + services[0].url + "/v1/...",
     ]
     if walkthrough:
@@ -275,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("mail", help="mail the SMTP sink received").set_defaults(run=mail)
     commands.add_parser("sms", help="texts the SMS stand-in received").set_defaults(run=sms)
     args = parser.parse_args(argv)
+    # `aptt sms | head` should end quietly, as Unix tools do, not with a BrokenPipeError.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     result: int = args.run(args)
     return result
 

@@ -211,15 +211,15 @@ def _walkthrough(urls: Mapping[str, str], meetings: list[str], roster: Roster) -
             "each classroom.",
             "",
             "Walk the cycle by hand:",
-            "  T=$(uv run aptt token --role teacher --subject t-reyes --school sch-lincoln)",
+            "  T=$(.venv/bin/aptt token --role teacher --subject t-reyes --school sch-lincoln)",
             f'  curl -H "Authorization: Bearer $T" '
             f"{urls['data']}/v1/meetings/{meetings[0]}/class-report",
             f"  open {urls['data']}/v1/meetings/{meetings[0]}/class-report.svg (with the token)",
-            f"  G=$(uv run aptt token --role guardian --subject {guardian.sourced_id})",
+            f"  G=$(.venv/bin/aptt token --role guardian --subject {guardian.sourced_id})",
             f'  curl -H "Authorization: Bearer $G" {urls["notify"]}/v1/me/messages',
             f'  curl -H "Authorization: Bearer $G" {urls["data"]}/v1/meetings/{meetings[0]}'
             f"/private-numbers/{guardian.student_ids[0]}",
-            "  uv run aptt mail; uv run aptt sms      # what families received",
+            "  .venv/bin/aptt mail; .venv/bin/aptt sms      # what families received",
             f"  Then: record attendance ({urls['scheduling']}/docs), set a goal "
             f"({urls['goals']}/docs), import new results ({urls['data']}/docs).",
         ]

@@ -52,7 +52,8 @@ def text_language(tag: str | None) -> str:
 
 def formatting_locale(tag: str | None, language: str) -> Locale:
     """Dates in the guardian's own variant (es-MX) when the text is in that language."""
-    if tag and text_language(tag) == language:
+    # Compare the tag's own language: a fallback (vi -> en texts) keeps English dates too.
+    if tag and tag.replace("_", "-").split("-")[0].lower() == language:
         try:
             return Locale.parse(tag.replace("_", "-"), sep="-")
         except (ValueError, UnknownLocaleError):
