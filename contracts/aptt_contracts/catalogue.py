@@ -67,13 +67,13 @@ EVENT_TOPICS: tuple[Topic, ...] = (
     Topic(
         name="aptt.data.assessments.v1",
         producer="data",
-        consumers=("goals", "notify"),
+        consumers=("goals",),
         description="Accepted assessment results: student id, skill code, score, date.",
     ),
     Topic(
         name="aptt.data.reports.v1",
         producer="data",
-        consumers=("scheduling", "notify"),
+        consumers=("scheduling",),
         description="Class reports for team meetings, anonymous: bands and counts, no identities.",
     ),
     Topic(
