@@ -304,6 +304,8 @@ def notify_settings(stack: LocalStack, issuer: DevIssuer, **overrides: Any) -> S
         send_retry_max_seconds=1.0,
         rate_limit_recipient_per_hour=8,
         rate_limit_district_per_hour=1000,
+        # Tests name every school's zone; UTC until then makes a zone's arrival visible.
+        default_timezone="UTC",
     )
     values.update(overrides)
     return Settings(**values)
