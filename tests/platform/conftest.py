@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, ClassVar
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from aptt_contracts.catalogue import Topic, dlq_topic, retry_topic
 from aptt_contracts.envelope import EventModel
+from aptt_local.kafkatools import read_topic
 from aptt_local.servers import LocalStack
 from aptt_platform.consumer import ConsumerConfig, EventConsumer, Handler
 from aptt_platform.events import ReceivedEvent
@@ -179,33 +179,7 @@ class Pipeline:
         return await self.mongo.db["outbox"].find().sort("_id").to_list()
 
     async def read_topic(self, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
-        return await read_topic(self.settings, topic)
-
-
-async def read_topic(settings: ServiceSettings, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
-    """Everything in a topic now, from the beginning, without a consumer group."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in partitions]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        records: list[ConsumerRecord[bytes, bytes]] = []
-        empty_polls = 0
-        while empty_polls < 2:
-            batch = await consumer.getmany(timeout_ms=400)
-            empty_polls = 0 if batch else empty_polls + 1
-            for recs in batch.values():
-                records.extend(recs)
-        return records
-    finally:
-        await consumer.stop()
+        return await read_topic(self.settings.kafka_bootstrap_servers, topic)
 
 
 async def _true(value: bool) -> bool:
