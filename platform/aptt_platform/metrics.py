@@ -42,7 +42,7 @@ OUTBOX_OLDEST_AGE = Gauge(
 EVENTS_CONSUMED = Counter(
     "aptt_events_consumed",
     "Records a consumer handled, by event type and outcome "
-    "(ok, duplicate, retried, dead_lettered).",
+    "(ok, duplicate, retried, dead_lettered; ignored for types the service does not handle).",
     ["app", "consumer", "topic", "type", "outcome"],
 )
 HANDLER_DURATION = Histogram(
