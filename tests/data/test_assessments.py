@@ -249,10 +249,15 @@ async def test_districts_define_their_own_skills(data_service: DataService) -> N
         assert (
             await client.put("/v1/skills/spelling-wpm", headers=admin, json=changed)
         ).status_code == 200
-        other = (
-            await client.get("/v1/skills", headers=data_service.admin(random_id("other")))
-        ).json()
+        stranger = data_service.admin(random_id("other"))
+        other = (await client.get("/v1/skills", headers=stranger)).json()
         assert "spelling-wpm" not in {s["code"] for s in other}
+        # Another district cannot change this district's skill, nor learn that it exists.
+        hijack = {**SPELLING, "scale_max": 60}
+        answer = await client.put("/v1/skills/spelling-wpm", headers=stranger, json=hijack)
+        assert answer.status_code == 404
+        ours = (await client.get("/v1/skills", headers=admin)).json()
+        assert {s["code"]: s["scale_max"] for s in ours}["spelling-wpm"] == 50
 
     report = (
         await data_service.import_results(
