@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 from aptt_contracts.catalogue import SERVICES, dlq_topic, retry_topic
 
 from aptt_platform import metrics
@@ -38,8 +39,11 @@ class DeadLetter:
     attempts: int
 
 
-async def _read_all(consumer: AIOKafkaConsumer, idle_polls: int = 3) -> list[tuple[int, object]]:
-    records: list[tuple[int, object]] = []
+async def _read_all(
+    consumer: AIOKafkaConsumer, idle_polls: int = 3
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Everything from the consumer's position to the end, oldest first."""
+    records: list[ConsumerRecord[bytes, bytes]] = []
     idle = 0
     while idle < idle_polls:
         batch = await consumer.getmany(timeout_ms=1000)
@@ -48,18 +52,18 @@ async def _read_all(consumer: AIOKafkaConsumer, idle_polls: int = 3) -> list[tup
             continue
         idle = 0
         for recs in batch.values():
-            records.extend((r.offset, r) for r in recs)
-    return records
+            records.extend(recs)
+    return sorted(records, key=lambda r: (r.partition, r.offset))
 
 
-def _describe(record: object) -> DeadLetter:
-    headers = header_dict(getattr(record, "headers", ()))
+def _describe(record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
+    headers = header_dict(record.headers)
 
     def text(name: str) -> str:
         return headers.get(name, b"").decode(errors="replace")
 
     return DeadLetter(
-        offset=int(getattr(record, "offset", -1)),
+        offset=record.offset,
         event_id=text("ce_id"),
         event_type=text("ce_type"),
         district_id=text("ce_district"),
@@ -80,7 +84,7 @@ async def list_dead_letters(settings: ServiceSettings, service: str) -> list[Dea
     )
     await consumer.start()
     try:
-        return [_describe(r) for _, r in sorted(await _read_all(consumer), key=lambda x: x[0])]
+        return [_describe(r) for r in await _read_all(consumer)]
     finally:
         await consumer.stop()
 
@@ -112,21 +116,21 @@ async def replay_dead_letters(
     commit_to: dict[TopicPartition, int] = {}
     skipped: set[TopicPartition] = set()
     try:
-        for _, record in sorted(await _read_all(consumer), key=lambda x: x[0]):
-            tp = TopicPartition(getattr(record, "topic", ""), getattr(record, "partition", 0))
+        for record in await _read_all(consumer):
+            tp = TopicPartition(record.topic, record.partition)
             letter = _describe(record)
             if (limit is not None and replayed >= limit) or (
                 wanted and letter.event_id not in wanted
             ):
                 skipped.add(tp)
                 continue
-            headers = header_dict(getattr(record, "headers", ()))
+            headers = header_dict(record.headers)
             headers[H_ATTEMPTS] = b"0"
             headers[H_NOT_BEFORE] = f"{time.time():.3f}".encode()
             await producer.send_and_wait(
                 retry_topic(service),
-                value=getattr(record, "value", None),
-                key=getattr(record, "key", None),
+                value=record.value,
+                key=record.key,
                 headers=list(headers.items()),
             )
             replayed += 1

@@ -5,11 +5,8 @@ Each test gets its own service name, so its topics, consumer groups and database
 
 from __future__ import annotations
 
-import asyncio
-import random
-import string
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import pytest
@@ -18,6 +15,7 @@ from aptt_contracts.catalogue import Topic, dlq_topic, retry_topic
 from aptt_contracts.envelope import EventModel
 from aptt_local.kafkatools import read_topic
 from aptt_local.servers import LocalStack
+from aptt_local.testing import eventually, random_name, service_settings
 from aptt_platform.consumer import ConsumerConfig, EventConsumer, Handler
 from aptt_platform.events import ReceivedEvent
 from aptt_platform.kafka import create_producer, ensure_topics
@@ -38,51 +36,27 @@ class NoteTaken(EventModel):
     fail: bool = False
 
 
-def random_name(prefix: str = "t") -> str:
-    return prefix + "".join(random.choices(string.ascii_lowercase, k=10))
-
-
-def settings_for(stack: LocalStack, name: str, **overrides: Any) -> ServiceSettings:
-    values: dict[str, Any] = {
-        "service_name": name,
-        "environment": "test",
-        "kafka_bootstrap_servers": stack.kafka_bootstrap,
-        "mongo_url": stack.mongo_url,
-        "mongo_database": f"test_{name}",
-        # The local broker takes session_timeout/2 to form a group: keep it short.
-        "consumer_session_timeout_ms": 6000,
-        "consumer_heartbeat_interval_ms": 500,
-        "consumer_retry_backoff_seconds": 0.2,
-        "consumer_retry_backoff_max_seconds": 1.0,
-        "consumer_max_retries": 2,
-        "relay_poll_interval_seconds": 0.05,
-        **overrides,
-    }
-    return ServiceSettings(**values)
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]], *, timeout: float = 30.0, what: str = "condition"
-) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
-
-
 class Pipeline:
     """Outbox relay and consumer of one test service, with a note-taking use case."""
 
     def __init__(self, stack: LocalStack, handler: Handler | None = None, **overrides: Any):
-        self.name = random_name()
+        self.name = "t" + random_name()
         self.district = "d-" + uuid.uuid4().hex[:8]
         self.topic = f"aptt.{self.name}.notes.v1"
         self.notebook = "nb-" + uuid.uuid4().hex[:8]
         self.model: type[NoteTaken] = type(
             "NoteTaken", (NoteTaken,), {"topic": self.topic, "__module__": __name__}
         )
-        self.settings = settings_for(stack, self.name, **overrides)
+        # The database is named after the service so a consumer in another process
+        # (consumer_worker.py) writes its effects where this pipeline reads them.
+        values = service_settings(
+            stack,
+            self.name,
+            issuer_url="http://127.0.0.1:1",  # no routes here: nothing verifies tokens
+            mongo_database=f"test_{self.name}",
+            consumer_max_retries=2,
+        )
+        self.settings = ServiceSettings(**{**values, **overrides})
         self.mongo = Mongo(stack.mongo_url, self.settings.database_name)
         self.producer = create_producer(self.settings)
         self.relay = OutboxRelay(mongo=self.mongo, producer=self.producer, settings=self.settings)

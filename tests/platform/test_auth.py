@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import time
@@ -12,8 +11,6 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-import uvicorn
-from aptt_local.process import free_port
 from aptt_platform.auth import CurrentPrincipal, Principal, TokenVerifier, require_roles
 from aptt_platform.devissuer import DevIssuer
 from aptt_platform.errors import Unauthorized
@@ -22,19 +19,9 @@ from aptt_platform.web import Limit, install_problem_details
 from fastapi import Depends, FastAPI
 
 
-@pytest.fixture(scope="module")
-async def issuer(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DevIssuer]:
-    port = free_port()
-    dev = DevIssuer(f"http://127.0.0.1:{port}", tmp_path_factory.mktemp("issuer") / "key.pem")
-    server = uvicorn.Server(
-        uvicorn.Config(dev.app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    yield dev
-    server.should_exit = True
-    await task
+@pytest.fixture
+def issuer(dev_issuer: DevIssuer) -> DevIssuer:
+    return dev_issuer
 
 
 @pytest.fixture
