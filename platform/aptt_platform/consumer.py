@@ -17,7 +17,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -38,6 +38,37 @@ from aptt_platform.tracing import continue_trace
 log = get_logger(__name__)
 
 Handler = Callable[[UnitOfWork, ReceivedEvent], Awaitable[None]]
+E = TypeVar("E", bound=EventModel)
+# What a service's consumers.py writes: `async def on_x(uow, event: X, meta: ReceivedEvent)`.
+EventHandler = Callable[[UnitOfWork, E, ReceivedEvent], Awaitable[None]]
+# `HANDLERS: HandlerTable = {StudentUpserted: roster.record_student, ...}`
+HandlerTable = Mapping[type[EventModel], EventHandler[Any]]
+
+
+def typed(model: type[E], handle: EventHandler[E]) -> Handler:
+    """The platform's handler for one row of a service's table: hands it its payload, typed."""
+
+    async def handler(uow: UnitOfWork, event: ReceivedEvent) -> None:
+        if not isinstance(event.data, model):
+            raise TypeError(
+                f"{event.type} carries {type(event.data).__name__}, not {model.__name__}"
+            )
+        await handle(uow, event.data, event)
+
+    handler.__name__ = getattr(handle, "__name__", "handler")
+    return handler
+
+
+def adapt(table: HandlerTable) -> dict[str, Handler]:
+    """Event type -> platform handler, from a service's table of event model -> handler."""
+    adapted: dict[str, Handler] = {}
+    for model, handle in table.items():
+        if isinstance(model, str):  # MIGRATION: old str-keyed tables, removed once all moved
+            adapted[model] = handle
+        else:
+            adapted[model.event_type] = typed(model, handle)
+    return adapted
+
 
 # Headers this platform adds to retried and dead-lettered records.
 H_ATTEMPTS = "aptt-attempts"

@@ -1,8 +1,9 @@
 """MongoDB access: one client per process and a unit of work per use case.
 
-A unit of work runs the use case in a transaction; the events the use case publishes are
-written to the `outbox` collection in that same transaction, so state and events commit
-together or not at all.
+A unit of work runs the use case in a transaction; the events the use case publishes, and
+the events recorded by the aggregates it touched (`uow.track`), are written to the `outbox`
+collection in that same transaction, so state and events commit together or not at all.
+After a commit that wrote events the relay is woken: no service wakes it by hand.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from aptt_contracts.envelope import EventModel
 from bson import ObjectId
@@ -39,6 +40,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class Aggregate(Protocol):
+    """A domain object that records the events of what happened to it (cosmicpython's
+    `self.events`); the unit of work collects them when it commits."""
+
+    events: list[EventModel]
+
+
+C = TypeVar("C")
+
+
 @dataclass
 class UnitOfWork:
     """What a use case works with: the database, the transaction's session, its events."""
@@ -46,21 +57,46 @@ class UnitOfWork:
     db: AsyncDatabase[Document]
     session: AsyncClientSession
     events: list[EventModel] = field(default_factory=list)
+    # The service's own configuration (ServiceDefinition.config), for handlers.
+    config: object = None
+    _seen: list[Aggregate] = field(default_factory=list)
 
     def publish(self, event: EventModel) -> None:
         """Record an event; it is written to the outbox when the transaction commits."""
         self.events.append(event)
 
+    def track(self, aggregate: Aggregate) -> None:
+        """The use case touched this aggregate: its recorded events go out on commit.
+
+        Stores call it when they save an aggregate, so a use case never forwards events by hand.
+        """
+        if not any(seen is aggregate for seen in self._seen):
+            self._seen.append(aggregate)
+
+    def config_as(self, kind: type[C]) -> C:
+        """The service's configuration, typed; a wiring mistake fails loudly here."""
+        if not isinstance(self.config, kind):
+            raise TypeError(f"the unit of work carries no {kind.__name__}")
+        return self.config
+
     def collection(self, name: str) -> AsyncCollection[Document]:
         return self.db[name]
 
-    async def flush_events(self) -> None:
-        if not self.events:
-            return
+    def collect_new_events(self) -> list[EventModel]:
+        for aggregate in self._seen:
+            self.events.extend(aggregate.events)
+            aggregate.events.clear()
+        return self.events
+
+    async def flush_events(self) -> int:
+        """Write the collected events to the outbox; return how many."""
+        pending = self.collect_new_events()
+        if not pending:
+            return 0
         traceparent = current_traceparent()
         now = utcnow()
         records = []
-        for event in self.events:
+        for event in pending:
             headers, key, value = events.encode(event, traceparent=traceparent)
             records.append(
                 {
@@ -82,16 +118,20 @@ class UnitOfWork:
             )
         await self.db[OUTBOX].insert_many(records, ordered=True, session=self.session)
         self.events.clear()
+        return len(records)
 
 
 class Mongo:
     """The service's database, and the runner of units of work."""
 
-    def __init__(self, url: str, database: str) -> None:
+    def __init__(self, url: str, database: str, *, config: object = None) -> None:
         self.client: AsyncMongoClient[Document] = AsyncMongoClient(
             url, tz_aware=True, serverSelectionTimeoutMS=5_000, connectTimeoutMS=5_000
         )
         self.db: AsyncDatabase[Document] = self.client.get_database(database)
+        self.config = config
+        # Called after a commit that wrote outbox records (the runtime wakes its relay).
+        self.on_events_committed: Callable[[], None] | None = None
 
     async def run(
         self,
@@ -105,18 +145,24 @@ class Mongo:
         must not have side effects outside the database.
         """
 
+        written = 0
+
         async def attempt(session: AsyncClientSession) -> T:
-            uow = UnitOfWork(db=self.db, session=session)
+            nonlocal written
+            uow = UnitOfWork(db=self.db, session=session, config=self.config)
             result = await use_case(uow, *args, **kwargs)
-            await uow.flush_events()
+            written = await uow.flush_events()
             return result
 
         async with self.client.start_session() as session:
-            return await session.with_transaction(
+            result = await session.with_transaction(
                 attempt,
                 read_concern=ReadConcern("snapshot"),
                 write_concern=WriteConcern("majority"),
             )
+        if written and self.on_events_committed is not None:
+            self.on_events_committed()
+        return result
 
     async def ping(self) -> None:
         await self.client.admin.command("ping")

@@ -21,7 +21,7 @@ from pymongo import IndexModel
 
 from aptt_platform import metrics
 from aptt_platform.auth import TokenVerifier
-from aptt_platform.consumer import ConsumerConfig, EventConsumer, Handler
+from aptt_platform.consumer import ConsumerConfig, EventConsumer, Handler, HandlerTable, adapt
 from aptt_platform.kafka import create_producer, ensure_topics
 from aptt_platform.logging import configure_logging, get_logger
 from aptt_platform.mongo import Mongo
@@ -41,19 +41,30 @@ class ServiceDefinition:
     title: str
     description: str
     routers: Sequence[APIRouter] = ()
-    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    # MIGRATION: str-keyed tables accepted until every service has moved.
+    handlers: HandlerTable | Mapping[str, Handler] = field(default_factory=dict)
     indexes: Mapping[str, Sequence[IndexModel]] = field(default_factory=dict)
     models: Mapping[str, type[EventModel]] = field(default_factory=lambda: EVENT_MODELS)
     # Long-running work of the service's own (schedulers), started once connected.
     background: Sequence[Callable[[Runtime], Coroutine[Any, Any, None]]] = ()
     on_connected: Sequence[Hook] = ()
+    # The service's own configuration: handlers read it as `uow.config_as(Config)`, routes
+    # through their service's `ConfigDep`.
+    config: object = None
 
 
 class Runtime:
     def __init__(self, definition: ServiceDefinition) -> None:
         self.definition = definition
         self.settings = definition.settings
-        self.mongo = Mongo(self.settings.mongo_url.get_secret_value(), self.settings.database_name)
+        self.config = definition.config
+        self.handlers = adapt(definition.handlers)  # type: ignore[arg-type]
+        self.mongo = Mongo(
+            self.settings.mongo_url.get_secret_value(),
+            self.settings.database_name,
+            config=definition.config,
+        )
+        self.mongo.on_events_committed = self.wake_relay
         self.producer: AIOKafkaProducer | None = None
         self.relay: OutboxRelay | None = None
         self.consumer: EventConsumer | None = None
@@ -97,12 +108,12 @@ class Runtime:
             self.relay = OutboxRelay(mongo=self.mongo, producer=self.producer, settings=settings)
             self.relay.start()
         topics = topics_consumed_by(settings.service_name)
-        if settings.consumer_enabled and self.definition.handlers and topics:
+        if settings.consumer_enabled and self.handlers and topics:
             self.consumer = EventConsumer(
                 config=ConsumerConfig(
                     name=settings.service_name,
                     topics=topics,
-                    handlers=self.definition.handlers,
+                    handlers=self.handlers,
                     models=self.definition.models,
                 ),
                 mongo=self.mongo,
@@ -116,7 +127,7 @@ class Runtime:
         # Zero-valued series from the start, so rates and alerts see them before any traffic.
         app = self.settings.service_name
         for event_type, model in self.definition.models.items():
-            if event_type in self.definition.handlers:
+            if event_type in self.handlers:
                 for outcome in ("ok", "duplicate", "retried", "dead_lettered"):
                     metrics.EVENTS_CONSUMED.labels(app, app, model.topic, event_type, outcome)
 
@@ -150,6 +161,7 @@ class Runtime:
         await self.mongo.close()
 
     def wake_relay(self) -> None:
+        """Publish soon; the unit of work calls it after a commit that wrote events."""
         if self.relay is not None:
             self.relay.wake()
 
@@ -160,7 +172,7 @@ class Runtime:
             "kafka": self.producer is not None
             and await _within(self.producer.client.fetch_all_metadata(), 2.0),
         }
-        if self.settings.consumer_enabled and self.definition.handlers:
+        if self.settings.consumer_enabled and self.handlers:
             checks["consumers"] = self.consumer is not None and self.consumer.ready
         for dependency in ("mongodb", "kafka"):
             metrics.DEPENDENCY_UP.labels(app, dependency).set(1 if checks[dependency] else 0)

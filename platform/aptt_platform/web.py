@@ -37,12 +37,19 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
-def page_limit(maximum: int = 200) -> Any:
+MAX_PAGE = 200
+
+
+def page_limit(maximum: int = MAX_PAGE) -> Any:
     return Query(ge=1, le=maximum, description="items per page")
 
 
 # Give the default at the parameter: `limit: Limit = 50`.
 Limit = Annotated[int, page_limit()]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=200, description="next_cursor of the previous page"),
+]
 
 
 def problem(

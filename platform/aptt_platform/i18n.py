@@ -1,0 +1,120 @@
+"""Texts in the reader's language: one gettext mechanism for every service.
+
+A service keeps its catalogues as `.po` files in its package
+(`locales/<language>/LC_MESSAGES/<domain>.po`), read with Babel once per process: there are
+no compiled `.mo` files to keep in step. A message missing from a language is shown in the
+fallback language (English); a language we have no catalogue for reads the fallback too.
+Dates and numbers are worded by Babel in the reader's own locale (`es-MX`) when the text is
+in that locale's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+FALLBACK_LANGUAGE = "en"
+
+
+def primary_language(tag: str | None) -> str:
+    """`es-MX` -> `es`; empty for no tag."""
+    return (tag or "").replace("_", "-").split("-")[0].lower()
+
+
+class Catalogues:
+    """One service's catalogues: message id -> text, per language."""
+
+    def __init__(
+        self,
+        locales: Path,
+        domain: str,
+        languages: Sequence[str],
+        *,
+        fallback: str = FALLBACK_LANGUAGE,
+    ) -> None:
+        if fallback not in languages:
+            raise ValueError("the fallback language needs a catalogue of its own")
+        self.locales = locales
+        self.domain = domain
+        self.languages = tuple(languages)
+        self.fallback = fallback
+
+    def path(self, language: str) -> Path:
+        return self.locales / language / "LC_MESSAGES" / f"{self.domain}.po"
+
+    def catalogue(self, language: str) -> Catalog:
+        with self.path(language).open("rb") as po:
+            return read_po(po, locale=language, domain=self.domain)
+
+    @cached_property
+    def texts(self) -> dict[str, dict[str, str]]:
+        """Every language's translated messages (fuzzy and empty entries left out)."""
+        return {
+            language: {
+                str(m.id): str(m.string)
+                for m in self.catalogue(language)
+                if m.id and isinstance(m.string, str) and m.string and not m.fuzzy
+            }
+            for language in self.languages
+        }
+
+    def load(self) -> None:
+        """Read every catalogue now: call at start-up, so a broken file stops the start and
+        not a family's request."""
+        _ = self.texts
+
+    def missing(self) -> dict[str, set[str]]:
+        """Per language, the fallback's message ids it lacks (a test keeps these empty)."""
+        every = set(self.texts[self.fallback])
+        return {language: every - set(texts) for language, texts in self.texts.items()}
+
+    def language_for(self, tag: str | None) -> str:
+        """The catalogue language for a BCP 47 tag: `es-MX` -> `es`; unknown -> fallback."""
+        primary = primary_language(tag)
+        return primary if primary in self.languages else self.fallback
+
+    def negotiate(self, accept_language: str | None) -> str:
+        """The best of our languages for an Accept-Language header; the fallback if none."""
+        preferences: list[tuple[float, int, str]] = []
+        for position, part in enumerate((accept_language or "").split(",")[:20]):
+            tag, _, params = part.strip().partition(";")
+            quality = 1.0
+            for param in params.split(";"):
+                name, _, value = param.strip().partition("=")
+                if name.strip() == "q":
+                    try:
+                        quality = float(value)
+                    except ValueError:
+                        quality = 0.0
+            if tag and tag != "*" and quality > 0:
+                preferences.append((-quality, position, tag.strip()))
+        for _, _, tag in sorted(preferences):
+            primary = primary_language(tag)
+            if primary in self.languages:
+                return primary
+        return self.fallback
+
+    def gettext(self, msgid: str, language: str) -> str:
+        """The message in the language, else in the fallback, else the id itself."""
+        texts = self.texts.get(language) or {}
+        if msgid in texts:
+            return texts[msgid]
+        return self.texts[self.fallback].get(msgid, msgid)
+
+    def has(self, msgid: str, language: str | None = None) -> bool:
+        return msgid in self.texts.get(language or self.fallback, {})
+
+    def formatting_locale(self, tag: str | None, language: str) -> Locale:
+        """Dates and numbers in the reader's own variant (`es-MX`) when the text is in that
+        language; a fallback text (a `vi` reader of English) keeps the fallback's formats."""
+        if tag and primary_language(tag) == language:
+            try:
+                return Locale.parse(tag.replace("_", "-"), sep="-")
+            except (ValueError, UnknownLocaleError):
+                pass
+        return Locale.parse(language)
