@@ -1,13 +1,17 @@
 """The event consumer every service runs.
 
-For each record: decode the CloudEvent, run the handler for its type in a transaction that
-also inserts `(consumer, event id)` into `processed_events` (a duplicate key means the effect
-already happened), and commit the partition's offset only after that transaction committed.
+A partition's batch is handled in one MongoDB transaction: the dedupe records of the batch
+(`(consumer, event id)` in `processed_events`) are written with one bulk insert, the handlers
+run in order inside the same transaction, and the partition's offset is committed only after
+it committed. One transaction (one fsync) per batch instead of one per event is what lets a
+consumer keep up with a district-wide import. Partitions of one poll are handled
+concurrently, each in its own transaction.
 
-A handler that fails is sent to the service's retry topic with an attempt count and a time
-not to run before, so the record's partition keeps flowing; a second consumer reads the
-retry topic. After the last attempt, or straight away for a record that cannot be parsed,
-it goes to the dead-letter topic with the reason in headers.
+When a batch fails, it falls back to one record at a time, so only the bad record is
+retried: a handler that fails goes to the service's retry topic with an attempt count and a
+time not to run before, so its partition keeps flowing; a second consumer reads the retry
+topic. After the last attempt, or straight away for a record that cannot be parsed, it goes
+to the dead-letter topic with the reason in headers.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from aptt_platform import metrics
 from aptt_platform.events import ReceivedEvent, UnparseableRecord, decode, header_dict
 from aptt_platform.kafka import client_options
 from aptt_platform.logging import get_logger
-from aptt_platform.mongo import PROCESSED_EVENTS, Mongo, UnitOfWork, utcnow
+from aptt_platform.mongo import PROCESSED_EVENTS, Document, Mongo, UnitOfWork, utcnow
 from aptt_platform.settings import ServiceSettings
 from aptt_platform.tracing import continue_trace
 
@@ -171,9 +175,93 @@ class EventConsumer:
         for loop in self._loops:
             await loop.stop()
 
+    # -- a partition's batch -----------------------------------------------------------
+
+    async def process_batch(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> list[str]:
+        """Handle records of one partition, in order, in one transaction; return each outcome.
+
+        Records that cannot be parsed are dead-lettered and types without a handler skipped,
+        as one at a time would. If the transaction fails for any reason, every record of the
+        batch is handled again one at a time, so a bad record is retried on its own and the
+        rest still apply once.
+        """
+        outcomes: list[str | None] = [None] * len(records)
+        batch: list[tuple[int, ReceivedEvent, Handler]] = []
+        for index, record in enumerate(records):
+            decoded = await self._decode(record)
+            if isinstance(decoded, str):
+                outcomes[index] = decoded
+                continue
+            event, handler = decoded
+            batch.append((index, event, handler))
+        if len(batch) > 1:
+            started = time.perf_counter()
+            try:
+                done = await self.mongo.run(self._handle_batch, [(e, h) for _, e, h in batch])
+            except ConnectionFailure as exc:
+                raise DependencyDown(str(exc)) from exc
+            except Exception as exc:
+                log.info("batch failed, handling one record at a time", error=type(exc).__name__)
+            else:
+                elapsed = (time.perf_counter() - started) / len(batch)
+                for (index, event, _), outcome in zip(batch, done, strict=True):
+                    outcomes[index] = outcome
+                    self._count(event.topic, event.type, outcome)
+                    metrics.HANDLER_DURATION.labels(self.app, self.config.name, event.type).observe(
+                        elapsed
+                    )
+                batch = []
+        for index, event, handler in batch:
+            outcomes[index] = await self._process_event(records[index], event, handler)
+        return [outcome or "ignored" for outcome in outcomes]
+
+    async def _handle_batch(
+        self, uow: UnitOfWork, batch: list[tuple[ReceivedEvent, Handler]]
+    ) -> list[str]:
+        keys = [self._dedupe_key(event) for event, _ in batch]
+        seen = {
+            doc["_id"]
+            async for doc in uow.collection(PROCESSED_EVENTS).find(
+                {"_id": {"$in": keys}}, {"_id": 1}, session=uow.session
+            )
+        }
+        outcomes: list[str] = []
+        fresh: list[Document] = []
+        for key, (event, _) in zip(keys, batch, strict=True):
+            if key in seen:
+                outcomes.append("duplicate")
+                continue
+            seen.add(key)  # the same event twice in one batch: the copy is a duplicate
+            outcomes.append("ok")
+            fresh.append(self._dedupe_record(key, event))
+        if fresh:
+            await uow.collection(PROCESSED_EVENTS).insert_many(
+                fresh, ordered=False, session=uow.session
+            )
+        for (event, handler), outcome in zip(batch, outcomes, strict=True):
+            if outcome == "ok":
+                continue_trace(event.traceparent)
+                with bound_contextvars(event_id=event.id, event_type=event.type):
+                    await handler(uow, event)
+        return outcomes
+
+    def _dedupe_key(self, event: ReceivedEvent) -> str:
+        return f"{self.config.name}:{event.id}"
+
+    def _dedupe_record(self, key: str, event: ReceivedEvent) -> Document:
+        return {
+            "_id": key,
+            "district_id": event.district_id,
+            "type": event.type,
+            "processed_at": utcnow(),
+        }
+
     # -- one record -------------------------------------------------------------------
 
-    async def process(self, record: ConsumerRecord[bytes, bytes]) -> str:
+    async def _decode(
+        self, record: ConsumerRecord[bytes, bytes]
+    ) -> str | tuple[ReceivedEvent, Handler]:
+        """The event and its handler, or the outcome of a record there is nothing to run for."""
         headers = header_dict(record.headers)
         original_topic = _text(headers.get(H_ORIGINAL_TOPIC)) or record.topic
         try:
@@ -194,11 +282,24 @@ class EventConsumer:
         if handler is None:
             self._count(original_topic, event.type, "ignored")
             return "ignored"
+        return event, handler
+
+    async def _process_event(
+        self, record: ConsumerRecord[bytes, bytes], event: ReceivedEvent, handler: Handler
+    ) -> str:
         continue_trace(event.traceparent)
         with bound_contextvars(event_id=event.id, event_type=event.type):
-            outcome = await self._handle(record, headers, event, handler)
-        self._count(original_topic, event.type, outcome)
+            outcome = await self._handle(record, header_dict(record.headers), event, handler)
+        self._count(event.topic, event.type, outcome)
         return outcome
+
+    async def process(self, record: ConsumerRecord[bytes, bytes]) -> str:
+        """Handle one record in its own transaction (the fallback path, and retries)."""
+        decoded = await self._decode(record)
+        if isinstance(decoded, str):
+            return decoded
+        event, handler = decoded
+        return await self._process_event(record, event, handler)
 
     async def _handle(
         self,
@@ -229,15 +330,10 @@ class EventConsumer:
             )
 
     async def _handle_once(self, uow: UnitOfWork, event: ReceivedEvent, handler: Handler) -> None:
+        key = self._dedupe_key(event)
         try:
             await uow.collection(PROCESSED_EVENTS).insert_one(
-                {
-                    "_id": f"{self.config.name}:{event.id}",
-                    "district_id": event.district_id,
-                    "type": event.type,
-                    "processed_at": utcnow(),
-                },
-                session=uow.session,
+                self._dedupe_record(key, event), session=uow.session
             )
         except DuplicateKeyError as exc:
             raise AlreadyProcessed from exc
@@ -352,8 +448,11 @@ class _Loop:
         while not stopping.is_set():
             try:
                 batch = await self.consumer.getmany(timeout_ms=500)
-                for tp, records in batch.items():
-                    await self._process_partition(tp, records)
+                if self.delayed:
+                    for tp, records in batch.items():
+                        await self._process_partition(tp, records)
+                else:
+                    await self._process_concurrently(batch)
                 await self._report_lag()
                 pause = 0.5
             except (DependencyDown, KafkaError) as exc:
@@ -363,32 +462,60 @@ class _Loop:
                     await asyncio.wait_for(stopping.wait(), pause)
                 pause = min(pause * 2, 10.0)
 
+    async def _process_concurrently(
+        self, batch: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> None:
+        """Each partition's records in one transaction, the partitions side by side; offsets
+        are committed together once every partition's transaction has ended."""
+        results = await asyncio.gather(
+            *(self._apply_partition(tp, records) for tp, records in batch.items()),
+            return_exceptions=True,
+        )
+        offsets = {
+            tp: done for tp, done in zip(batch, results, strict=True) if isinstance(done, int)
+        }
+        if offsets:
+            await self._commit(offsets)
+        for tp, result in zip(batch, results, strict=True):
+            if isinstance(result, BaseException):
+                self.consumer.seek(tp, batch[tp][0].offset)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    async def _apply_partition(
+        self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> int:
+        await self.owner.process_batch(records)
+        return int(records[-1].offset) + 1
+
     async def _process_partition(
         self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
     ) -> None:
+        """The retry topic: one record at a time, each when it is due."""
         done: int | None = None
         try:
             for record in records:
-                if self.delayed and not await self._wait_until_due(record):
+                if not await self._wait_until_due(record):
                     break  # stopping: the rest is read again after restart
                 await self.owner.process(record)
                 done = record.offset + 1
         finally:
             if done is not None:
-                await self._commit(tp, done)
+                await self._commit({tp: done})
             if done is None or done <= records[-1].offset:
                 # Not all of the batch was handled: read it again from there.
                 self.consumer.seek(tp, done if done is not None else records[0].offset)
 
-    async def _commit(self, tp: TopicPartition, offset: int) -> None:
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         try:
-            await self.consumer.commit({tp: offset})
+            await self.consumer.commit(offsets)
         except CommitFailedError:
-            # The partition moved to another member during a rebalance; it will read these
+            # A partition moved to another member during a rebalance; it will read these
             # records again and find them in processed_events.
-            log.info("commit after rebalance refused", group=self.group_id, partition=tp.partition)
+            log.info("commit after rebalance refused", group=self.group_id)
             return
-        self._committed[tp] = offset
+        self._committed.update(offsets)
 
     async def _wait_until_due(self, record: ConsumerRecord[bytes, bytes]) -> bool:
         due = float(_text(header_dict(record.headers).get(H_NOT_BEFORE)) or 0)

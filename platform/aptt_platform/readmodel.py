@@ -18,7 +18,8 @@ from pymongo import ASCENDING, IndexModel
 
 from aptt_platform.mongo import Document, UnitOfWork
 
-VERSION_FIELD = "event_time"
+VERSION_FIELD = "event_time"  # the event's time, as MongoDB keeps it (milliseconds)
+EXACT_VERSION_FIELD = "event_version"  # the same, in microseconds since the epoch
 REMOVED_FIELD = "removed"
 
 
@@ -35,11 +36,30 @@ class Applied:
         return self.before is not None and not self.before.get(REMOVED_FIELD, False)
 
 
-def is_newer(event_time: datetime | None, stored: datetime | None) -> bool:
-    """An event without a time (never produced by the platform) always applies."""
-    if event_time is None or stored is None:
+def is_newer(event_time: datetime | None, stored: Document) -> bool:
+    """Whether an event of `event_time` is newer than what `stored` reflects.
+
+    Compared to the microsecond where both are known (two events of one transaction are a
+    microsecond apart), else to the millisecond MongoDB keeps. An event without a time (never
+    produced by the platform) always applies.
+    """
+    if event_time is None:
         return True
-    return event_time > stored
+    exact = stored.get(EXACT_VERSION_FIELD)
+    if isinstance(exact, int):
+        return _micros(event_time) > exact
+    kept = stored.get(VERSION_FIELD)
+    if kept is None:
+        return True
+    return bool(_to_millis(event_time) > kept)
+
+
+def _micros(moment: datetime) -> int:
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+def _to_millis(moment: datetime) -> datetime:
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 class ReadModel:
@@ -49,12 +69,13 @@ class ReadModel:
         self.collection = collection
         self.id_field = id_field
 
-    def index(self) -> IndexModel:
-        return IndexModel(
-            [("district_id", ASCENDING), (self.id_field, ASCENDING)],
-            unique=True,
-            name=f"{self.id_field}_unique",
-        )
+    def index(self, name: str | None = None) -> IndexModel:
+        """The unique index of the read model. Without a name MongoDB names it from its keys
+        (`district_id_1_student_id_1`), as the collections created before this class have."""
+        keys = [("district_id", ASCENDING), (self.id_field, ASCENDING)]
+        if name is None:
+            return IndexModel(keys, unique=True)
+        return IndexModel(keys, unique=True, name=name)
 
     def key(self, district_id: str, aggregate_id: str) -> dict[str, str]:
         return {"district_id": district_id, self.id_field: aggregate_id}
@@ -113,18 +134,16 @@ class ReadModel:
         fields: Mapping[str, Any],
         version: datetime | None,
     ) -> Applied:
-        if version is not None:
-            # MongoDB keeps milliseconds: compare what would be stored, so an event applied
-            # once reads as applied, not as newer than itself.
-            version = version.replace(microsecond=version.microsecond // 1000 * 1000)
         key = self.key(district_id, aggregate_id)
         collection = uow.collection(self.collection)
         # Read, then write in the same snapshot transaction: a concurrent writer of the same
         # document conflicts and the driver runs one of the two again.
         before = await collection.find_one(key, session=uow.session)
-        if before is not None and not is_newer(version, before.get(VERSION_FIELD)):
+        if before is not None and not is_newer(version, before):
             return Applied(written=False, before=before)
+        exact = _micros(version) if version is not None else None
+        stamp: dict[str, Any] = {VERSION_FIELD: version, EXACT_VERSION_FIELD: exact}
         await collection.update_one(
-            key, {"$set": {**fields, VERSION_FIELD: version}}, upsert=True, session=uow.session
+            key, {"$set": {**fields, **stamp}}, upsert=True, session=uow.session
         )
         return Applied(written=True, before=before)

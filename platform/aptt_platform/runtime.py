@@ -27,7 +27,12 @@ from aptt_platform.logging import configure_logging, get_logger
 from aptt_platform.mongo import Mongo
 from aptt_platform.relay import OutboxRelay
 from aptt_platform.settings import ServiceSettings
-from aptt_platform.web import install_health, install_problem_details, install_request_middleware
+from aptt_platform.web import (
+    COMMON_PROBLEMS,
+    install_health,
+    install_problem_details,
+    install_request_middleware,
+)
 
 log = get_logger(__name__)
 Hook = Callable[["Runtime"], Awaitable[None]]
@@ -218,7 +223,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
 
     install_health(app, readiness)
     for router in definition.routers:
-        app.include_router(router)
+        app.include_router(router, responses=COMMON_PROBLEMS)
     return app
 
 
