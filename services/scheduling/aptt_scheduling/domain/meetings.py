@@ -188,7 +188,7 @@ def schedule(
     created_by: str,
     now: datetime,
 ) -> TeamMeeting:
-    """A new team meeting (the caller checked overlap and window)."""
+    """A new team meeting; the use case checks its window and that it overlaps no other."""
     meeting = TeamMeeting(
         meeting_id=meeting_id,
         district_id=district_id,

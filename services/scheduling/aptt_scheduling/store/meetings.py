@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime, timedelta
 
 from aptt_platform.mongo import Document, UnitOfWork
@@ -13,18 +13,19 @@ from aptt_scheduling.store import ATTENDANCE, CLASS_REPORTS, MEETINGS, RSVPS
 
 
 def _meeting_doc(meeting: TeamMeeting) -> Document:
-    doc = asdict(meeting)
-    del doc["events"]
+    doc: Document = {
+        f.name: getattr(meeting, f.name) for f in fields(meeting) if f.name != "events"
+    }
     doc["agenda"] = list(meeting.agenda)
     doc["previous_starts"] = list(meeting.previous_starts)
     return doc
 
 
 def _meeting(doc: Document) -> TeamMeeting:
-    fields = {k: v for k, v in doc.items() if k in TeamMeeting.__dataclass_fields__}
-    fields["agenda"] = tuple(fields.get("agenda", ()))
-    fields["previous_starts"] = tuple(fields.get("previous_starts", ()))
-    return TeamMeeting(**fields)
+    kept = {k: v for k, v in doc.items() if k in TeamMeeting.__dataclass_fields__}
+    kept["agenda"] = tuple(kept.get("agenda", ()))
+    kept["previous_starts"] = tuple(kept.get("previous_starts", ()))
+    return TeamMeeting(**kept)
 
 
 async def insert_meeting(uow: UnitOfWork, meeting: TeamMeeting) -> None:
