@@ -230,6 +230,8 @@ async def test_other_schools_and_districts_cannot_touch_a_meeting(scheduling: Sc
         assert (await scheduling.client.get(path, headers=headers)).status_code == status
         ics = await scheduling.client.get(f"{path}.ics", headers=headers)
         assert ics.status_code == status
+        rsvps = await scheduling.client.get(f"{path}/rsvps", headers=headers)
+        assert rsvps.status_code == status
         moved = await scheduling.client.post(
             f"{path}/reschedule", json={"starts_at": in_days(12)}, headers=headers
         )
