@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from aptt_contracts.goals import GoalClosed, GoalMet, GoalProgressed, GoalSet, PracticeLogged
-from aptt_contracts.scheduling import AttendanceRecorded
 from aptt_local.servers import LocalStack
 from aptt_local.testing import eventually
 from aptt_platform.devissuer import DevIssuer
@@ -88,8 +87,7 @@ async def test_goal_setting_opens_with_attendance(goals: GoalsApp) -> None:
         await district.attend(student, "gd-a")
         status = (await client.get(f"/v1/students/{student}/goal-setting")).json()
         assert status["open"]
-        if "focus_skill_code" in AttendanceRecorded.model_fields:
-            assert status["suggested_skill_code"] == "orf"
+        assert status["suggested_skill_code"] == "orf"
         assert (await client.post("/v1/goals", json=goal_body(student))).status_code == 201
 
 
