@@ -31,6 +31,7 @@ class Problem(BaseModel):
 
 
 PROBLEMS: dict[int, str] = {
+    401: "no valid bearer token",
     403: "not allowed: the wrong role, or (staff) a record outside your schools or classrooms",
     404: "not found, or (guardian) not one of your children's records",
     409: "in conflict with what is kept",
@@ -39,14 +40,14 @@ PROBLEMS: dict[int, str] = {
 
 
 def problems(*statuses: int, described: Mapping[int, str] | None = None) -> dict[int | str, Any]:
-    """OpenAPI `responses` for the problem details a route may answer with."""
+    """OpenAPI `responses` for the problem details a route may answer with (and 401)."""
+    schema = Problem.model_json_schema()
     return {
         code: {
-            "model": Problem,
             "description": (described or {}).get(code, PROBLEMS[code]),
-            "content": {PROBLEM_JSON: {}},
+            "content": {PROBLEM_JSON: {"schema": schema}},
         }
-        for code in statuses
+        for code in (401, *statuses)
     }
 
 
