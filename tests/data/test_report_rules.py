@@ -169,7 +169,8 @@ def test_a_suppressed_chart_says_why_in_the_language() -> None:
         min_group_size=5,
     )
     assert result.suppressed_reason == "too-few-scores"
-    svg = render(chart_report(result, grade=2, season="fall"), skill_name="Math", unit="facts", language="vi")
+    report = chart_report(result, grade=2, season="fall")
+    svg = render(report, skill_name="Math", unit="facts", language="vi")
     texts = [t.text for t in ET.fromstring(svg).iter(f"{SVG}text")]  # noqa: S314
     assert "Chưa đủ 5 học sinh có điểm." in texts
 
