@@ -124,7 +124,7 @@ class SchoolSettingsBody(RequestModel):
 @router.get(
     "/schools/{school_id}/settings",
     summary="A school's time zone and language",
-    responses=problems(403, 404),
+    responses=problems(403, 404, 422),
 )
 async def get_school_settings(
     school_id: Id, principal: SchoolAdmin, mongo: Store
