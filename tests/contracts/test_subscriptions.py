@@ -10,7 +10,6 @@ import pytest
 from aptt_contracts.catalogue import EVENT_TOPICS
 from aptt_contracts.registry import EVENT_MODELS
 from aptt_data import consumers as data_consumers
-from aptt_data.main import Settings as DataSettings
 from aptt_goals import consumers as goals_consumers
 from aptt_notify import consumers as notify_consumers
 from aptt_notify.settings import Settings as NotifySettings
@@ -20,10 +19,10 @@ from aptt_scheduling import consumers as scheduling_consumers
 
 def handler_tables() -> dict[str, dict[str, Handler]]:
     return {
-        "data": data_consumers.handlers(DataSettings().config()),
+        "data": adapt(data_consumers.HANDLERS),
         "scheduling": adapt(scheduling_consumers.HANDLERS),
-        "goals": goals_consumers.HANDLERS,
-        "notify": notify_consumers.build_handlers(NotifySettings().policy()),
+        "goals": adapt(goals_consumers.HANDLERS),
+        "notify": adapt(notify_consumers.build_handlers(NotifySettings().policy())),
     }
 
 

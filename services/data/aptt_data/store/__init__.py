@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aptt_platform.readmodel import ReadModel
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 DISTRICTS = "districts"  # district settings, and the import lock
@@ -22,6 +23,8 @@ RESULTS = "results"
 ASSESSMENT_IMPORTS = "assessment_imports"
 CLASS_REPORTS = "class_reports"
 DISCLOSURES = "disclosures"
+# Scheduling's team meetings, as far as class reports need them (a read model, with tombstones).
+MEETINGS = ReadModel("meetings", "meeting_id")
 
 
 def _unique(name: str, *keys: str) -> IndexModel:
@@ -68,6 +71,7 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
             name="by_classroom_skill",
         ),
     ],
+    MEETINGS.collection: [MEETINGS.index()],
     DISCLOSURES: [
         IndexModel(
             [("district_id", ASCENDING), ("student_id", ASCENDING), ("at", DESCENDING)],
