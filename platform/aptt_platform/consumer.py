@@ -35,7 +35,14 @@ from aptt_platform import metrics
 from aptt_platform.events import ReceivedEvent, UnparseableRecord, decode, header_dict
 from aptt_platform.kafka import client_options
 from aptt_platform.logging import get_logger
-from aptt_platform.mongo import PROCESSED_EVENTS, Document, Mongo, UnitOfWork, utcnow
+from aptt_platform.mongo import (
+    PROCESSED_EVENTS,
+    Contended,
+    Document,
+    Mongo,
+    UnitOfWork,
+    utcnow,
+)
 from aptt_platform.settings import ServiceSettings
 from aptt_platform.tracing import continue_trace
 
@@ -156,6 +163,9 @@ class EventConsumer:
         self.app = settings.service_name
         self._stopping = asyncio.Event()
         self._loops: list[_Loop] = []
+        # Batches of partitions run side by side; those that meet a write conflict run again
+        # one at a time.
+        self._serial = asyncio.Lock()
 
     @property
     def ready(self) -> bool:
@@ -196,8 +206,13 @@ class EventConsumer:
             batch.append((index, event, handler))
         if len(batch) > 1:
             started = time.perf_counter()
+            events = [(e, h) for _, e, h in batch]
             try:
-                done = await self.mongo.run(self._handle_batch, [(e, h) for _, e, h in batch])
+                try:
+                    done = await self.mongo.run_contended(self._handle_batch, events)
+                except Contended:
+                    async with self._serial:
+                        done = await self.mongo.run(self._handle_batch, events)
             except ConnectionFailure as exc:
                 raise DependencyDown(str(exc)) from exc
             except Exception as exc:

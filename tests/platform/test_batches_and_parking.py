@@ -11,7 +11,7 @@ from aptt_contracts.catalogue import dlq_topic
 from aptt_contracts.envelope import EventModel
 from aptt_local.servers import LocalStack
 from aptt_platform.errors import PayloadTooLarge
-from aptt_platform.events import encode, header_dict
+from aptt_platform.events import ReceivedEvent, encode, header_dict
 from aptt_platform.mongo import OUTBOX, OUTBOX_PARKED, UnitOfWork, utcnow
 from aptt_platform.relay import list_parked, replay_parked
 from bson import ObjectId
@@ -207,3 +207,45 @@ async def test_the_unit_of_work_publishes_the_events_of_the_aggregates_it_tracke
     # Nobody woke the relay: a commit that wrote events is enough.
     await eventually(delivered, what="the aggregate's events")
     assert len(await pipeline.read_topic(pipeline.topic)) == 2
+
+
+async def test_partitions_that_write_one_document_apply_every_event_once(
+    local_stack: LocalStack,
+) -> None:
+    """Batches of different partitions run side by side; when they write the same document
+    (a district-wide counter here) the losers of the conflict run again, one at a time."""
+
+    p = Pipeline(local_stack)
+
+    async def count_in_district(uow: UnitOfWork, event: ReceivedEvent) -> None:
+        await p.count_effect(uow, event)
+        await uow.collection("district_totals").update_one(
+            {"_id": event.district_id}, {"$inc": {"notes": 1}}, upsert=True, session=uow.session
+        )
+
+    p.handler = count_in_district
+    await p.start(consume=False)
+    notebooks = [f"nb-{i}" for i in range(6)]  # six keys: spread over the three partitions
+    try:
+        for i in range(36):
+            p.notebook = notebooks[i % len(notebooks)]
+            await p.take_note(f"c{i:02d}")
+
+        async def all_published() -> bool:
+            return len(await p.read_topic(p.topic)) == 36
+
+        await eventually(all_published, what="every note on the topic")
+        partitions = {r.partition for r in await p.read_topic(p.topic)}
+        assert len(partitions) > 1
+        await p.start_consumer()
+
+        async def all_counted() -> bool:
+            return len(await p.effects()) == 36
+
+        await eventually(all_counted, timeout=60, what="every note")
+        assert await p.effects() == {f"c{i:02d}": 1 for i in range(36)}
+        total = await p.mongo.db["district_totals"].find_one({"_id": p.district})
+        assert total is not None
+        assert total["notes"] == 36
+    finally:
+        await p.stop()
