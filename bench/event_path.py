@@ -19,11 +19,11 @@ from aiokafka import AIOKafkaConsumer
 from aptt_contracts.catalogue import Topic, dlq_topic, retry_topic
 from aptt_contracts.envelope import EventModel
 from aptt_local.servers import LocalStack
-from aptt_platform.consumer import ConsumerConfig, EventConsumer, typed
+from aptt_platform.consumer import ConsumerConfig, EventConsumer, RunHandler
 from aptt_platform.events import ReceivedEvent
 from aptt_platform.kafka import create_producer, ensure_topics
 from aptt_platform.mongo import Mongo, UnitOfWork
-from aptt_platform.readmodel import ReadModel
+from aptt_platform.readmodel import Change, ReadModel
 from aptt_platform.relay import OutboxRelay
 from aptt_platform.settings import ServiceSettings
 
@@ -149,20 +149,25 @@ async def _until_on_topic(settings: ServiceSettings, topic: str, count: int) -> 
 async def _consume(
     mongo: Mongo, producer: object, settings: ServiceSettings, figures: Figures
 ) -> None:
-    async def on_student(uow: UnitOfWork, event: Tick, meta: ReceivedEvent) -> None:
-        await STUDENTS.upsert(
+    async def on_students(uow: UnitOfWork, events: list[tuple[Tick, ReceivedEvent]]) -> None:
+        await STUDENTS.apply_many(
             uow,
-            event.district_id,
-            event.student_id,
-            {"school_id": event.school_id, "guardian_ids": event.guardian_ids},
-            version=meta.time,
+            [
+                Change(
+                    event.district_id,
+                    event.student_id,
+                    meta.time,
+                    {"school_id": event.school_id, "guardian_ids": event.guardian_ids},
+                )
+                for event, meta in events
+            ],
         )
 
     consumer = EventConsumer(
         config=ConsumerConfig(
             name=settings.service_name,
             topics=[Tick.topic],
-            handlers={TYPE: typed(Tick, on_student)},
+            handlers={TYPE: RunHandler(Tick, on_students)},
             models={TYPE: Tick},
         ),
         mongo=mongo,
@@ -176,7 +181,7 @@ async def _consume(
             await asyncio.sleep(0.1)
     await consumer.stop()
     figures.rate(
-        "consume with dedupe (read-model upsert)",
+        "consume with dedupe (read-model upserts)",
         total / t[0],
         "events/s",
         against="insert_many",

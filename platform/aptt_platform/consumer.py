@@ -21,7 +21,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -52,22 +52,58 @@ Handler = Callable[[UnitOfWork, ReceivedEvent], Awaitable[None]]
 E = TypeVar("E", bound=EventModel)
 # What a service's consumers.py writes: `async def on_x(uow, event: X, meta: ReceivedEvent)`.
 EventHandler = Callable[[UnitOfWork, E, ReceivedEvent], Awaitable[None]]
+# A handler of a run of events of one type at once: `async def on_xs(uow, events)` with
+# `events` a list of (payload, envelope) in partition order. For read models, whose
+# per-event cost is two round trips: a run costs two (ReadModel.apply_many).
+ManyHandler = Callable[[UnitOfWork, list[tuple[E, ReceivedEvent]]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Batched(Generic[E]):
+    """A ManyHandler in a handler table: `StudentUpserted: batched(roster.record_students)`."""
+
+    handle: ManyHandler[E]
+
+
+def batched(handle: ManyHandler[E]) -> Batched[E]:
+    return Batched(handle)
+
+
 # `HANDLERS: HandlerTable = {StudentUpserted: roster.record_student, ...}`
-HandlerTable = Mapping[type[EventModel], EventHandler[Any]]
+HandlerTable = Mapping[type[EventModel], EventHandler[Any] | Batched[Any]]
+
+
+def _check(model: type[EventModel], event: ReceivedEvent) -> None:
+    if not isinstance(event.data, model):
+        raise TypeError(f"{event.type} carries {type(event.data).__name__}, not {model.__name__}")
 
 
 def typed(model: type[E], handle: EventHandler[E]) -> Handler:
     """The platform's handler for one row of a service's table: hands it its payload, typed."""
 
     async def handler(uow: UnitOfWork, event: ReceivedEvent) -> None:
-        if not isinstance(event.data, model):
-            raise TypeError(
-                f"{event.type} carries {type(event.data).__name__}, not {model.__name__}"
-            )
-        await handle(uow, event.data, event)
+        _check(model, event)
+        await handle(uow, event.data, event)  # type: ignore[arg-type]
 
     handler.__name__ = getattr(handle, "__name__", "handler")
     return handler
+
+
+class RunHandler:
+    """The platform's handler for a Batched row: one event, or a run of them at once."""
+
+    def __init__(self, model: type[E], handle: ManyHandler[E]) -> None:
+        self.model = model
+        self.handle: ManyHandler[Any] = handle
+        self.__name__ = getattr(handle, "__name__", "handler")
+
+    async def __call__(self, uow: UnitOfWork, event: ReceivedEvent) -> None:
+        await self.many(uow, [event])
+
+    async def many(self, uow: UnitOfWork, events: Sequence[ReceivedEvent]) -> None:
+        for event in events:
+            _check(self.model, event)
+        await self.handle(uow, [(event.data, event) for event in events])
 
 
 def adapt(table: HandlerTable) -> dict[str, Handler]:
@@ -76,6 +112,8 @@ def adapt(table: HandlerTable) -> dict[str, Handler]:
     for model, handle in table.items():
         if isinstance(model, str):  # MIGRATION: old str-keyed tables, removed once all moved
             adapted[model] = handle
+        elif isinstance(handle, Batched):
+            adapted[model.event_type] = RunHandler(model, handle.handle)
         else:
             adapted[model.event_type] = typed(model, handle)
     return adapted
@@ -253,11 +291,21 @@ class EventConsumer:
             await uow.collection(PROCESSED_EVENTS).insert_many(
                 fresh, ordered=False, session=uow.session
             )
-        for (event, handler), outcome in zip(batch, outcomes, strict=True):
-            if outcome == "ok":
-                continue_trace(event.traceparent)
-                with bound_contextvars(event_id=event.id, event_type=event.type):
-                    await handler(uow, event)
+        todo = [pair for pair, outcome in zip(batch, outcomes, strict=True) if outcome == "ok"]
+        position = 0
+        while position < len(todo):
+            event, handler = todo[position]
+            if isinstance(handler, RunHandler):
+                run = [event]
+                while position + len(run) < len(todo) and todo[position + len(run)][1] is handler:
+                    run.append(todo[position + len(run)][0])
+                await handler.many(uow, run)
+                position += len(run)
+                continue
+            continue_trace(event.traceparent)
+            with bound_contextvars(event_id=event.id, event_type=event.type):
+                await handler(uow, event)
+            position += 1
         return outcomes
 
     def _dedupe_key(self, event: ReceivedEvent) -> str:

@@ -14,13 +14,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, UpdateOne
 
 from aptt_platform.mongo import Document, UnitOfWork
 
 VERSION_FIELD = "event_time"  # the event's time, as MongoDB keeps it (milliseconds)
 EXACT_VERSION_FIELD = "event_version"  # the same, in microseconds since the epoch
 REMOVED_FIELD = "removed"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One event's change to a read model: an upsert of `fields`, or a removal (`fields` None,
+    with `keep` the fields a tombstone still needs)."""
+
+    district_id: str
+    aggregate_id: str
+    version: datetime | None
+    fields: Mapping[str, Any] | None
+    keep: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,10 @@ def is_newer(event_time: datetime | None, stored: Document) -> bool:
 
 def _micros(moment: datetime) -> int:
     return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+def _exact(version: datetime | None) -> int | None:
+    return _micros(version) if version is not None else None
 
 
 def _to_millis(moment: datetime) -> datetime:
@@ -111,6 +127,62 @@ class ReadModel:
             uow, district_id, aggregate_id, {**(keep or {}), REMOVED_FIELD: True}, version
         )
 
+    async def apply_many(self, uow: UnitOfWork, changes: list[Change]) -> list[Applied]:
+        """Apply a run of changes in two round trips (one read, one bulk write), with the same
+        rule as one at a time: each applies only when newer than what is kept, in order."""
+        if not changes:
+            return []
+        keys = {(c.district_id, c.aggregate_id) for c in changes}
+        by_district: dict[str, list[str]] = {}
+        for district_id, aggregate_id in keys:
+            by_district.setdefault(district_id, []).append(aggregate_id)
+        query = {
+            "$or": [
+                {"district_id": district_id, self.id_field: {"$in": ids}}
+                for district_id, ids in by_district.items()
+            ]
+        }
+        collection = uow.collection(self.collection)
+        kept: dict[tuple[str, str], Document] = {
+            (doc["district_id"], doc[self.id_field]): doc
+            async for doc in collection.find(query, session=uow.session)
+        }
+        applied: list[Applied] = []
+        writes: dict[tuple[str, str], dict[str, Any]] = {}
+        for change in changes:
+            key = (change.district_id, change.aggregate_id)
+            before = kept.get(key)
+            if before is not None and not is_newer(change.version, before):
+                applied.append(Applied(written=False, before=before))
+                continue
+            values = self._values(change.fields, change.keep, change.version)
+            # A later change of the same aggregate in the run replaces an earlier one's write.
+            writes[key] = {**writes.get(key, {}), **values}
+            kept[key] = {**(before or {}), **values, "district_id": key[0], self.id_field: key[1]}
+            applied.append(Applied(written=True, before=before))
+        if writes:
+            await collection.bulk_write(
+                [
+                    UpdateOne(self.key(*key), {"$set": values}, upsert=True)
+                    for key, values in writes.items()
+                ],
+                ordered=False,
+                session=uow.session,
+            )
+        return applied
+
+    @staticmethod
+    def _values(
+        fields: Mapping[str, Any] | None, keep: Mapping[str, Any] | None, version: datetime | None
+    ) -> dict[str, Any]:
+        removed = fields is None
+        return {
+            **((keep or {}) if removed else (fields or {})),
+            REMOVED_FIELD: removed,
+            VERSION_FIELD: version,
+            EXACT_VERSION_FIELD: _exact(version),
+        }
+
     async def get(
         self, uow: UnitOfWork, district_id: str, aggregate_id: str, *, removed: bool = False
     ) -> Document | None:
@@ -141,9 +213,10 @@ class ReadModel:
         before = await collection.find_one(key, session=uow.session)
         if before is not None and not is_newer(version, before):
             return Applied(written=False, before=before)
-        exact = _micros(version) if version is not None else None
-        stamp: dict[str, Any] = {VERSION_FIELD: version, EXACT_VERSION_FIELD: exact}
         await collection.update_one(
-            key, {"$set": {**fields, **stamp}}, upsert=True, session=uow.session
+            key,
+            {"$set": {**fields, VERSION_FIELD: version, EXACT_VERSION_FIELD: _exact(version)}},
+            upsert=True,
+            session=uow.session,
         )
         return Applied(written=True, before=before)

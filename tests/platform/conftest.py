@@ -108,12 +108,12 @@ class Pipeline:
         if consume:
             await self.start_consumer()
 
-    async def start_consumer(self) -> None:
+    async def start_consumer(self, handler: Handler | None = None) -> None:
         self.consumer = EventConsumer(
             config=ConsumerConfig(
                 name=self.name,
                 topics=[self.topic],
-                handlers={NOTE_TYPE: self.run_handler},
+                handlers={NOTE_TYPE: handler or self.run_handler},
                 models={NOTE_TYPE: self.model},
             ),
             mongo=self.mongo,

@@ -10,14 +10,16 @@ import pytest
 from aptt_contracts.catalogue import dlq_topic
 from aptt_contracts.envelope import EventModel
 from aptt_local.servers import LocalStack
+from aptt_platform.consumer import RunHandler
 from aptt_platform.errors import PayloadTooLarge
 from aptt_platform.events import ReceivedEvent, encode, header_dict
 from aptt_platform.mongo import OUTBOX, OUTBOX_PARKED, UnitOfWork, utcnow
 from aptt_platform.relay import list_parked, replay_parked
 from bson import ObjectId
 from prometheus_client import REGISTRY
+from pymongo import UpdateOne
 
-from .conftest import Pipeline, eventually
+from .conftest import NoteTaken, Pipeline, eventually
 from .test_outbox_and_consumer import consumed
 
 
@@ -247,5 +249,47 @@ async def test_partitions_that_write_one_document_apply_every_event_once(
         total = await p.mongo.db["district_totals"].find_one({"_id": p.district})
         assert total is not None
         assert total["notes"] == 36
+    finally:
+        await p.stop()
+
+
+async def test_a_batched_handler_gets_runs_and_a_bad_record_still_goes_alone(
+    local_stack: LocalStack,
+) -> None:
+    p = Pipeline(
+        local_stack,
+        consumer_retry_backoff_seconds=0.2,
+        consumer_retry_backoff_max_seconds=0.2,
+        consumer_max_retries=1,
+    )
+    runs: list[int] = []
+
+    async def count_all(uow: UnitOfWork, notes: list[tuple[NoteTaken, ReceivedEvent]]) -> None:
+        runs.append(len(notes))
+        if any(note.fail for note, _ in notes):
+            raise RuntimeError("a bad note in the run")
+        await uow.collection("effects").bulk_write(
+            [UpdateOne({"_id": n.note_id}, {"$inc": {"count": 1}}, upsert=True) for n, _ in notes],
+            session=uow.session,
+        )
+
+    await p.start(consume=False)
+    try:
+        for i in range(20):
+            await p.take_note(f"b{i:02d}", fail=i == 7)
+
+        async def all_published() -> bool:
+            return len(await p.read_topic(p.topic)) == 20
+
+        await eventually(all_published, what="every note on the topic")
+        await p.start_consumer(RunHandler(p.model, count_all))
+
+        async def dead_lettered() -> bool:
+            return len(await p.read_topic(dlq_topic(p.name))) == 1
+
+        await eventually(dead_lettered, timeout=60, what="the bad note in dead letters")
+        assert await p.effects() == {f"b{i:02d}": 1 for i in range(20) if i != 7}
+        assert max(runs) > 1  # the batch reached the handler as a run
+        assert runs.count(1) >= 19  # then, after the run failed, one note at a time
     finally:
         await p.stop()

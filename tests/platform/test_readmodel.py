@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aptt_local.servers import LocalStack
 from aptt_platform.mongo import Mongo, UnitOfWork
-from aptt_platform.readmodel import Applied, ReadModel
+from aptt_platform.readmodel import Applied, Change, ReadModel
 
 CLASSROOMS = ReadModel("classrooms", "classroom_id")
 T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
@@ -107,3 +107,37 @@ async def test_live_queries_leave_tombstones_out(mongo: Mongo) -> None:
         return sorted([d["classroom_id"] async for d in docs])
 
     assert await mongo.run(use_case) == ["c5"]
+
+
+async def test_a_run_of_changes_applies_by_the_same_rule_as_one_at_a_time(mongo: Mongo) -> None:
+    await upsert(mongo, "r1", at(5), grade=1)
+    await remove(mongo, "r3", at(5))
+    changes = [
+        Change("d1", "r1", at(4), {"grade": 9}),  # older than kept: ignored
+        Change("d1", "r2", at(1), {"grade": 2}),
+        Change("d1", "r2", at(3), None, keep={"school_id": "s1"}),  # removed later in the run
+        Change("d1", "r2", at(2), {"grade": 7}),  # older than the removal: ignored
+        Change("d1", "r3", at(4), {"grade": 3}),  # older than the tombstone: ignored
+        Change("d2", "r1", at(1), {"grade": 5}),  # same id, another district
+    ]
+
+    async def use_case(uow: UnitOfWork) -> list[Applied]:
+        return await CLASSROOMS.apply_many(uow, changes)
+
+    applied = await mongo.run(use_case)
+    assert [a.written for a in applied] == [False, True, True, False, False, True]
+    kept = await get(mongo, "r1")
+    assert kept is not None
+    assert kept["grade"] == 1
+    assert await get(mongo, "r2") is None
+    tombstone = await get(mongo, "r2", removed=True)
+    assert tombstone is not None
+    assert tombstone["school_id"] == "s1"
+    assert await get(mongo, "r3") is None
+
+    async def other_district(uow: UnitOfWork) -> dict[str, object] | None:
+        return await CLASSROOMS.get(uow, "d2", "r1")
+
+    elsewhere = await mongo.run(other_district)
+    assert elsewhere is not None
+    assert elsewhere["grade"] == 5
