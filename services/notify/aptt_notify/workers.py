@@ -217,11 +217,13 @@ class Sender:
             async with self._quarantine(store.NOTICES, notice_id, "settle_at"):
                 await self.mongo.run(settle_notice, notice_id, now=now)
         await store.notices.close_finished_notices(self.mongo.db, now)
-        due = await store.messages.due_message_ids(self.mongo.db, utcnow(), batch)
-        for start in range(0, len(due), DISPATCH_GROUP):
-            await self.dispatch(due[start : start + DISPATCH_GROUP])
+        due = await store.messages.due_message_ids(self.mongo.db, utcnow(), DISPATCH_GROUP)
+        if due:
+            await self.dispatch(due)
+        # One group dispatched, one batch sent, and again: the first families hear while
+        # the rest of a large fan-out is still being dispatched.
         sent = await self.send_due()
-        return bool(opened or len(due) == batch or sent == batch)
+        return bool(opened or len(due) == DISPATCH_GROUP or sent == batch)
 
     async def dispatch(self, message_ids: Sequence[str]) -> None:
         """A group of due messages in one transaction; if that fails, one at a time, so only

@@ -22,7 +22,7 @@ from aptt_notify import store
 from aptt_notify.domain.model import Channel, MessageStatus, Template, plan_channels
 from aptt_notify.domain.timing import Timing, hour_bucket, next_hour, when_to_send
 from aptt_notify.i18n import Rendered
-from aptt_notify.service.context import MessageContext, load_context, render_message
+from aptt_notify.service.context import MessageContext, Shared, load_context, render_message
 from aptt_notify.settings import Config
 
 Count = tuple[str, str]  # (channel, outcome) of aptt_messages_sent_total
@@ -33,20 +33,24 @@ async def dispatch_messages(
 ) -> list[Count]:
     """Several due messages in one transaction: one commit for the group, not one each."""
     counts: list[Count] = []
+    shared = Shared()
     for message_id in message_ids:
-        counts += await dispatch_message(uow, message_id=message_id, now=now)
+        counts += await dispatch_message(uow, message_id=message_id, now=now, shared=shared)
     return counts
 
 
-async def dispatch_message(uow: UnitOfWork, *, message_id: str, now: datetime) -> list[Count]:
+async def dispatch_message(
+    uow: UnitOfWork, *, message_id: str, now: datetime, shared: Shared | None = None
+) -> list[Count]:
+    shared = shared or Shared()
     config = uow.config_as(Config)
     message = await store.messages.get_message(uow, message_id)
     if message is None or message["status"] != MessageStatus.PENDING:
         return []
     if message["next_check_at"] > now:
         return []
-    context = await load_context(uow, message)
-    if not await _still_meant_for(uow, message, context):
+    context = await load_context(uow, message, shared)
+    if not await _still_meant_for(uow, message, context, shared):
         await store.messages.update_message(
             uow, message_id, {"status": MessageStatus.DROPPED.value}
         )
@@ -147,7 +151,9 @@ async def _in_app_only(
     return [("inapp", "sent")]
 
 
-async def _still_meant_for(uow: UnitOfWork, message: Document, context: MessageContext) -> bool:
+async def _still_meant_for(
+    uow: UnitOfWork, message: Document, context: MessageContext, shared: Shared
+) -> bool:
     """Privacy first: a guardian unlinked from the student meanwhile gets nothing about them."""
     meeting = context.meeting
     if (
@@ -160,8 +166,10 @@ async def _still_meant_for(uow: UnitOfWork, message: Document, context: MessageC
     district_id = message["district_id"]
     recipient = message["recipient_id"]
     if audience.get("kind") == "classroom":
-        guardians = await store.roster.classroom_guardians(
-            uow, district_id, audience["classroom_id"]
+        classroom_id = audience["classroom_id"]
+        guardians = await shared.get(
+            ("classroom", district_id, classroom_id),
+            lambda: store.roster.classroom_guardians(uow, district_id, classroom_id),
         )
         return recipient in guardians
     if audience.get("kind") == "student":
