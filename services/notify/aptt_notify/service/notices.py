@@ -112,6 +112,7 @@ async def settle_notice(uow: UnitOfWork, notice_id: str, *, now: datetime) -> in
 
 
 async def expand(uow: UnitOfWork, notice: Document, *, now: datetime) -> int:
+    await store.notices.lock_audiences(uow, notice["district_id"])
     recipients = await audience_of(uow, notice)
     config = uow.config_as(Config)
     messages = [new_message(notice, guardian_id, now, config) for guardian_id in sorted(recipients)]
@@ -176,6 +177,7 @@ def new_message(notice: Document, recipient_id: str, now: datetime, config: Conf
 
 async def expand_open_notices(uow: UnitOfWork, query: dict[str, Any], *, now: datetime) -> int:
     """The roster behind some audiences changed: give newly reached guardians their message."""
+    await store.notices.lock_audiences(uow, query["district_id"])
     found = await store.notices.notices(
         uow,
         {**query, "status": OPEN, "fanout_until": {"$gt": now}, "audience.kind": {"$ne": "told"}},

@@ -15,6 +15,7 @@ MESSAGES = "messages"
 DELIVERIES = "deliveries"
 RATE_BUCKETS = "rate_buckets"
 SMS_NUMBERS = "sms_numbers"
+LOCKS = "locks"
 
 
 def by_district(*keys: str, unique: bool = False, name: str) -> IndexModel:

@@ -9,7 +9,7 @@ from aptt_platform.mongo import Document, UnitOfWork
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from aptt_notify.store.collections import NOTICES, by_district
+from aptt_notify.store.collections import LOCKS, NOTICES, by_district
 
 INDEXES: dict[str, Sequence[IndexModel]] = {
     NOTICES: [
@@ -79,3 +79,17 @@ async def close_finished_notices(db: AsyncDatabase[Document], now: datetime) -> 
     await db[NOTICES].update_many(
         {"status": "open", "fanout_until": {"$lte": now}}, {"$set": {"status": "closed"}}
     )
+
+
+async def lock_audiences(uow: UnitOfWork, district_id: str) -> None:
+    """Write the district's audience lock. Expanding a notice reads the roster; a roster
+    event reads the open notices; in two transactions side by side (two partitions, two
+    replicas) each would miss the other's write and a family would hear nothing. Both write
+    this one document, so one of them conflicts and runs again, seeing the other."""
+    await uow.collection(LOCKS).update_one(
+        {"_id": f"{district_id}:audiences"},
+        {"$inc": {"version": 1}, "$set": {"district_id": district_id}},
+        upsert=True,
+        session=uow.session,
+    )
+
