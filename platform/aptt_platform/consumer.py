@@ -110,9 +110,7 @@ def adapt(table: HandlerTable) -> dict[str, Handler]:
     """Event type -> platform handler, from a service's table of event model -> handler."""
     adapted: dict[str, Handler] = {}
     for model, handle in table.items():
-        if isinstance(model, str):  # MIGRATION: old str-keyed tables, removed once all moved
-            adapted[model] = handle
-        elif isinstance(handle, Batched):
+        if isinstance(handle, Batched):
             adapted[model.event_type] = RunHandler(model, handle.handle)
         else:
             adapted[model.event_type] = typed(model, handle)

@@ -12,7 +12,6 @@ from aptt_contracts.registry import EVENT_MODELS
 from aptt_data import consumers as data_consumers
 from aptt_goals import consumers as goals_consumers
 from aptt_notify import consumers as notify_consumers
-from aptt_notify.settings import Settings as NotifySettings
 from aptt_platform.consumer import Handler, adapt
 from aptt_scheduling import consumers as scheduling_consumers
 
@@ -22,7 +21,7 @@ def handler_tables() -> dict[str, dict[str, Handler]]:
         "data": adapt(data_consumers.HANDLERS),
         "scheduling": adapt(scheduling_consumers.HANDLERS),
         "goals": adapt(goals_consumers.HANDLERS),
-        "notify": adapt(notify_consumers.build_handlers(NotifySettings().policy())),
+        "notify": adapt(notify_consumers.HANDLERS),
     }
 
 

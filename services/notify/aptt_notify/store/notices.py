@@ -92,4 +92,3 @@ async def lock_audiences(uow: UnitOfWork, district_id: str) -> None:
         upsert=True,
         session=uow.session,
     )
-
