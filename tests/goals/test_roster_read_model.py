@@ -26,6 +26,7 @@ from aptt_goals import store
 from aptt_goals.consumers import HANDLERS
 from aptt_local.servers import LocalStack
 from aptt_local.testing import random_id
+from aptt_platform.consumer import adapt
 from aptt_platform.devissuer import DevIssuer
 from aptt_platform.events import ReceivedEvent
 
@@ -59,10 +60,14 @@ def envelope(event: EventModel, at: datetime) -> ReceivedEvent:
     )
 
 
+TABLE = adapt(HANDLERS)
+
+
 async def replay(goals: GoalsApp, *events: tuple[EventModel, datetime]) -> None:
     """Hand each event to its handler, in this order, each in its own transaction."""
     for event, at in events:
-        await goals.runtime.mongo.run(HANDLERS[type(event)], event, envelope(event, at))
+        # Through the platform's adapter, as the consumer calls it (batched rows included).
+        await goals.runtime.mongo.run(TABLE[event.event_type], envelope(event, at))
 
 
 class Roster:

@@ -12,12 +12,12 @@ from aptt_contracts.data import (
     StudentUpserted,
 )
 from aptt_contracts.scheduling import AttendanceRecorded
-from aptt_platform.consumer import HandlerTable
+from aptt_platform.consumer import HandlerTable, batched
 
 from aptt_goals.service import handlers
 
 HANDLERS: HandlerTable = {
-    StudentUpserted: handlers.record_student,
+    StudentUpserted: batched(handlers.record_students),
     StudentRemoved: handlers.remove_student,
     ClassroomUpserted: handlers.record_classroom,
     ClassroomRemoved: handlers.remove_classroom,

@@ -16,7 +16,7 @@ from aptt_contracts.data import (
     StudentRemoved,
     StudentUpserted,
 )
-from aptt_platform.consumer import HandlerTable
+from aptt_platform.consumer import HandlerTable, batched
 
 from aptt_scheduling.service import roster
 
@@ -24,7 +24,7 @@ HANDLERS: HandlerTable = {
     SchoolUpserted: roster.record_school,
     ClassroomUpserted: roster.record_classroom,
     ClassroomRemoved: roster.remove_classroom,
-    StudentUpserted: roster.record_student,
+    StudentUpserted: batched(roster.record_students),
     StudentRemoved: roster.remove_student,
     SkillDefined: roster.record_skill,
     ClassReportPublished: roster.record_class_report,

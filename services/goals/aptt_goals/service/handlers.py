@@ -29,17 +29,25 @@ from aptt_goals.domain import Classroom, Result, SkillScale, Student
 log = get_logger(__name__)
 
 
-async def record_student(uow: UnitOfWork, event: StudentUpserted, meta: ReceivedEvent) -> None:
-    await store.upsert_student(
+async def record_students(
+    uow: UnitOfWork, events: list[tuple[StudentUpserted, ReceivedEvent]]
+) -> None:
+    """A run of student upserts at once: an import brings them by the thousand."""
+    await store.upsert_students(
         uow,
-        event.district_id,
-        Student(
-            student_id=event.student_id,
-            school_id=event.school_id,
-            grade=event.grade,
-            guardian_ids=tuple(event.guardian_ids),
-        ),
-        version=meta.time,
+        [
+            (
+                event.district_id,
+                Student(
+                    student_id=event.student_id,
+                    school_id=event.school_id,
+                    grade=event.grade,
+                    guardian_ids=tuple(event.guardian_ids),
+                ),
+                meta.time,
+            )
+            for event, meta in events
+        ],
     )
 
 

@@ -59,7 +59,7 @@ from aptt_goals.store.roster import (
     upsert_result,
     upsert_school,
     upsert_skill,
-    upsert_student,
+    upsert_students,
 )
 
 INDEXES: dict[str, Sequence[IndexModel]] = {
@@ -122,5 +122,5 @@ __all__ = [
     "upsert_result",
     "upsert_school",
     "upsert_skill",
-    "upsert_student",
+    "upsert_students",
 ]

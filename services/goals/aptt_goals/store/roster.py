@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from aptt_platform.mongo import Document, UnitOfWork, utcnow
-from aptt_platform.readmodel import Applied, ReadModel
+from aptt_platform.readmodel import Applied, Change, ReadModel
 from pymongo import DESCENDING
 
 from aptt_goals.domain import (
@@ -37,19 +37,25 @@ SCHOOL_MODEL = ReadModel(SCHOOLS, "school_id")
 SKILL_MODEL = ReadModel(SKILLS, "skill_code")
 
 
-async def upsert_student(
-    uow: UnitOfWork, district_id: str, student: Student, *, version: datetime | None
-) -> Applied:
-    return await STUDENT_MODEL.upsert(
+async def upsert_students(
+    uow: UnitOfWork, found: list[tuple[str, Student, datetime | None]]
+) -> list[Applied]:
+    """Students of a run of events (district, student, event time), in two round trips."""
+    return await STUDENT_MODEL.apply_many(
         uow,
-        district_id,
-        student.student_id,
-        {
-            "school_id": student.school_id,
-            "grade": student.grade,
-            "guardian_ids": list(student.guardian_ids),
-        },
-        version=version,
+        [
+            Change(
+                district_id,
+                student.student_id,
+                version,
+                {
+                    "school_id": student.school_id,
+                    "grade": student.grade,
+                    "guardian_ids": list(student.guardian_ids),
+                },
+            )
+            for district_id, student, version in found
+        ],
     )
 
 

@@ -49,13 +49,25 @@ async def remove_classroom(uow: UnitOfWork, event: ClassroomRemoved, meta: Recei
     )
 
 
-async def record_student(uow: UnitOfWork, event: StudentUpserted, meta: ReceivedEvent) -> None:
-    student = Student(
-        student_id=event.student_id,
-        school_id=event.school_id,
-        guardian_ids=frozenset(event.guardian_ids),
+async def record_students(
+    uow: UnitOfWork, events: list[tuple[StudentUpserted, ReceivedEvent]]
+) -> None:
+    """A run of student upserts at once: an import brings them by the thousand."""
+    await roster.upsert_students(
+        uow,
+        [
+            (
+                event.district_id,
+                Student(
+                    student_id=event.student_id,
+                    school_id=event.school_id,
+                    guardian_ids=frozenset(event.guardian_ids),
+                ),
+                meta.time,
+            )
+            for event, meta in events
+        ],
     )
-    await roster.upsert_student(uow, event.district_id, student, meta.time)
 
 
 async def remove_student(uow: UnitOfWork, event: StudentRemoved, meta: ReceivedEvent) -> None:

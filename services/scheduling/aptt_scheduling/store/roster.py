@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from aptt_platform.mongo import Document, UnitOfWork
-from aptt_platform.readmodel import ReadModel
+from aptt_platform.readmodel import Change, ReadModel
 
 from aptt_scheduling.domain.roster import Classroom, School, Student
 from aptt_scheduling.store import CLASSROOMS, LOCKS, SCHOOLS, SKILLS, STUDENTS
@@ -69,15 +69,21 @@ async def remove_classroom(
     )
 
 
-async def upsert_student(
-    uow: UnitOfWork, district_id: str, student: Student, version: datetime | None
+async def upsert_students(
+    uow: UnitOfWork, found: list[tuple[str, Student, datetime | None]]
 ) -> None:
-    await students.upsert(
+    """Students of a run of events (district, student, event time), in two round trips."""
+    await students.apply_many(
         uow,
-        district_id,
-        student.student_id,
-        {"school_id": student.school_id, "guardian_ids": sorted(student.guardian_ids)},
-        version=version,
+        [
+            Change(
+                district_id,
+                student.student_id,
+                version,
+                {"school_id": student.school_id, "guardian_ids": sorted(student.guardian_ids)},
+            )
+            for district_id, student, version in found
+        ],
     )
 
 
