@@ -9,7 +9,7 @@ from aptt_platform.settings import ServiceSettings
 from fastapi import FastAPI
 from pydantic import Field, field_validator
 
-from aptt_data import api, consumers, store
+from aptt_data import api, consumers, store, workers
 from aptt_data.api.deps import UploadLimit
 from aptt_data.oneroster import fields
 from aptt_data.service import Config
@@ -22,9 +22,14 @@ class Settings(ServiceSettings):
     # A class report with fewer scored students than this shows no chart (a district may
     # set its own through PUT /v1/district/settings).
     min_report_group_size: int = Field(default=5, ge=1, le=100)
-    max_upload_bytes: int = Field(default=20 * MIB, ge=1024)
+    # A million-student district's OneRoster zip is about 1 GiB; it unpacks to about 5 GiB.
+    max_upload_bytes: int = Field(default=2048 * MIB, ge=1024)
     # A zip may unpack to at most this much (zip bombs).
-    max_unzipped_bytes: int = Field(default=200 * MIB, ge=1024)
+    max_unzipped_bytes: int = Field(default=10240 * MIB, ge=1024)
+    # Entities (or result rows) an import applies per transaction, and how long a worker's
+    # claim on an import lasts without renewal before another pod takes it over.
+    import_chunk_size: int = Field(default=500, ge=10, le=5000)
+    import_lease_seconds: float = Field(default=30.0, ge=1.0)
     # OneRoster does not say where a school is: new schools get this until changed.
     default_timezone: str = "America/Los_Angeles"
     default_language: str = "en"
@@ -52,6 +57,8 @@ class Settings(ServiceSettings):
             max_rejections_reported=self.max_rejections_reported,
             max_upload_bytes=self.max_upload_bytes,
             max_unzipped_bytes=self.max_unzipped_bytes,
+            import_chunk_size=self.import_chunk_size,
+            import_lease_seconds=self.import_lease_seconds,
         )
 
 
@@ -67,6 +74,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
             routers=[api.router],
             handlers=consumers.handlers(config),
             indexes=store.INDEXES,
+            background=[workers.import_worker],
         )
     )
     app.state.config = config

@@ -22,6 +22,8 @@ class Config:
     max_rejections_reported: int
     max_upload_bytes: int
     max_unzipped_bytes: int
+    import_chunk_size: int = 500
+    import_lease_seconds: float = 30.0
 
     @property
     def report_policy(self) -> ReportPolicy:

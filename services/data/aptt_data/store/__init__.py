@@ -16,10 +16,13 @@ CLASSROOMS = "classrooms"
 STUDENTS = "students"
 GUARDIANS = "guardians"
 TEACHERS = "teachers"
-ROSTER_IMPORTS = "roster_imports"
+# Import jobs (roster and results): state, lease, checkpoint, progress, and the report.
+IMPORTS = "imports"
+IMPORT_ROWS = "import_rows"  # an import's staged rows, until it is done
+IMPORT_REJECTIONS = "import_rejections"  # an import's refused rows, until it is done
+UPLOADS = "uploads"  # GridFS bucket of uploaded files, until their import is done
 SKILLS = "skills"
 RESULTS = "results"
-ASSESSMENT_IMPORTS = "assessment_imports"
 CLASS_REPORTS = "class_reports"
 DISCLOSURES = "disclosures"
 
@@ -36,7 +39,14 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
             "district",
         )
     ],
-    ROSTER_RECORDS: [_unique("record", "file", "sourced_id")],
+    ROSTER_RECORDS: [
+        _unique("record", "file", "sourced_id"),
+        # What points at a record: a user's roles, a class's enrollments, a guardian's
+        # children; one multikey index serves every such lookup of an import.
+        IndexModel(
+            [("district_id", ASCENDING), ("refs", ASCENDING), ("file", ASCENDING)], name="by_ref"
+        ),
+    ],
     SCHOOLS: [_unique("school", "school_id")],
     CLASSROOMS: [
         _unique("classroom", "classroom_id"),
@@ -49,12 +59,35 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
     ],
     GUARDIANS: [_unique("guardian", "guardian_id")],
     TEACHERS: [_unique("teacher", "teacher_id")],
-    ROSTER_IMPORTS: [_unique("import", "import_id")],
+    IMPORTS: [
+        _unique("import", "import_id"),
+        IndexModel([("district_id", ASCENDING), ("created_at", ASCENDING)], name="by_district"),
+        # Workers look for work across districts, as the relay does in the outbox.
+        IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="queue"),
+    ],
+    IMPORT_ROWS: [
+        _unique("row", "import_id", "file", "sourced_id"),
+        IndexModel(
+            [("district_id", ASCENDING), ("import_id", ASCENDING), ("refs", ASCENDING)],
+            name="by_ref",
+        ),
+    ],
+    IMPORT_REJECTIONS: [
+        IndexModel(
+            [
+                ("district_id", ASCENDING),
+                ("import_id", ASCENDING),
+                ("file", ASCENDING),
+                ("line", ASCENDING),
+                ("column", ASCENDING),
+            ],
+            name="in_report_order",
+        )
+    ],
     SKILLS: [_unique("skill", "code")],
     RESULTS: [
         _unique("result", "student_id", "skill_code", "assessed_on"),
     ],
-    ASSESSMENT_IMPORTS: [_unique("import", "import_id")],
     CLASS_REPORTS: [
         _unique("meeting", "meeting_id"),
         _unique("report", "report_id"),
