@@ -153,6 +153,10 @@ async def post_import(
 ) -> Document:
     """Check that an upload is a usable package (its structure and manifest, not its rows),
     store it, and queue its import."""
+    size = await asyncio.to_thread(source.seek, 0, 2)
+    if size > config.max_upload_bytes:
+        raise too_large(config.max_upload_bytes)
+    source.seek(0)
     await asyncio.to_thread(_check_package, kind, source, name, mode, config)
     source.seek(0)
     import_id = new_import_id()

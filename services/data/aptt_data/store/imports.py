@@ -235,10 +235,15 @@ async def staged_page(
     query: Mapping[str, Any] | None = None,
 ) -> list[Document]:
     """Staged rows in (file, sourcedId) order, after a checkpoint."""
-    where: dict[str, Any] = {"district_id": district_id, "import_id": import_id, **(query or {})}
+    where: dict[str, Any] = {"district_id": district_id, "import_id": import_id}
+    conditions: list[Mapping[str, Any]] = [query] if query else []
     if after is not None:
         file, sid = after
-        where["$or"] = [{"file": {"$gt": file}}, {"file": file, "sourced_id": {"$gt": sid}}]
+        conditions.append(
+            {"$or": [{"file": {"$gt": file}}, {"file": file, "sourced_id": {"$gt": sid}}]}
+        )
+    if conditions:
+        where["$and"] = conditions
     cursor = (
         uow.collection(IMPORT_ROWS)
         .find(where, session=uow.session)
