@@ -38,13 +38,14 @@ from aptt_data.oneroster.package import PackageError, open_package
 from aptt_data.service import Config, access
 from aptt_data.service import reports as report_cases
 from aptt_data.service.imports import (
+    TOUCHED_PHASES,
     TOUCHED_STUDENTS,
-    Chunk,
     ImportFailed,
+    Phase,
+    Source,
     Step,
-    classrooms_of_touched_students,
-    refresh_touched_reports,
     report_rejections,
+    staged_rows,
     touch,
 )
 from aptt_data.store import IMPORT_ROWS
@@ -282,19 +283,12 @@ def _key(row: ResultRow) -> str:
     return f"{row.student_id}|{row.skill_code}|{row.assessed_on.isoformat()}"
 
 
-async def apply_results(uow: UnitOfWork, job: Document, config: Config) -> Step:
+async def apply_results(
+    uow: UnitOfWork, job: Document, config: Config, page: list[Document]
+) -> Step:
     """Chunk: record new and corrected results and publish each; the same score again is
     unchanged."""
     district_id = job["district_id"]
-    after = job.get("checkpoint")
-    page = await job_store.staged_page(
-        uow,
-        district_id,
-        job["import_id"],
-        after=(RESULTS_FILE, after) if after else None,
-        limit=config.import_chunk_size,
-        query={"file": RESULTS_FILE, "state": "accepted"},
-    )
     rows = [d["fields"] for d in page]
     existing = await store.existing_results(uow, district_id, (r["student_id"] for r in rows))
     accepted: list[Document] = []
@@ -322,8 +316,6 @@ async def apply_results(uow: UnitOfWork, job: Document, config: Config) -> Step:
     await store.upsert_results(uow, district_id, accepted)
     await touch(uow, job, TOUCHED_STUDENTS, (d["student_id"] for d in accepted))
     return Step(
-        checkpoint=page[-1]["sourced_id"] if page else after,
-        finished=len(page) < config.import_chunk_size,
         inc={
             "counts.accepted": len(accepted),
             "counts.unchanged": len(rows) - len(accepted),
@@ -332,18 +324,19 @@ async def apply_results(uow: UnitOfWork, job: Document, config: Config) -> Step:
     )
 
 
-async def finish_results(uow: UnitOfWork, job: Document, config: Config) -> Step:
+async def finish_results(
+    uow: UnitOfWork, job: Document, config: Config, docs: list[Document]
+) -> Step:
     """Chunk: the report, as a result import always answered."""
     counts = {name: job.get("counts", {}).get(name, 0) for name in ("accepted", "unchanged")}
     report = {"counts": counts, **await report_rejections(uow, job, config)}
-    return Step(finished=True, set_={**report, "status": "done", "lease": None})
+    return Step(set_={**report, "status": "done", "lease": None})
 
 
-RESULT_PHASES: dict[str, Chunk] = {
-    "apply": apply_results,
-    "touched": classrooms_of_touched_students,
-    "reports": refresh_touched_reports,
-    "finish": finish_results,
+RESULT_PHASES: dict[str, Phase] = {
+    "apply": Phase(apply_results, Source(IMPORT_ROWS, staged_rows(RESULTS_FILE, state="accepted"))),
+    **TOUCHED_PHASES,
+    "finish": Phase(finish_results),
 }
 
 

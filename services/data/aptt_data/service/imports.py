@@ -13,13 +13,13 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from aptt_platform.auth import Principal
 from aptt_platform.errors import DomainError, NotFound, PayloadTooLarge
 from aptt_platform.logging import get_logger
-from aptt_platform.mongo import Document, Mongo, UnitOfWork
+from aptt_platform.mongo import Document, Mongo, UnitOfWork, utcnow
 from bson import ObjectId
 from pymongo import UpdateOne
 
@@ -51,15 +51,40 @@ class ImportFailed(Exception):
 
 @dataclass
 class Step:
-    """What one chunk did: where the phase now stands, and what to add to the job."""
+    """What one chunk did: what to add to the job, and what to set on it."""
 
-    checkpoint: Any = None
-    finished: bool = False
     inc: dict[str, int] = field(default_factory=dict)
     set_: dict[str, Any] = field(default_factory=dict)
 
 
-Chunk = Callable[[UnitOfWork, Document, Config], Awaitable[Step]]
+Chunk = Callable[[UnitOfWork, Document, Config, list[Document]], Awaitable[Step]]
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a phase goes through, chunk by chunk: documents of a collection, in key order."""
+
+    collection: str
+    query: Callable[[Document], dict[str, Any]]
+    key: str = "sourced_id"
+    group: str | None = None
+    size: int | None = None  # default: the import chunk size
+
+
+@dataclass(frozen=True)
+class Phase:
+    chunk: Chunk
+    source: Source | None = None  # none: one chunk
+
+
+def staged_rows(file: str | None = None, **more: Any) -> Callable[[Document], dict[str, Any]]:
+    def query(job: Document) -> dict[str, Any]:
+        where = {"district_id": job["district_id"], "import_id": job["import_id"], **more}
+        if file is not None:
+            where["file"] = file
+        return where
+
+    return query
 
 
 # -- posting and reading ------------------------------------------------------------------
@@ -229,16 +254,37 @@ def not_a_package(reason: str, file: str) -> DomainError:
 
 
 async def run_phases(
-    mongo: Mongo, import_id: str, *, owner: str, phases: Mapping[str, Chunk], config: Config
+    mongo: Mongo, import_id: str, *, owner: str, phases: Mapping[str, Phase], config: Config
 ) -> None:
     """Apply the job chunk by chunk from its checkpoint until it is done."""
     order = list(phases)
     while True:
-        finished = await mongo.run(
+        job = await store.reload_job(mongo.db, import_id)
+        if (job.get("lease") or {}).get("owner") != owner:
+            raise store.LeaseLost(import_id)
+        if job["status"] == "done":
+            return
+        phase = phases[job["phase"]]
+        if phase.source is not None and job.get("ranges_for") != job["phase"]:
+            source = phase.source
+            ranges = await store.plan_ranges(
+                mongo.db,
+                source.collection,
+                source.query(job),
+                key=source.key,
+                group=source.group,
+                size=source.size or config.import_chunk_size,
+            )
+            await store.update_job(
+                mongo.db,
+                import_id,
+                owner=owner,
+                set_={"ranges": ranges, "ranges_for": job["phase"], "checkpoint": 0},
+            )
+            continue
+        await mongo.run(
             _one_chunk, import_id=import_id, owner=owner, phases=phases, order=order, config=config
         )
-        if finished:
-            return
 
 
 async def _one_chunk(
@@ -246,28 +292,46 @@ async def _one_chunk(
     *,
     import_id: str,
     owner: str,
-    phases: Mapping[str, Chunk],
+    phases: Mapping[str, Phase],
     order: list[str],
     config: Config,
-) -> bool:
+) -> None:
     job = await uow.collection(IMPORTS).find_one(
         {"import_id": import_id, "lease.owner": owner}, session=uow.session
     )
     if job is None:
         raise store.LeaseLost(import_id)
-    phase = job["phase"]
-    if job["status"] == "done":
-        return True
-    step = await phases[phase](uow, job, config)
-    changes: dict[str, Any] = {"checkpoint": step.checkpoint, "status": "applying", **step.set_}
-    if step.finished:
-        following = order.index(phase) + 1
+    phase = phases[job["phase"]]
+    source = phase.source
+    docs: list[Document] = []
+    index = job.get("checkpoint") or 0
+    ranges = job.get("ranges") or []
+    if source is not None and index < len(ranges):
+        docs = await store.range_docs(
+            uow,
+            source.collection,
+            source.query(job),
+            ranges[index],
+            key=source.key,
+            group=source.group,
+        )
+    step = (
+        await phase.chunk(uow, job, config, docs)
+        if source is None or index < len(ranges)
+        else Step()
+    )
+    changes: dict[str, Any] = {"checkpoint": index + 1, "status": "applying", **step.set_}
+    # The lease is renewed by every chunk: its own transaction says the job is still alive.
+    changes["lease.expires_at"] = utcnow() + timedelta(seconds=config.import_lease_seconds)
+    if source is None or index + 1 >= len(ranges):
+        following = order.index(job["phase"]) + 1
         changes["phase"] = order[following] if following < len(order) else "done"
         changes["checkpoint"] = None
+    if step.set_.get("lease", True) is None:
+        del changes["lease.expires_at"]
     await store.advance(
         uow, import_id, owner=owner, step=job.get("step", 0), set_=changes, inc=step.inc
     )
-    return False
 
 
 async def touch(uow: UnitOfWork, job: Document, what: str, ids: Iterable[str]) -> None:
@@ -289,40 +353,39 @@ async def touch(uow: UnitOfWork, job: Document, what: str, ids: Iterable[str]) -
         await uow.collection(IMPORT_ROWS).bulk_write(writes, ordered=False, session=uow.session)
 
 
-async def classrooms_of_touched_students(uow: UnitOfWork, job: Document, config: Config) -> Step:
+async def classrooms_of_touched_students(
+    uow: UnitOfWork, job: Document, config: Config, docs: list[Document]
+) -> Step:
     """Chunk: the classrooms of changed students join the classrooms to refresh."""
-    after = job.get("checkpoint")
-    page = await store.staged_page(
-        uow,
-        job["district_id"],
-        job["import_id"],
-        after=(TOUCHED_STUDENTS, after) if after else None,
-        limit=config.import_chunk_size,
-        query={"file": TOUCHED_STUDENTS},
-    )
-    ids = [doc["sourced_id"] for doc in page]
+    ids = [doc["sourced_id"] for doc in docs]
     if ids:
         rooms = await roster_store.classrooms_of_students(uow, job["district_id"], ids)
         await touch(uow, job, TOUCHED_CLASSROOMS, rooms)
-    return Step(checkpoint=ids[-1] if ids else after, finished=len(ids) < config.import_chunk_size)
+    return Step()
 
 
-async def refresh_touched_reports(uow: UnitOfWork, job: Document, config: Config) -> Step:
+async def refresh_touched_reports(
+    uow: UnitOfWork, job: Document, config: Config, docs: list[Document]
+) -> Step:
     """Chunk: redraw the upcoming class reports of a few touched classrooms."""
-    after = job.get("checkpoint")
-    page = await store.staged_page(
-        uow,
-        job["district_id"],
-        job["import_id"],
-        after=(TOUCHED_CLASSROOMS, after) if after else None,
-        limit=REPORTS_PER_CHUNK,
-        query={"file": TOUCHED_CLASSROOMS},
-    )
-    ids = [doc["sourced_id"] for doc in page]
     await report_cases.refresh_classrooms(
-        uow, district_id=job["district_id"], classroom_ids=ids, config=config
+        uow,
+        district_id=job["district_id"],
+        classroom_ids=[doc["sourced_id"] for doc in docs],
+        config=config,
     )
-    return Step(checkpoint=ids[-1] if ids else after, finished=len(ids) < REPORTS_PER_CHUNK)
+    return Step()
+
+
+TOUCHED_PHASES = {
+    "touched": Phase(
+        classrooms_of_touched_students, Source(IMPORT_ROWS, staged_rows(TOUCHED_STUDENTS))
+    ),
+    "reports": Phase(
+        refresh_touched_reports,
+        Source(IMPORT_ROWS, staged_rows(TOUCHED_CLASSROOMS), size=REPORTS_PER_CHUNK),
+    ),
+}
 
 
 async def report_rejections(uow: UnitOfWork, job: Document, config: Config) -> Document:

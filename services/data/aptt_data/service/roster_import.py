@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from datetime import date
 from typing import IO, Any
 
 from aptt_platform.mongo import Document, Mongo, UnitOfWork
 
-from aptt_data.domain.changes import Changes, compare
-from aptt_data.domain.roster import KINDS, Kind, derive
+from aptt_data.domain.changes import Changes, compare, total
+from aptt_data.domain.roster import ID_FIELDS, KINDS, Kind, derive
 from aptt_data.oneroster.csvfile import FileRejected, Rejection, iter_lines, stream_table
 from aptt_data.oneroster.package import Package, PackageError, RosterFile, open_package, roster_plan
 from aptt_data.oneroster.resolve import (
@@ -33,17 +33,19 @@ from aptt_data.oneroster.spec import Mode, RowCheck, check_row, row_columns
 from aptt_data.service import Config
 from aptt_data.service.imports import (
     TOUCHED_CLASSROOMS,
+    TOUCHED_PHASES,
     TOUCHED_STUDENTS,
     Chunk,
     ImportFailed,
+    Phase,
+    Source,
     Step,
-    classrooms_of_touched_students,
-    refresh_touched_reports,
     report_rejections,
+    staged_rows,
     touch,
 )
 from aptt_data.service.roster import kind_events, removal_events
-from aptt_data.store import IMPORT_ROWS
+from aptt_data.store import IMPORT_ROWS, ROSTER_RECORDS
 from aptt_data.store import imports as job_store
 from aptt_data.store import roster as store
 from aptt_data.store.roster import ref_key
@@ -300,11 +302,10 @@ class _Resolver:
 
     async def _mark_left_out(self, file: str) -> None:
         """A bulk file replaces its kind: stored records it does not name are removed."""
-        after: str | None = None
-        while page := await store.record_page(
-            self.reader, self.district_id, file, after=after, limit=ROWS_PER_BATCH
-        ):
-            after = page[-1]["sourced_id"]
+        cursor = self.mongo.db[ROSTER_RECORDS].find(
+            {"district_id": self.district_id, "file": file}, {"_id": 0, "sourced_id": 1}
+        )
+        async for page in _batches(cursor, ROWS_PER_BATCH):
             seen = await job_store.staged(
                 self.reader, self.district_id, self.import_id, file, (d["sourced_id"] for d in page)
             )
@@ -328,16 +329,9 @@ class _Resolver:
         goes with what it links; anything else stops the deletion, and a delta row that asked
         for it is refused."""
         query = {"$or": [{"state": "remove"}, {"state": "accepted", "deleted": True}]}
-        after: tuple[str, str] | None = None
-        while page := await job_store.staged_page(
-            self.reader,
-            self.district_id,
-            self.import_id,
-            after=after,
-            limit=ROWS_PER_BATCH,
-            query=query,
+        async for page in job_store.staged_batches(
+            self.mongo.db, self.district_id, self.import_id, query, ROWS_PER_BATCH
         ):
-            after = (page[-1]["file"], page[-1]["sourced_id"])
             for doc in page:
                 await self._protect(doc)
 
@@ -420,17 +414,10 @@ class _Resolver:
 
     async def _one_pass(self) -> bool:
         changed = False
-        after: tuple[str, str] | None = None
         query = {"state": "accepted", "deleted": False}
-        while page := await job_store.staged_page(
-            self.reader,
-            self.district_id,
-            self.import_id,
-            after=after,
-            limit=ROWS_PER_BATCH,
-            query=query,
+        async for page in job_store.staged_batches(
+            self.mongo.db, self.district_id, self.import_id, query, ROWS_PER_BATCH
         ):
-            after = (page[-1]["file"], page[-1]["sourced_id"])
             window = await self._window(page)
             for doc in page:
                 file, sid = doc["file"], doc["sourced_id"]
@@ -532,74 +519,45 @@ class _Resolver:
 # -- applying: records, the derived roster, removals --------------------------------------
 
 
-async def apply_records(uow: UnitOfWork, job: Document, config: Config) -> Step:
+async def apply_records(
+    uow: UnitOfWork, job: Document, config: Config, docs: list[Document]
+) -> Step:
     """Chunk: accepted rows replace the stored records; removed records go."""
-    after = tuple(job["checkpoint"]) if job.get("checkpoint") else None
-    page = await job_store.staged_page(
-        uow,
-        job["district_id"],
-        job["import_id"],
-        after=after,
-        limit=config.import_chunk_size,
-        query={"state": {"$in": ["accepted", "remove"]}, "file": {"$in": list(FILES)}},
-    )
     upserts = [
         (d["file"], d["sourced_id"], d["fields"], d["refs"])
-        for d in page
+        for d in docs
         if d["state"] == "accepted" and not d["deleted"]
     ]
     deletes = [
-        (d["file"], d["sourced_id"]) for d in page if d["state"] == "remove" or d.get("deleted")
+        (d["file"], d["sourced_id"]) for d in docs if d["state"] == "remove" or d.get("deleted")
     ]
     await store.write_records(uow, job["district_id"], upserts, deletes)
-    checkpoint = [page[-1]["file"], page[-1]["sourced_id"]] if page else job.get("checkpoint")
-    return Step(
-        checkpoint=checkpoint,
-        finished=len(page) < config.import_chunk_size,
-        inc={"progress.rows_applied": len(page)},
-    )
+    return Step(inc={"progress.rows_applied": len(docs)})
 
 
 def upserts_of(kind: Kind) -> Chunk:
-    async def chunk(uow: UnitOfWork, job: Document, config: Config) -> Step:
+    async def chunk(uow: UnitOfWork, job: Document, config: Config, docs: list[Document]) -> Step:
         """Chunk: derive a batch of one kind from the records, write and publish changes."""
-        district_id = job["district_id"]
-        after = job.get("checkpoint")
-        page = await store.record_page(
-            uow, district_id, SOURCE_FILE[kind], after=after, limit=config.import_chunk_size
-        )
-        sources = {d["sourced_id"]: d["fields"] for d in page}
+        sources = {d["sourced_id"]: d["fields"] for d in docs}
         wanted = await _derive(uow, job, kind, sources, config)
-        current = await store.entities(uow, district_id, kind, wanted)
+        current = await store.entities(uow, job["district_id"], kind, wanted)
         changes = compare(current, wanted)
         await _write(uow, job, kind, changes, config)
-        return Step(
-            checkpoint=page[-1]["sourced_id"] if page else after,
-            finished=len(page) < config.import_chunk_size,
-            inc=_counts(kind, changes),
-        )
+        return Step(inc=_counts(kind, changes))
 
     return chunk
 
 
 def removals_of(kind: Kind) -> Chunk:
-    async def chunk(uow: UnitOfWork, job: Document, config: Config) -> Step:
+    async def chunk(uow: UnitOfWork, job: Document, config: Config, docs: list[Document]) -> Step:
         """Chunk: what the records no longer describe leaves the roster (after all upserts)."""
-        district_id = job["district_id"]
-        after = job.get("checkpoint")
-        ids = await store.entity_page(
-            uow, district_id, kind, after=after, limit=config.import_chunk_size
-        )
-        sources = await store.records(uow, district_id, SOURCE_FILE[kind], ids)
+        ids = [d[ID_FIELDS[kind]] for d in docs]
+        sources = await store.records(uow, job["district_id"], SOURCE_FILE[kind], ids)
         still = await _derive(uow, job, kind, sources, config)
         gone = [i for i in ids if i not in still]
-        changes = Changes(deleted=await store.entities(uow, district_id, kind, gone))
+        changes = Changes(deleted=await store.entities(uow, job["district_id"], kind, gone))
         await _write(uow, job, kind, changes, config)
-        return Step(
-            checkpoint=ids[-1] if ids else after,
-            finished=len(ids) < config.import_chunk_size,
-            inc=_counts(kind, changes),
-        )
+        return Step(inc=_counts(kind, changes))
 
     return chunk
 
@@ -693,7 +651,7 @@ async def _add_enrollments(
     )
 
 
-async def finish(uow: UnitOfWork, job: Document, config: Config) -> Step:
+async def finish(uow: UnitOfWork, job: Document, config: Config, docs: list[Document]) -> Step:
     """Chunk: the report, as a roster import always answered."""
     by_kind = {
         kind: {
@@ -702,19 +660,47 @@ async def finish(uow: UnitOfWork, job: Document, config: Config) -> Step:
         }
         for kind in KINDS
     }
-    counts = {
-        name: sum(c[name] for c in by_kind.values())
-        for name in ("created", "updated", "unchanged", "deleted")
-    }
+    counts = total(list(by_kind.values()))
     report = {"counts": counts, "by_kind": by_kind, **await report_rejections(uow, job, config)}
-    return Step(finished=True, set_={**report, "status": "done", "lease": None})
+    return Step(set_={**report, "status": "done", "lease": None})
 
 
-PHASES: dict[str, Chunk] = {
-    "records": apply_records,
-    **{f"entities:{kind}": upserts_of(kind) for kind in UPSERT_ORDER},
-    **{f"removals:{kind}": removals_of(kind) for kind in REMOVAL_ORDER},
-    "touched": classrooms_of_touched_students,
-    "reports": refresh_touched_reports,
-    "finish": finish,
+def _records(kind: Kind) -> Callable[[Document], dict[str, Any]]:
+    return lambda job: {"district_id": job["district_id"], "file": SOURCE_FILE[kind]}
+
+
+def _entities(job: Document) -> dict[str, Any]:
+    return {"district_id": job["district_id"]}
+
+
+PHASES: dict[str, Phase] = {
+    "records": Phase(
+        apply_records,
+        Source(
+            IMPORT_ROWS,
+            staged_rows(state={"$in": ["accepted", "remove"]}),
+            group="file",
+        ),
+    ),
+    **{
+        f"entities:{kind}": Phase(upserts_of(kind), Source(ROSTER_RECORDS, _records(kind)))
+        for kind in UPSERT_ORDER
+    },
+    **{
+        f"removals:{kind}": Phase(removals_of(kind), Source(kind, _entities, key=ID_FIELDS[kind]))
+        for kind in REMOVAL_ORDER
+    },
+    **TOUCHED_PHASES,
+    "finish": Phase(finish),
 }
+
+
+async def _batches(cursor: Any, size: int) -> AsyncIterator[list[Document]]:
+    batch: list[Document] = []
+    async for doc in cursor:
+        batch.append(doc)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -16,7 +16,7 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from aptt_data.oneroster.csvfile import Rejection
-from aptt_data.store import IMPORT_REJECTIONS, IMPORT_ROWS, IMPORTS, UPLOADS
+from aptt_data.store import IMPORT_REJECTIONS, IMPORT_ROWS, IMPORTS, UPLOADS, find_in
 
 UNFINISHED = ("queued", "validating", "applying")
 GRIDFS_CHUNK = 1024 * 1024
@@ -198,59 +198,117 @@ async def stage(db: AsyncDatabase[Document], docs: Sequence[Document]) -> None:
 async def staged(
     uow: UnitOfWork, district_id: str, import_id: str, file: str, ids: Iterable[str]
 ) -> dict[str, Document]:
-    cursor = uow.collection(IMPORT_ROWS).find(
-        {
-            "district_id": district_id,
-            "import_id": import_id,
-            "file": file,
-            "sourced_id": {"$in": list(set(ids))},
-        },
+    found = await find_in(
+        uow.collection(IMPORT_ROWS),
+        {"district_id": district_id, "import_id": import_id, "file": file},
+        "sourced_id",
+        ids,
         session=uow.session,
     )
-    return {doc["sourced_id"]: doc async for doc in cursor}
+    return {doc["sourced_id"]: doc for doc in found}
 
 
 async def staged_referring(
     uow: UnitOfWork, district_id: str, import_id: str, file: str, refs: Iterable[str]
 ) -> list[Document]:
-    cursor = uow.collection(IMPORT_ROWS).find(
-        {
-            "district_id": district_id,
-            "import_id": import_id,
-            "refs": {"$in": list(set(refs))},
-            "file": file,
-        },
+    found = await find_in(
+        uow.collection(IMPORT_ROWS),
+        {"district_id": district_id, "import_id": import_id, "file": file},
+        "refs",
+        refs,
         session=uow.session,
     )
-    return await cursor.to_list()
+    return list({doc["sourced_id"]: doc for doc in found}.values())
 
 
-async def staged_page(
-    uow: UnitOfWork,
+async def staged_batches(
+    db: AsyncDatabase[Document],
     district_id: str,
     import_id: str,
-    *,
-    after: tuple[str, str] | None,
-    limit: int,
-    query: Mapping[str, Any] | None = None,
-) -> list[Document]:
-    """Staged rows in (file, sourcedId) order, after a checkpoint."""
-    where: dict[str, Any] = {"district_id": district_id, "import_id": import_id}
-    conditions: list[Mapping[str, Any]] = [query] if query else []
-    if after is not None:
-        file, sid = after
-        conditions.append(
-            {"$or": [{"file": {"$gt": file}}, {"file": file, "sourced_id": {"$gt": sid}}]}
-        )
-    if conditions:
-        where["$and"] = conditions
+    query: Mapping[str, Any],
+    size: int,
+) -> AsyncIterator[list[Document]]:
+    """Staged rows in (file, sourcedId) order, a batch at a time, from one cursor."""
     cursor = (
-        uow.collection(IMPORT_ROWS)
-        .find(where, session=uow.session)
+        db[IMPORT_ROWS]
+        .find({"district_id": district_id, "import_id": import_id, **query})
         .sort([("file", ASCENDING), ("sourced_id", ASCENDING)])
-        .limit(limit)
+        .batch_size(size)
     )
-    return await cursor.to_list()
+    batch: list[Document] = []
+    async for doc in cursor:
+        batch.append(doc)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# A chunk is a range of one collection: [group value or None, after key or None, last key].
+Range = list[Any]
+
+
+async def plan_ranges(
+    db: AsyncDatabase[Document],
+    collection: str,
+    query: Mapping[str, Any],
+    *,
+    key: str,
+    group: str | None,
+    size: int,
+) -> list[Range]:
+    """Cut what a phase will go through into ranges of at most `size` documents, with one
+    sorted read of their keys: each chunk then reads its range without sorting or skipping
+    (the local database sorts a query's whole result, so paging by limit is quadratic)."""
+    fields = [group, key] if group else [key]
+    cursor = (
+        db[collection]
+        .find(dict(query), dict.fromkeys(fields, 1) | {"_id": 0})
+        .sort([(f, ASCENDING) for f in fields])
+        .batch_size(10_000)
+    )
+    ranges: list[Range] = []
+    current: Any = None
+    after: Any = None
+    last: Any = None
+    count = 0
+    async for doc in cursor:
+        value = doc.get(group) if group else None
+        if count and value != current:
+            ranges.append([current, after, last])
+            count = 0
+        if value != current:
+            after = None
+        current, last = value, doc[key]
+        count += 1
+        if count == size:
+            ranges.append([current, after, last])
+            after, count = last, 0
+    if count:
+        ranges.append([current, after, last])
+    return ranges
+
+
+async def range_docs(
+    uow: UnitOfWork,
+    collection: str,
+    query: Mapping[str, Any],
+    chunk: Range,
+    *,
+    key: str,
+    group: str | None,
+) -> list[Document]:
+    """The documents of one planned range, in key order."""
+    value, after, last = chunk
+    bounds: dict[str, Any] = {"$lte": last}
+    if after is not None:
+        bounds["$gt"] = after
+    where = {**query, key: bounds}
+    if group:
+        where[group] = value
+    docs = await uow.collection(collection).find(where, session=uow.session).to_list()
+    return sorted(docs, key=lambda d: d[key])
 
 
 async def set_staged(

@@ -11,7 +11,7 @@ from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
 
 from aptt_data.domain.changes import Changes
 from aptt_data.domain.roster import ID_FIELDS, Classroom, Guardian, Kind, School, Student, Teacher
-from aptt_data.store import CLASSROOMS, DISTRICTS, ROSTER_RECORDS, SCHOOLS, STUDENTS
+from aptt_data.store import CLASSROOMS, DISTRICTS, ROSTER_RECORDS, SCHOOLS, STUDENTS, find_in
 
 Fields = dict[str, Any]
 
@@ -65,46 +65,33 @@ def ref_key(file: str, sourced_id: str) -> str:
 async def records(
     uow: UnitOfWork, district_id: str, file: str, ids: Iterable[str]
 ) -> dict[str, Fields]:
-    wanted = list(set(ids))
-    if not wanted:
-        return {}
-    cursor = uow.collection(ROSTER_RECORDS).find(
-        {"district_id": district_id, "file": file, "sourced_id": {"$in": wanted}},
-        {"_id": 0, "sourced_id": 1, "fields": 1},
+    found = await find_in(
+        uow.collection(ROSTER_RECORDS),
+        {"district_id": district_id, "file": file},
+        "sourced_id",
+        ids,
+        projection={"_id": 0, "sourced_id": 1, "fields": 1},
         session=uow.session,
     )
-    return {doc["sourced_id"]: doc["fields"] async for doc in cursor}
+    return {doc["sourced_id"]: doc["fields"] for doc in found}
 
 
 async def records_referring(
     uow: UnitOfWork, district_id: str, refs: Iterable[str], file: str | None = None
 ) -> list[Document]:
     """Records that point at any of `refs` (see `ref_key`), of one file or of any."""
-    wanted = list(set(refs))
-    if not wanted:
-        return []
-    query: dict[str, Any] = {"district_id": district_id, "refs": {"$in": wanted}}
+    query: dict[str, Any] = {"district_id": district_id}
     if file is not None:
         query["file"] = file
-    cursor = uow.collection(ROSTER_RECORDS).find(
-        query, {"_id": 0, "file": 1, "sourced_id": 1, "fields": 1}, session=uow.session
+    found = await find_in(
+        uow.collection(ROSTER_RECORDS),
+        query,
+        "refs",
+        refs,
+        projection={"_id": 0, "file": 1, "sourced_id": 1, "fields": 1},
+        session=uow.session,
     )
-    return await cursor.to_list()
-
-
-async def record_page(
-    uow: UnitOfWork, district_id: str, file: str, *, after: str | None, limit: int
-) -> list[Document]:
-    query: dict[str, Any] = {"district_id": district_id, "file": file}
-    if after is not None:
-        query["sourced_id"] = {"$gt": after}
-    cursor = (
-        uow.collection(ROSTER_RECORDS)
-        .find(query, {"_id": 0, "sourced_id": 1, "fields": 1}, session=uow.session)
-        .sort("sourced_id", 1)
-        .limit(limit)
-    )
-    return await cursor.to_list()
+    return list({(d["file"], d["sourced_id"]): d for d in found}.values())
 
 
 async def has_records(uow: UnitOfWork, district_id: str, file: str) -> bool:
@@ -150,28 +137,15 @@ async def entities(
     names = ENTITY_FIELDS[kind]
     projection = dict.fromkeys(names, 1) | {"_id": 0}
     id_field = ID_FIELDS[kind]
-    cursor = uow.collection(kind).find(
-        {"district_id": district_id, id_field: {"$in": list(set(ids))}},
-        projection,
+    found = await find_in(
+        uow.collection(kind),
+        {"district_id": district_id},
+        id_field,
+        ids,
+        projection=projection,
         session=uow.session,
     )
-    return {doc[id_field]: doc async for doc in cursor}
-
-
-async def entity_page(
-    uow: UnitOfWork, district_id: str, kind: Kind, *, after: str | None, limit: int
-) -> list[str]:
-    id_field = ID_FIELDS[kind]
-    query: dict[str, Any] = {"district_id": district_id}
-    if after is not None:
-        query[id_field] = {"$gt": after}
-    cursor = (
-        uow.collection(kind)
-        .find(query, {"_id": 0, id_field: 1}, session=uow.session)
-        .sort(id_field, 1)
-        .limit(limit)
-    )
-    return [doc[id_field] async for doc in cursor]
+    return {doc[id_field]: doc for doc in found}
 
 
 async def write_entities(
@@ -262,12 +236,15 @@ async def get_classroom(uow: UnitOfWork, district_id: str, classroom_id: str) ->
 async def classrooms_of_students(
     uow: UnitOfWork, district_id: str, student_ids: Iterable[str]
 ) -> list[str]:
-    cursor = uow.collection(CLASSROOMS).find(
-        {"district_id": district_id, "student_ids": {"$in": list(student_ids)}},
-        {"classroom_id": 1},
+    found = await find_in(
+        uow.collection(CLASSROOMS),
+        {"district_id": district_id},
+        "student_ids",
+        student_ids,
+        projection={"classroom_id": 1},
         session=uow.session,
     )
-    return [doc["classroom_id"] async for doc in cursor]
+    return list(dict.fromkeys(doc["classroom_id"] for doc in found))
 
 
 async def teaches_student(
@@ -288,10 +265,15 @@ async def schools_of_students(
     uow: UnitOfWork, district_id: str, student_ids: Iterable[str], school_ids: Iterable[str] | None
 ) -> dict[str, str]:
     """Student id -> school id for those of `student_ids` in the roster (and in the schools)."""
-    query: dict[str, Any] = {"district_id": district_id, "student_id": {"$in": list(student_ids)}}
+    query: dict[str, Any] = {"district_id": district_id}
     if school_ids is not None:
         query["school_id"] = {"$in": list(school_ids)}
-    cursor = uow.collection(STUDENTS).find(
-        query, {"student_id": 1, "school_id": 1}, session=uow.session
+    found = await find_in(
+        uow.collection(STUDENTS),
+        query,
+        "student_id",
+        student_ids,
+        projection={"student_id": 1, "school_id": 1},
+        session=uow.session,
     )
-    return {doc["student_id"]: doc["school_id"] async for doc in cursor}
+    return {doc["student_id"]: doc["school_id"] for doc in found}
