@@ -465,7 +465,13 @@ class _Resolver:
             staged = await job_store.staged(
                 self.reader, self.district_id, self.import_id, file, ids
             )
-            stored = await store.records(self.reader, self.district_id, file, ids)
+            needed = [
+                sid
+                for sid in ids
+                if (staged.get(sid) or {}).get("state") in ("refused", "kept")
+                or (sid not in staged and not (self.bulk and file in self.files))
+            ]
+            stored = await store.records(self.reader, self.district_id, file, needed)
             for sid in ids:
                 doc = staged.get(sid)
                 value: Fields | None
