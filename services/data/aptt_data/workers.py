@@ -53,9 +53,6 @@ async def import_worker(runtime: Runtime) -> None:
 async def run_job(mongo: Mongo, job: Document, *, owner: str, config: Config) -> None:
     """Run a claimed job to its end. Validation renews the lease from a side task; each
     applied chunk renews it in its own transaction (a renewal beside it would conflict)."""
-    renewing: asyncio.Task[None] | None = None
-    if job["phase"] == "validate":
-        renewing = asyncio.create_task(_renew(mongo, job["import_id"], owner, config))
     try:
         await _run(mongo, job, owner=owner, config=config)
         log.info("import done", import_id=job["import_id"], kind=job["kind"])
@@ -71,11 +68,6 @@ async def run_job(mongo: Mongo, job: Document, *, owner: str, config: Config) ->
         with contextlib.suppress(Exception):
             await imports.release(mongo, job, owner=owner)
         return
-    finally:
-        if renewing is not None:
-            renewing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewing
     with contextlib.suppress(Exception):
         await imports.clean_up(mongo, job)
 
@@ -86,7 +78,13 @@ async def _run(mongo: Mongo, job: Document, *, owner: str, config: Config) -> No
     else:
         validate, phases = assessments.validate_results, assessments.RESULT_PHASES
     if job["phase"] == "validate":
-        await validate(mongo, job, owner=owner, config=config)
+        renewing = asyncio.create_task(_renew(mongo, job["import_id"], owner, config))
+        try:
+            await validate(mongo, job, owner=owner, config=config)
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
         await _renew_once(mongo, job["import_id"], owner, config)
     await imports.run_phases(mongo, job["import_id"], owner=owner, phases=phases, config=config)
 
