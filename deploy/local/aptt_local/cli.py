@@ -292,7 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("action", choices=["list", "replay"])
     p.add_argument("service", choices=SERVICES)
     p.set_defaults(run=dlq)
-    p = commands.add_parser("import", help="import a roster package or results into the data service")
+    p = commands.add_parser(
+        "import", help="import a roster package or results into the data service"
+    )
     p.add_argument("kind", choices=["roster", "results"])
     p.add_argument("file", help="a OneRoster zip (roster), or a results CSV or gradebook zip")
     p.add_argument("--mode", choices=["bulk", "delta"], default="bulk", help="roster imports")
