@@ -1,21 +1,35 @@
-"""`make bench`: run every benchmark against freshly started local servers."""
+"""`make bench`: every benchmark against freshly started local servers, in one run.
+
+Raw server rates come first, then each platform figure as a ratio to the raw rate it is
+bounded by (docs/capacity.md reads them).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 
 from aptt_local.servers import LocalStack
 
-from bench import event_path
+from bench import event_path, raw
+from bench.figures import Figures
+
+
+async def run(stack: LocalStack) -> Figures:
+    figures = Figures()
+    print(f"APTT benchmarks on Tansu + SecantusDB, {os.cpu_count()} cores", flush=True)
+    await raw.measure(stack, figures)
+    await event_path.run(stack, figures)
+    return figures
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="aptt-bench-") as state:
-        stack = LocalStack(state, smtp=False, sms=False)
+        stack = LocalStack(state)
         stack.start()
         try:
-            asyncio.run(event_path.run(stack))
+            asyncio.run(run(stack))
         finally:
             stack.stop()
 

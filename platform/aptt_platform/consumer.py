@@ -1,13 +1,17 @@
 """The event consumer every service runs.
 
-For each record: decode the CloudEvent, run the handler for its type in a transaction that
-also inserts `(consumer, event id)` into `processed_events` (a duplicate key means the effect
-already happened), and commit the partition's offset only after that transaction committed.
+A partition's batch is handled in one MongoDB transaction: the dedupe records of the batch
+(`(consumer, event id)` in `processed_events`) are written with one bulk insert, the handlers
+run in order inside the same transaction, and the partition's offset is committed only after
+it committed. One transaction (one fsync) per batch instead of one per event is what lets a
+consumer keep up with a district-wide import. Partitions of one poll are handled
+concurrently, each in its own transaction.
 
-A handler that fails is sent to the service's retry topic with an attempt count and a time
-not to run before, so the record's partition keeps flowing; a second consumer reads the
-retry topic. After the last attempt, or straight away for a record that cannot be parsed,
-it goes to the dead-letter topic with the reason in headers.
+When a batch fails, it falls back to one record at a time, so only the bad record is
+retried: a handler that fails goes to the service's retry topic with an attempt count and a
+time not to run before, so its partition keeps flowing; a second consumer reads the retry
+topic. After the last attempt, or straight away for a record that cannot be parsed, it goes
+to the dead-letter topic with the reason in headers.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -31,7 +35,14 @@ from aptt_platform import metrics
 from aptt_platform.events import ReceivedEvent, UnparseableRecord, decode, header_dict
 from aptt_platform.kafka import client_options
 from aptt_platform.logging import get_logger
-from aptt_platform.mongo import PROCESSED_EVENTS, Mongo, UnitOfWork, utcnow
+from aptt_platform.mongo import (
+    PROCESSED_EVENTS,
+    Contended,
+    Document,
+    Mongo,
+    UnitOfWork,
+    utcnow,
+)
 from aptt_platform.settings import ServiceSettings
 from aptt_platform.tracing import continue_trace
 
@@ -41,30 +52,66 @@ Handler = Callable[[UnitOfWork, ReceivedEvent], Awaitable[None]]
 E = TypeVar("E", bound=EventModel)
 # What a service's consumers.py writes: `async def on_x(uow, event: X, meta: ReceivedEvent)`.
 EventHandler = Callable[[UnitOfWork, E, ReceivedEvent], Awaitable[None]]
+# A handler of a run of events of one type at once: `async def on_xs(uow, events)` with
+# `events` a list of (payload, envelope) in partition order. For read models, whose
+# per-event cost is two round trips: a run costs two (ReadModel.apply_many).
+ManyHandler = Callable[[UnitOfWork, list[tuple[E, ReceivedEvent]]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Batched(Generic[E]):
+    """A ManyHandler in a handler table: `StudentUpserted: batched(roster.record_students)`."""
+
+    handle: ManyHandler[E]
+
+
+def batched(handle: ManyHandler[E]) -> Batched[E]:
+    return Batched(handle)
+
+
 # `HANDLERS: HandlerTable = {StudentUpserted: roster.record_student, ...}`
-HandlerTable = Mapping[type[EventModel], EventHandler[Any]]
+HandlerTable = Mapping[type[EventModel], EventHandler[Any] | Batched[Any]]
+
+
+def _check(model: type[EventModel], event: ReceivedEvent) -> None:
+    if not isinstance(event.data, model):
+        raise TypeError(f"{event.type} carries {type(event.data).__name__}, not {model.__name__}")
 
 
 def typed(model: type[E], handle: EventHandler[E]) -> Handler:
     """The platform's handler for one row of a service's table: hands it its payload, typed."""
 
     async def handler(uow: UnitOfWork, event: ReceivedEvent) -> None:
-        if not isinstance(event.data, model):
-            raise TypeError(
-                f"{event.type} carries {type(event.data).__name__}, not {model.__name__}"
-            )
-        await handle(uow, event.data, event)
+        _check(model, event)
+        await handle(uow, event.data, event)  # type: ignore[arg-type]
 
     handler.__name__ = getattr(handle, "__name__", "handler")
     return handler
+
+
+class RunHandler:
+    """The platform's handler for a Batched row: one event, or a run of them at once."""
+
+    def __init__(self, model: type[E], handle: ManyHandler[E]) -> None:
+        self.model = model
+        self.handle: ManyHandler[Any] = handle
+        self.__name__ = getattr(handle, "__name__", "handler")
+
+    async def __call__(self, uow: UnitOfWork, event: ReceivedEvent) -> None:
+        await self.many(uow, [event])
+
+    async def many(self, uow: UnitOfWork, events: Sequence[ReceivedEvent]) -> None:
+        for event in events:
+            _check(self.model, event)
+        await self.handle(uow, [(event.data, event) for event in events])
 
 
 def adapt(table: HandlerTable) -> dict[str, Handler]:
     """Event type -> platform handler, from a service's table of event model -> handler."""
     adapted: dict[str, Handler] = {}
     for model, handle in table.items():
-        if isinstance(model, str):  # MIGRATION: old str-keyed tables, removed once all moved
-            adapted[model] = handle
+        if isinstance(handle, Batched):
+            adapted[model.event_type] = RunHandler(model, handle.handle)
         else:
             adapted[model.event_type] = typed(model, handle)
     return adapted
@@ -152,6 +199,9 @@ class EventConsumer:
         self.app = settings.service_name
         self._stopping = asyncio.Event()
         self._loops: list[_Loop] = []
+        # Batches of partitions run side by side; those that meet a write conflict run again
+        # one at a time.
+        self._serial = asyncio.Lock()
 
     @property
     def ready(self) -> bool:
@@ -171,9 +221,108 @@ class EventConsumer:
         for loop in self._loops:
             await loop.stop()
 
+    # -- a partition's batch -----------------------------------------------------------
+
+    async def process_batch(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> list[str]:
+        """Handle records of one partition, in order, in one transaction; return each outcome.
+
+        Records that cannot be parsed are dead-lettered and types without a handler skipped,
+        as one at a time would. If the transaction fails for any reason, every record of the
+        batch is handled again one at a time, so a bad record is retried on its own and the
+        rest still apply once.
+        """
+        outcomes: list[str | None] = [None] * len(records)
+        batch: list[tuple[int, ReceivedEvent, Handler]] = []
+        for index, record in enumerate(records):
+            decoded = await self._decode(record)
+            if isinstance(decoded, str):
+                outcomes[index] = decoded
+                continue
+            event, handler = decoded
+            batch.append((index, event, handler))
+        if len(batch) > 1:
+            started = time.perf_counter()
+            events = [(e, h) for _, e, h in batch]
+            try:
+                try:
+                    done = await self.mongo.run_contended(self._handle_batch, events)
+                except Contended:
+                    async with self._serial:
+                        done = await self.mongo.run(self._handle_batch, events)
+            except ConnectionFailure as exc:
+                raise DependencyDown(str(exc)) from exc
+            except Exception as exc:
+                log.info("batch failed, handling one record at a time", error=type(exc).__name__)
+            else:
+                elapsed = (time.perf_counter() - started) / len(batch)
+                for (index, event, _), outcome in zip(batch, done, strict=True):
+                    outcomes[index] = outcome
+                    self._count(event.topic, event.type, outcome)
+                    metrics.HANDLER_DURATION.labels(self.app, self.config.name, event.type).observe(
+                        elapsed
+                    )
+                batch = []
+        for index, event, handler in batch:
+            outcomes[index] = await self._process_event(records[index], event, handler)
+        return [outcome or "ignored" for outcome in outcomes]
+
+    async def _handle_batch(
+        self, uow: UnitOfWork, batch: list[tuple[ReceivedEvent, Handler]]
+    ) -> list[str]:
+        keys = [self._dedupe_key(event) for event, _ in batch]
+        seen = {
+            doc["_id"]
+            async for doc in uow.collection(PROCESSED_EVENTS).find(
+                {"_id": {"$in": keys}}, {"_id": 1}, session=uow.session
+            )
+        }
+        outcomes: list[str] = []
+        fresh: list[Document] = []
+        for key, (event, _) in zip(keys, batch, strict=True):
+            if key in seen:
+                outcomes.append("duplicate")
+                continue
+            seen.add(key)  # the same event twice in one batch: the copy is a duplicate
+            outcomes.append("ok")
+            fresh.append(self._dedupe_record(key, event))
+        if fresh:
+            await uow.collection(PROCESSED_EVENTS).insert_many(
+                fresh, ordered=False, session=uow.session
+            )
+        todo = [pair for pair, outcome in zip(batch, outcomes, strict=True) if outcome == "ok"]
+        position = 0
+        while position < len(todo):
+            event, handler = todo[position]
+            if isinstance(handler, RunHandler):
+                run = [event]
+                while position + len(run) < len(todo) and todo[position + len(run)][1] is handler:
+                    run.append(todo[position + len(run)][0])
+                await handler.many(uow, run)
+                position += len(run)
+                continue
+            continue_trace(event.traceparent)
+            with bound_contextvars(event_id=event.id, event_type=event.type):
+                await handler(uow, event)
+            position += 1
+        return outcomes
+
+    def _dedupe_key(self, event: ReceivedEvent) -> str:
+        return f"{self.config.name}:{event.id}"
+
+    def _dedupe_record(self, key: str, event: ReceivedEvent) -> Document:
+        return {
+            "_id": key,
+            "district_id": event.district_id,
+            "type": event.type,
+            "processed_at": utcnow(),
+        }
+
     # -- one record -------------------------------------------------------------------
 
-    async def process(self, record: ConsumerRecord[bytes, bytes]) -> str:
+    async def _decode(
+        self, record: ConsumerRecord[bytes, bytes]
+    ) -> str | tuple[ReceivedEvent, Handler]:
+        """The event and its handler, or the outcome of a record there is nothing to run for."""
         headers = header_dict(record.headers)
         original_topic = _text(headers.get(H_ORIGINAL_TOPIC)) or record.topic
         try:
@@ -194,11 +343,24 @@ class EventConsumer:
         if handler is None:
             self._count(original_topic, event.type, "ignored")
             return "ignored"
+        return event, handler
+
+    async def _process_event(
+        self, record: ConsumerRecord[bytes, bytes], event: ReceivedEvent, handler: Handler
+    ) -> str:
         continue_trace(event.traceparent)
         with bound_contextvars(event_id=event.id, event_type=event.type):
-            outcome = await self._handle(record, headers, event, handler)
-        self._count(original_topic, event.type, outcome)
+            outcome = await self._handle(record, header_dict(record.headers), event, handler)
+        self._count(event.topic, event.type, outcome)
         return outcome
+
+    async def process(self, record: ConsumerRecord[bytes, bytes]) -> str:
+        """Handle one record in its own transaction (the fallback path, and retries)."""
+        decoded = await self._decode(record)
+        if isinstance(decoded, str):
+            return decoded
+        event, handler = decoded
+        return await self._process_event(record, event, handler)
 
     async def _handle(
         self,
@@ -229,15 +391,10 @@ class EventConsumer:
             )
 
     async def _handle_once(self, uow: UnitOfWork, event: ReceivedEvent, handler: Handler) -> None:
+        key = self._dedupe_key(event)
         try:
             await uow.collection(PROCESSED_EVENTS).insert_one(
-                {
-                    "_id": f"{self.config.name}:{event.id}",
-                    "district_id": event.district_id,
-                    "type": event.type,
-                    "processed_at": utcnow(),
-                },
-                session=uow.session,
+                self._dedupe_record(key, event), session=uow.session
             )
         except DuplicateKeyError as exc:
             raise AlreadyProcessed from exc
@@ -352,8 +509,11 @@ class _Loop:
         while not stopping.is_set():
             try:
                 batch = await self.consumer.getmany(timeout_ms=500)
-                for tp, records in batch.items():
-                    await self._process_partition(tp, records)
+                if self.delayed:
+                    for tp, records in batch.items():
+                        await self._process_partition(tp, records)
+                else:
+                    await self._process_concurrently(batch)
                 await self._report_lag()
                 pause = 0.5
             except (DependencyDown, KafkaError) as exc:
@@ -363,32 +523,60 @@ class _Loop:
                     await asyncio.wait_for(stopping.wait(), pause)
                 pause = min(pause * 2, 10.0)
 
+    async def _process_concurrently(
+        self, batch: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> None:
+        """Each partition's records in one transaction, the partitions side by side; offsets
+        are committed together once every partition's transaction has ended."""
+        results = await asyncio.gather(
+            *(self._apply_partition(tp, records) for tp, records in batch.items()),
+            return_exceptions=True,
+        )
+        offsets = {
+            tp: done for tp, done in zip(batch, results, strict=True) if isinstance(done, int)
+        }
+        if offsets:
+            await self._commit(offsets)
+        for tp, result in zip(batch, results, strict=True):
+            if isinstance(result, BaseException):
+                self.consumer.seek(tp, batch[tp][0].offset)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    async def _apply_partition(
+        self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> int:
+        await self.owner.process_batch(records)
+        return int(records[-1].offset) + 1
+
     async def _process_partition(
         self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
     ) -> None:
+        """The retry topic: one record at a time, each when it is due."""
         done: int | None = None
         try:
             for record in records:
-                if self.delayed and not await self._wait_until_due(record):
+                if not await self._wait_until_due(record):
                     break  # stopping: the rest is read again after restart
                 await self.owner.process(record)
                 done = record.offset + 1
         finally:
             if done is not None:
-                await self._commit(tp, done)
+                await self._commit({tp: done})
             if done is None or done <= records[-1].offset:
                 # Not all of the batch was handled: read it again from there.
                 self.consumer.seek(tp, done if done is not None else records[0].offset)
 
-    async def _commit(self, tp: TopicPartition, offset: int) -> None:
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         try:
-            await self.consumer.commit({tp: offset})
+            await self.consumer.commit(offsets)
         except CommitFailedError:
-            # The partition moved to another member during a rebalance; it will read these
+            # A partition moved to another member during a rebalance; it will read these
             # records again and find them in processed_events.
-            log.info("commit after rebalance refused", group=self.group_id, partition=tp.partition)
+            log.info("commit after rebalance refused", group=self.group_id)
             return
-        self._committed[tp] = offset
+        self._committed.update(offsets)
 
     async def _wait_until_due(self, record: ConsumerRecord[bytes, bytes]) -> bool:
         due = float(_text(header_dict(record.headers).get(H_NOT_BEFORE)) or 0)

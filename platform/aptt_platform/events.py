@@ -23,16 +23,24 @@ _FORMAT = JSONFormat()
 
 
 def encode(
-    event: EventModel, *, traceparent: str, event_id: str | None = None
+    event: EventModel,
+    *,
+    traceparent: str,
+    event_id: str | None = None,
+    time: datetime | None = None,
 ) -> tuple[dict[str, str], str, bytes]:
-    """Return (headers, key, value) of the Kafka record for an event."""
+    """Return (headers, key, value) of the Kafka record for an event.
+
+    `ce_time` is the read models' version of the aggregate: events of one transaction get
+    distinct, increasing times (`time`), so the later of two is never taken for a copy.
+    """
     cloud_event = CloudEvent(
         attributes={
             "specversion": SPECVERSION,
             "id": event_id or str(uuid.uuid4()),
             "source": event.source(),
             "type": event.event_type,
-            "time": datetime.now(UTC),
+            "time": time or datetime.now(UTC),
             "subject": event.subject,
             "dataschema": event.dataschema(),
             "datacontenttype": CONTENT_TYPE,

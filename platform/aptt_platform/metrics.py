@@ -31,7 +31,17 @@ OUTBOX_PUBLISH_FAILURES = Counter(
 )
 OUTBOX_BACKLOG = Gauge(
     "aptt_outbox_backlog",
-    "Outbox records not yet published.",
+    "Outbox records the relay has read and not yet published.",
+    ["app"],
+)
+OUTBOX_PARKED = Counter(
+    "aptt_outbox_parked",
+    "Outbox records parked because they can never be published (too large, refused).",
+    ["app"],
+)
+OUTBOX_PARKED_NOW = Gauge(
+    "aptt_outbox_parked_records",
+    "Records in outbox_parked, waiting for an operator to replay them.",
     ["app"],
 )
 OUTBOX_OLDEST_AGE = Gauge(

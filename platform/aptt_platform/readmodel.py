@@ -14,12 +14,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, UpdateOne
 
 from aptt_platform.mongo import Document, UnitOfWork
 
-VERSION_FIELD = "event_time"
+VERSION_FIELD = "event_time"  # the event's time, as MongoDB keeps it (milliseconds)
+EXACT_VERSION_FIELD = "event_version"  # the same, in microseconds since the epoch
 REMOVED_FIELD = "removed"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One event's change to a read model: an upsert of `fields`, or a removal (`fields` None,
+    with `keep` the fields a tombstone still needs)."""
+
+    district_id: str
+    aggregate_id: str
+    version: datetime | None
+    fields: Mapping[str, Any] | None
+    keep: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -35,11 +48,34 @@ class Applied:
         return self.before is not None and not self.before.get(REMOVED_FIELD, False)
 
 
-def is_newer(event_time: datetime | None, stored: datetime | None) -> bool:
-    """An event without a time (never produced by the platform) always applies."""
-    if event_time is None or stored is None:
+def is_newer(event_time: datetime | None, stored: Document) -> bool:
+    """Whether an event of `event_time` is newer than what `stored` reflects.
+
+    Compared to the microsecond where both are known (two events of one transaction are a
+    microsecond apart), else to the millisecond MongoDB keeps. An event without a time (never
+    produced by the platform) always applies.
+    """
+    if event_time is None:
         return True
-    return event_time > stored
+    exact = stored.get(EXACT_VERSION_FIELD)
+    if isinstance(exact, int):
+        return _micros(event_time) > exact
+    kept = stored.get(VERSION_FIELD)
+    if kept is None:
+        return True
+    return bool(_to_millis(event_time) > kept)
+
+
+def _micros(moment: datetime) -> int:
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+def _exact(version: datetime | None) -> int | None:
+    return _micros(version) if version is not None else None
+
+
+def _to_millis(moment: datetime) -> datetime:
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 class ReadModel:
@@ -49,12 +85,13 @@ class ReadModel:
         self.collection = collection
         self.id_field = id_field
 
-    def index(self) -> IndexModel:
-        return IndexModel(
-            [("district_id", ASCENDING), (self.id_field, ASCENDING)],
-            unique=True,
-            name=f"{self.id_field}_unique",
-        )
+    def index(self, name: str | None = None) -> IndexModel:
+        """The unique index of the read model. Without a name MongoDB names it from its keys
+        (`district_id_1_student_id_1`), as the collections created before this class have."""
+        keys = [("district_id", ASCENDING), (self.id_field, ASCENDING)]
+        if name is None:
+            return IndexModel(keys, unique=True)
+        return IndexModel(keys, unique=True, name=name)
 
     def key(self, district_id: str, aggregate_id: str) -> dict[str, str]:
         return {"district_id": district_id, self.id_field: aggregate_id}
@@ -90,6 +127,62 @@ class ReadModel:
             uow, district_id, aggregate_id, {**(keep or {}), REMOVED_FIELD: True}, version
         )
 
+    async def apply_many(self, uow: UnitOfWork, changes: list[Change]) -> list[Applied]:
+        """Apply a run of changes in two round trips (one read, one bulk write), with the same
+        rule as one at a time: each applies only when newer than what is kept, in order."""
+        if not changes:
+            return []
+        keys = {(c.district_id, c.aggregate_id) for c in changes}
+        by_district: dict[str, list[str]] = {}
+        for district_id, aggregate_id in keys:
+            by_district.setdefault(district_id, []).append(aggregate_id)
+        query = {
+            "$or": [
+                {"district_id": district_id, self.id_field: {"$in": ids}}
+                for district_id, ids in by_district.items()
+            ]
+        }
+        collection = uow.collection(self.collection)
+        kept: dict[tuple[str, str], Document] = {
+            (doc["district_id"], doc[self.id_field]): doc
+            async for doc in collection.find(query, session=uow.session)
+        }
+        applied: list[Applied] = []
+        writes: dict[tuple[str, str], dict[str, Any]] = {}
+        for change in changes:
+            key = (change.district_id, change.aggregate_id)
+            before = kept.get(key)
+            if before is not None and not is_newer(change.version, before):
+                applied.append(Applied(written=False, before=before))
+                continue
+            values = self._values(change.fields, change.keep, change.version)
+            # A later change of the same aggregate in the run replaces an earlier one's write.
+            writes[key] = {**writes.get(key, {}), **values}
+            kept[key] = {**(before or {}), **values, "district_id": key[0], self.id_field: key[1]}
+            applied.append(Applied(written=True, before=before))
+        if writes:
+            await collection.bulk_write(
+                [
+                    UpdateOne(self.key(*key), {"$set": values}, upsert=True)
+                    for key, values in writes.items()
+                ],
+                ordered=False,
+                session=uow.session,
+            )
+        return applied
+
+    @staticmethod
+    def _values(
+        fields: Mapping[str, Any] | None, keep: Mapping[str, Any] | None, version: datetime | None
+    ) -> dict[str, Any]:
+        removed = fields is None
+        return {
+            **((keep or {}) if removed else (fields or {})),
+            REMOVED_FIELD: removed,
+            VERSION_FIELD: version,
+            EXACT_VERSION_FIELD: _exact(version),
+        }
+
     async def get(
         self, uow: UnitOfWork, district_id: str, aggregate_id: str, *, removed: bool = False
     ) -> Document | None:
@@ -113,18 +206,17 @@ class ReadModel:
         fields: Mapping[str, Any],
         version: datetime | None,
     ) -> Applied:
-        if version is not None:
-            # MongoDB keeps milliseconds: compare what would be stored, so an event applied
-            # once reads as applied, not as newer than itself.
-            version = version.replace(microsecond=version.microsecond // 1000 * 1000)
         key = self.key(district_id, aggregate_id)
         collection = uow.collection(self.collection)
         # Read, then write in the same snapshot transaction: a concurrent writer of the same
         # document conflicts and the driver runs one of the two again.
         before = await collection.find_one(key, session=uow.session)
-        if before is not None and not is_newer(version, before.get(VERSION_FIELD)):
+        if before is not None and not is_newer(version, before):
             return Applied(written=False, before=before)
         await collection.update_one(
-            key, {"$set": {**fields, VERSION_FIELD: version}}, upsert=True, session=uow.session
+            key,
+            {"$set": {**fields, VERSION_FIELD: version, EXACT_VERSION_FIELD: _exact(version)}},
+            upsert=True,
+            session=uow.session,
         )
         return Applied(written=True, before=before)

@@ -21,13 +21,18 @@ from pymongo import IndexModel
 
 from aptt_platform import metrics
 from aptt_platform.auth import TokenVerifier
-from aptt_platform.consumer import ConsumerConfig, EventConsumer, Handler, HandlerTable, adapt
+from aptt_platform.consumer import ConsumerConfig, EventConsumer, HandlerTable, adapt
 from aptt_platform.kafka import create_producer, ensure_topics
 from aptt_platform.logging import configure_logging, get_logger
 from aptt_platform.mongo import Mongo
 from aptt_platform.relay import OutboxRelay
 from aptt_platform.settings import ServiceSettings
-from aptt_platform.web import install_health, install_problem_details, install_request_middleware
+from aptt_platform.web import (
+    COMMON_PROBLEMS,
+    install_health,
+    install_problem_details,
+    install_request_middleware,
+)
 
 log = get_logger(__name__)
 Hook = Callable[["Runtime"], Awaitable[None]]
@@ -41,8 +46,7 @@ class ServiceDefinition:
     title: str
     description: str
     routers: Sequence[APIRouter] = ()
-    # MIGRATION: str-keyed tables accepted until every service has moved.
-    handlers: HandlerTable | Mapping[str, Handler] = field(default_factory=dict)
+    handlers: HandlerTable = field(default_factory=dict)
     indexes: Mapping[str, Sequence[IndexModel]] = field(default_factory=dict)
     models: Mapping[str, type[EventModel]] = field(default_factory=lambda: EVENT_MODELS)
     # Long-running work of the service's own (schedulers), started once connected.
@@ -58,7 +62,7 @@ class Runtime:
         self.definition = definition
         self.settings = definition.settings
         self.config = definition.config
-        self.handlers = adapt(definition.handlers)  # type: ignore[arg-type]
+        self.handlers = adapt(definition.handlers)
         self.mongo = Mongo(
             self.settings.mongo_url.get_secret_value(),
             self.settings.database_name,
@@ -218,7 +222,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
 
     install_health(app, readiness)
     for router in definition.routers:
-        app.include_router(router)
+        app.include_router(router, responses=COMMON_PROBLEMS)
     return app
 
 

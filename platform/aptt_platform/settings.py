@@ -51,7 +51,8 @@ class ServiceSettings(BaseSettings):
     consumer_enabled: bool = True
     consumer_session_timeout_ms: int = Field(default=10_000, ge=1_000)
     consumer_heartbeat_interval_ms: int = Field(default=1_000, ge=100)
-    consumer_batch_size: int = Field(default=100, ge=1, le=10_000)
+    # Records of one poll; a partition's share of them is one transaction.
+    consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
     consumer_max_retries: int = Field(default=3, ge=0, le=20)
     consumer_retry_backoff_seconds: float = Field(default=2.0, ge=0)
     consumer_retry_backoff_max_seconds: float = Field(default=300.0, ge=0)
@@ -60,8 +61,13 @@ class ServiceSettings(BaseSettings):
     # The service's own loops (senders, schedulers): off in API-only pods, so they run in
     # the worker pods alone.
     background_enabled: bool = True
+    # How long one read of the outbox's change stream waits for new records.
     relay_poll_interval_seconds: float = Field(default=0.2, gt=0)
-    relay_batch_size: int = Field(default=200, ge=1, le=10_000)
+    relay_batch_size: int = Field(default=1000, ge=1, le=10_000)
+    # Records read but not yet published, at most (a broker outage stops reading there).
+    relay_max_in_flight: int = Field(default=20_000, ge=1)
+    # A record failing this often while the broker takes others is parked, not retried.
+    relay_park_after_attempts: int = Field(default=12, ge=1, le=1000)
     relay_backoff_max_seconds: float = Field(default=60.0, gt=0)
     relay_lease_seconds: float = Field(default=15.0, gt=0)
 

@@ -32,6 +32,48 @@ class RequestModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of every service is answered."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+
+
+_PROBLEM_TITLES = {
+    400: "The request cannot be read",
+    401: "Authentication required",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflicts with the current state",
+    413: "Too large",
+    422: "The request is not valid or breaks a rule",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Not ready",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for a route's problem answers: `responses=problems(404, 409)`."""
+    return {
+        status: {
+            "model": Problem,
+            "description": _PROBLEM_TITLES.get(status, "Problem"),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+# Every route may answer these; a route lists the others it can give.
+COMMON_PROBLEMS = problems(401, 422, 500)
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None

@@ -10,20 +10,18 @@ import pytest
 from aptt_contracts.catalogue import EVENT_TOPICS
 from aptt_contracts.registry import EVENT_MODELS
 from aptt_data import consumers as data_consumers
-from aptt_data.main import Settings as DataSettings
 from aptt_goals import consumers as goals_consumers
 from aptt_notify import consumers as notify_consumers
-from aptt_notify.settings import Settings as NotifySettings
-from aptt_platform.consumer import Handler
+from aptt_platform.consumer import Handler, adapt
 from aptt_scheduling import consumers as scheduling_consumers
 
 
 def handler_tables() -> dict[str, dict[str, Handler]]:
     return {
-        "data": data_consumers.handlers(DataSettings().config()),
-        "scheduling": scheduling_consumers.build_handlers(default_timezone="UTC"),
-        "goals": goals_consumers.HANDLERS,
-        "notify": notify_consumers.build_handlers(NotifySettings().policy()),
+        "data": adapt(data_consumers.HANDLERS),
+        "scheduling": adapt(scheduling_consumers.HANDLERS),
+        "goals": adapt(goals_consumers.HANDLERS),
+        "notify": adapt(notify_consumers.HANDLERS),
     }
 
 

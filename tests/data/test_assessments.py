@@ -268,3 +268,36 @@ async def test_districts_define_their_own_skills(data_service: DataService) -> N
     events = await data_service.wait_for_events(district, SKILLS, lambda e: len(e) == 2)
     assert [p["scale_max"] for _, p in events] == [40.0, 50.0]
     assert events[0][1]["benchmarks"][0]["fall"] == 12.0
+
+
+async def test_the_record_of_disclosures_is_for_the_family_and_admins(
+    data_service: DataService,
+) -> None:
+    district = await district_with_roster(data_service)
+    await data_service.import_results(district, results_csv([("c1-s1", "orf", 80, DAY)]))
+    family = data_service.token(district, "guardian", subject="c1-g1")
+    async with data_service.client() as client:
+        assert (await client.get("/v1/students/c1-s1/results", headers=family)).status_code == 200
+        who = {
+            "own guardian": (family, 200),
+            "own school admin": (
+                data_service.token(district, "school_admin", schools=["sch1"]),
+                200,
+            ),
+            "district admin": (data_service.admin(district), 200),
+            "another family": (data_service.token(district, "guardian", subject="c1-g2"), 404),
+            "another school's admin": (
+                data_service.token(district, "school_admin", schools=["sch2"]),
+                403,
+            ),
+            "own teacher": (data_service.token(district, "teacher", subject="t1"), 403),
+            "another district": (data_service.admin(random_id("other")), 404),
+        }
+        for case, (headers, status) in who.items():
+            response = await client.get("/v1/students/c1-s1/disclosures", headers=headers)
+            assert response.status_code == status, case
+            if status == 200:
+                assert [d["actor_id"] for d in response.json()["items"]] == ["c1-g1"], case
+            else:
+                assert response.headers["content-type"] == "application/problem+json", case
+                assert "c1-g1" not in response.text, case

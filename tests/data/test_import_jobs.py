@@ -161,22 +161,23 @@ async def test_an_import_killed_mid_way_is_finished_by_another_worker_exactly_on
     half = await deployment.db["students"].count_documents({"district_id": district})
     assert 0 < half < 100
 
-    async with running_app(build_app(deployment.settings(import_chunk_size=10))) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-            done = posted
+    async with (
+        running_app(build_app(deployment.settings(import_chunk_size=10))) as url,
+        httpx.AsyncClient(base_url=url, timeout=60) as client,
+    ):
+        done = posted
 
-            async def finished() -> bool:
-                nonlocal done
-                done = await client.get(
-                    posted.headers["location"], headers=deployment.admin(district)
-                )
-                return bool(done.json()["status"] in ("done", "failed"))
+        async def finished() -> bool:
+            nonlocal done
+            done = await client.get(posted.headers["location"], headers=deployment.admin(district))
+            return bool(done.json()["status"] in ("done", "failed"))
 
-            await eventually(finished, timeout=280, what="the import taken over")
+        await eventually(finished, timeout=280, what="the import taken over")
     report = done.json()
     assert report["status"] == "done", report
     job = await deployment.db["imports"].find_one({"import_id": import_id})
-    assert job is not None and job["attempts"] == 2
+    assert job is not None
+    assert job["attempts"] == 2
     rooms, guardians = len(roster.classrooms), len(roster.guardians)
     assert report["by_kind"]["students"] == {
         "created": 100,
@@ -224,39 +225,41 @@ async def test_a_large_district_imports_in_chunks_with_bounded_memory(
     roster = generated_roster(district, students)
     package = build_package(roster)
     settings = deployment.settings(import_chunk_size=100 if students <= SUITE_SIZE else 500)
-    async with running_app(build_app(settings)) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=120) as client:
-            headers = deployment.admin(district)
-            tracemalloc.start()
-            started = time.monotonic()
-            posted = await post(url, headers, package)
-            first = await finished_job(client, posted, headers, timeout=3600)
-            took = time.monotonic() - started
-            traced, rss = memory_now()
-            tracemalloc.stop()
-            report = first.json()
-            assert report["status"] == "done", report
-            assert report["rejected"] == []
-            assert report["by_kind"]["students"]["created"] == students
-            assert report["by_kind"]["guardians"]["created"] == students
-            assert report["progress"]["chunks_applied"] > 4  # it went in several transactions
-            size = await bytes_per_student(deployment.db, students)
-            print(
-                f"\nimport of {students} students: {took:.1f} s, {len(package) / 1e6:.1f} MB zip, "
-                f"peak traced Python memory {traced / 1e6:.1f} MB, peak RSS {rss / 1e6:.0f} MB, "
-                f"database {size:,.0f} bytes per student"
-            )
-            published = await deployment.db["outbox"].count_documents({"district_id": district})
+    async with (
+        running_app(build_app(settings)) as url,
+        httpx.AsyncClient(base_url=url, timeout=120) as client,
+    ):
+        headers = deployment.admin(district)
+        tracemalloc.start()
+        started = time.monotonic()
+        posted = await post(url, headers, package)
+        first = await finished_job(client, posted, headers, timeout=3600)
+        took = time.monotonic() - started
+        traced, rss = memory_now()
+        tracemalloc.stop()
+        report = first.json()
+        assert report["status"] == "done", report
+        assert report["rejected"] == []
+        assert report["by_kind"]["students"]["created"] == students
+        assert report["by_kind"]["guardians"]["created"] == students
+        assert report["progress"]["chunks_applied"] > 4  # it went in several transactions
+        size = await bytes_per_student(deployment.db, students)
+        print(
+            f"\nimport of {students} students: {took:.1f} s, {len(package) / 1e6:.1f} MB zip, "
+            f"peak traced Python memory {traced / 1e6:.1f} MB, peak RSS {rss / 1e6:.0f} MB, "
+            f"database {size:,.0f} bytes per student"
+        )
+        published = await deployment.db["outbox"].count_documents({"district_id": district})
 
-            started = time.monotonic()
-            again = (await finished_job(client, await post(url, headers, package), headers)).json()
-            print(f"the same {students} students again: {time.monotonic() - started:.1f} s")
-            assert again["counts"]["created"] == again["counts"]["updated"] == 0
-            assert again["counts"]["deleted"] == 0
-            assert again["by_kind"]["students"]["unchanged"] == students
-            assert await deployment.db["outbox"].count_documents({"district_id": district}) == (
-                published
-            )
+        started = time.monotonic()
+        again = (await finished_job(client, await post(url, headers, package), headers)).json()
+        print(f"the same {students} students again: {time.monotonic() - started:.1f} s")
+        assert again["counts"]["created"] == again["counts"]["updated"] == 0
+        assert again["counts"]["deleted"] == 0
+        assert again["by_kind"]["students"]["unchanged"] == students
+        assert await deployment.db["outbox"].count_documents({"district_id": district}) == (
+            published
+        )
 
 
 async def test_a_delta_applies_exactly_its_rows(data_service: DataService) -> None:
@@ -296,7 +299,8 @@ async def test_a_delta_applies_exactly_its_rows(data_service: DataService) -> No
     room = await data_service.db["classrooms"].find_one(
         {"district_id": district, "classroom_id": "c0"}
     )
-    assert room is not None and "s-new" in room["student_ids"]
+    assert room is not None
+    assert "s-new" in room["student_ids"]
     assert len(room["student_ids"]) == 1 + sum("c0" in s.classroom_ids for s in roster.students)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import asdict
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from aptt_contracts.skills import BUILT_IN_SKILLS
@@ -13,13 +13,42 @@ from aptt_data.api.chart import render
 from aptt_data.domain.assessments import ResultRows, check_results, read_plain, result_id
 from aptt_data.domain.reports import (
     Entry,
+    Figures,
     band_of,
     draw_numbers,
     figures,
     number_newcomers,
 )
+from aptt_data.service.report_views import ClassReport, Growth, ReportBar
 
 SVG = "{http://www.w3.org/2000/svg}"
+
+
+def chart_report(result: Figures, *, grade: int, season: str) -> ClassReport:
+    """The report as the chart route hands it to the chart."""
+    return ClassReport(
+        report_id="r1",
+        meeting_id="m1",
+        classroom_id="c1",
+        school_id="sch1",
+        skill_code="orf",
+        starts_at=datetime(2027, 1, 12, 17, tzinfo=UTC),
+        grade=grade,
+        season=season,
+        benchmark=result.benchmark,
+        suppressed=result.suppressed,
+        suppressed_reason=result.suppressed_reason,
+        min_group_size=5,
+        student_count=result.student_count,
+        scored_count=result.scored_count,
+        bands=result.bands,
+        bars=[ReportBar.model_validate(asdict(b)) for b in result.bars],
+        growth=Growth(
+            previous_report_id="r0",
+            compared_count=result.compared_count,
+            median=result.median_growth,
+        ),
+    )
 
 
 @pytest.mark.parametrize(
@@ -109,13 +138,7 @@ def test_the_chart_is_valid_svg_with_a_bar_per_number_and_the_benchmark() -> Non
         higher_is_better=True,
         min_group_size=5,
     )
-    report = {
-        **asdict(result),
-        "grade": 3,
-        "season": "winter",
-        "bars": [asdict(b) for b in result.bars],
-        "growth": {"median": result.median_growth},
-    }
+    report = chart_report(result, grade=3, season="winter")
 
     svg = render(report, skill_name="Reading <fast> & well", unit="words", language="es-MX")
 
@@ -139,12 +162,14 @@ def test_the_chart_is_valid_svg_with_a_bar_per_number_and_the_benchmark() -> Non
 
 
 def test_a_suppressed_chart_says_why_in_the_language() -> None:
-    report = {
-        "suppressed": True,
-        "suppressed_reason": "too-few-scores",
-        "min_group_size": 5,
-        "grade": 2,
-    }
+    result = figures(
+        entries([70, 90, None, None, None, None], [None] * 6),
+        benchmark=97,
+        higher_is_better=True,
+        min_group_size=5,
+    )
+    assert result.suppressed_reason == "too-few-scores"
+    report = chart_report(result, grade=2, season="fall")
     svg = render(report, skill_name="Math", unit="facts", language="vi")
     texts = [t.text for t in ET.fromstring(svg).iter(f"{SVG}text")]  # noqa: S314
     assert "Chưa đủ 5 học sinh có điểm." in texts

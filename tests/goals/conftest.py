@@ -19,7 +19,8 @@ from aptt_contracts.data import (
 )
 from aptt_contracts.goals import GOALS
 from aptt_contracts.scheduling import AttendanceRecorded
-from aptt_goals.main import Settings, build_app
+from aptt_goals.main import build_app
+from aptt_goals.settings import Settings
 from aptt_local.kafkatools import publish, read_topic
 from aptt_local.servers import LocalStack
 from aptt_local.testing import eventually, random_id, running_app, service_settings
@@ -166,7 +167,6 @@ class District:
 
     async def attend(self, student_id: str, guardian_id: str, *, present: bool = True) -> str:
         meeting = random_id("m")
-        fields = AttendanceRecorded.model_fields
         await self.publish(
             AttendanceRecorded(
                 district_id=self.district_id,
@@ -177,7 +177,7 @@ class District:
                 guardian_id=guardian_id,
                 relationship="mother",
                 present=present,
-                **({"focus_skill_code": "orf"} if "focus_skill_code" in fields else {}),
+                focus_skill_code="orf",
             )
         )
         await self.goals.wait_for(

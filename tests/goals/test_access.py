@@ -1,5 +1,6 @@
 """Who may reach which child, goal and class: every route with an id, tried with someone
-else's id. Whatever the caller may not see is "not found", so ids reveal nothing."""
+else's id. Another district's records are "not found"; in the district, a guardian is told
+"not found" of other families' records (ids reveal nothing) and staff "forbidden"."""
 
 from __future__ import annotations
 
@@ -96,6 +97,14 @@ async def test_a_guardian_reaches_only_their_own_child(scene: Scene) -> None:
         # Guardians do not list classrooms.
         answer = await client.get(f"/v1/classrooms/{scene.mine_classroom}/goals")
         assert answer.status_code == 403
+        # Another family's goal reads exactly like one that does not exist.
+        theirs = await client.get(f"/v1/goals/{scene.theirs_goal}")
+        nothing = await client.get("/v1/goals/g-nothing")
+        assert theirs.status_code == nothing.status_code == 404
+        assert theirs.json()["detail"] == nothing.json()["detail"]
+        theirs = await client.get(f"/v1/students/{scene.theirs}/goals")
+        nothing = await client.get("/v1/students/s-nobody/goals")
+        assert theirs.json()["detail"] == nothing.json()["detail"]
     async with scene.district.guardian("gd-theirs") as client:
         goal = (await client.get(f"/v1/goals/{scene.theirs_goal}")).json()
         assert goal["status"] == "active", "their goal is untouched"
@@ -120,9 +129,11 @@ async def test_a_teacher_reaches_only_their_own_classes(scene: Scene) -> None:
         assert (
             await teacher.get(f"/v1/classrooms/{scene.mine_classroom}/goals")
         ).status_code == 200
-        assert await reads(teacher, scene, student=scene.theirs, goal=scene.theirs_goal) == {404}
+        assert await reads(teacher, scene, student=scene.theirs, goal=scene.theirs_goal) == {403}
         other_class = await teacher.get(f"/v1/classrooms/{scene.theirs_classroom}/goals")
-        assert other_class.status_code == 404
+        assert other_class.status_code == 403
+        # An id that does not exist is still "not found".
+        assert await reads(teacher, scene, student="s-nobody", goal="g-nothing") == {404}
         # Teachers never act for a family.
         closing = await teacher.post(f"/v1/goals/{scene.mine_goal}/close")
         assert closing.status_code == 403
@@ -134,8 +145,9 @@ async def test_a_school_admin_reaches_only_their_schools(scene: Scene) -> None:
         assert (
             await admin.get(f"/v1/classrooms/{scene.theirs_classroom}/goals")
         ).status_code == 200
-        assert await reads(admin, scene, student=scene.mine, goal=scene.mine_goal) == {404}
-        assert (await admin.get(f"/v1/classrooms/{scene.mine_classroom}/goals")).status_code == 404
+        assert await reads(admin, scene, student=scene.mine, goal=scene.mine_goal) == {403}
+        assert (await admin.get(f"/v1/classrooms/{scene.mine_classroom}/goals")).status_code == 403
+        assert (await admin.get("/v1/classrooms/c-nothing/goals")).status_code == 404
 
 
 async def test_another_district_sees_nothing(scene: Scene) -> None:
@@ -190,7 +202,7 @@ async def test_roster_changes_take_effect(goals: GoalsApp) -> None:
         async with district.guardian("gd-x") as client, district.teacher("t-x") as teacher:
             return (await client.get(f"/v1/goals/{goal}")).status_code == 404 and (
                 await teacher.get(f"/v1/goals/{goal}")
-            ).status_code == 404
+            ).status_code == 403
 
     await eventually(unlinked, what="the old links to be gone")
     async with district.teacher("t-new") as teacher:

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from aptt_contracts.goals import GoalClosed, GoalMet, GoalProgressed, GoalSet, PracticeLogged
-from aptt_contracts.scheduling import AttendanceRecorded
 from aptt_local.servers import LocalStack
 from aptt_local.testing import eventually
 from aptt_platform.devissuer import DevIssuer
@@ -88,8 +87,7 @@ async def test_goal_setting_opens_with_attendance(goals: GoalsApp) -> None:
         await district.attend(student, "gd-a")
         status = (await client.get(f"/v1/students/{student}/goal-setting")).json()
         assert status["open"]
-        if "focus_skill_code" in AttendanceRecorded.model_fields:
-            assert status["suggested_skill_code"] == "orf"
+        assert status["suggested_skill_code"] == "orf"
         assert (await client.post("/v1/goals", json=goal_body(student))).status_code == 201
 
 
@@ -357,3 +355,53 @@ async def test_paging_through_a_student_s_goals(goals: GoalsApp) -> None:
         closed = (await admin.get(f"/v1/students/{student}/goals?status=closed")).json()
     assert seen == list(reversed(made)), "newest first, each once"
     assert {g["goal_id"] for g in closed["items"]} == set(made[:2])
+
+
+async def test_over_long_fields_are_refused_as_problems(goals: GoalsApp) -> None:
+    district, student, guardian = await family(goals)
+    plan = {"activity_code": "orf-read-aloud", "times": 5, "per": "week"}
+    too_long_bodies = {
+        "student_id": goal_body("s" * 101),
+        "skill_code": goal_body(student, skill_code="x" * 61),
+        "description": goal_body(student, activities=[{**plan, "description": "d" * 201}]),
+        "activities": goal_body(student, activities=[plan] * 11),
+        "activity_code": goal_body(student, activities=[{**plan, "activity_code": "a" * 61}]),
+    }
+    async with district.guardian(guardian) as client:
+        for field, body in too_long_bodies.items():
+            for route in ("/v1/goals", "/v1/goals/check"):
+                answer = await client.post(route, json=body)
+                assert answer.status_code == 422, (field, route)
+                assert answer.headers["content-type"].startswith("application/problem+json")
+                assert answer.json()["type"].endswith("/validation"), (field, route)
+        goal = (await client.post("/v1/goals", json=goal_body(student))).json()["goal_id"]
+        practice = {"practiced_on": TODAY.isoformat(), "minutes": 10, "activity_code": "a" * 61}
+        too_long_requests = [
+            await client.post(f"/v1/goals/{goal}/practice", json=practice),
+            await client.get(f"/v1/goals/{'g' * 101}"),
+            await client.get(f"/v1/goals/{goal}/practice", params={"cursor": "c" * 201}),
+            await client.get(f"/v1/students/{student}/goals", params={"cursor": "c" * 201}),
+            await client.get(f"/v1/students/{'s' * 101}/goal-setting"),
+            await client.get(f"/v1/students/{student}/goals", params={"limit": 201}),
+        ]
+        for answer in too_long_requests:
+            assert answer.status_code == 422, answer.request.url
+            assert answer.json()["type"].endswith("/validation")
+        # Nothing was logged or set by the refused requests.
+        read = (await client.get(f"/v1/goals/{goal}")).json()
+        assert read["practice"]["sessions"] == 0
+        listed = (await client.get(f"/v1/students/{student}/goals")).json()
+        assert [g["goal_id"] for g in listed["items"]] == [goal]
+    async with district.district_admin() as admin:
+        answer = await admin.get(f"/v1/classrooms/{'c' * 101}/goals")
+        assert answer.status_code == 422
+
+
+async def test_the_openapi_document_lists_the_problems(goals: GoalsApp) -> None:
+    async with goals.client() as client:
+        document = (await client.get("/openapi.json")).json()
+    set_goal = document["paths"]["/v1/goals"]["post"]["responses"]
+    assert {"403", "404", "409", "422"} <= set(set_goal)
+    assert "application/problem+json" in set_goal["422"]["content"]
+    for path in ("/v1/goals/{goal_id}", "/v1/classrooms/{classroom_id}/goals"):
+        assert {"403", "404", "422"} <= set(document["paths"][path]["get"]["responses"])

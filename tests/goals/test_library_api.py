@@ -92,12 +92,26 @@ async def test_adding_activities_is_for_staff_and_refuses_bad_input(goals: Goals
             (activity(colour="red"), "validation"),
             (activity(grades=[]), "validation"),
             (activity(title={"en": "x" * 81}), "validation"),
+            (activity(instructions={"en": "x" * 601, "es": "y"}), "validation"),
+            (activity(grades=[*range(13), 1]), "validation"),
+            (
+                activity(
+                    title={f"l{chr(97 + i)}": "t" for i in range(21)},
+                    instructions={f"l{chr(97 + i)}": "i" for i in range(21)},
+                ),
+                "validation",
+            ),
+            (activity(skill_code="o" * 61), "validation"),
             (activity(skill_code="astrophysics"), "unknown-skill"),
             (activity(instructions={"en": "Only English here."}), "languages-mismatch"),
         ):
             answer = await teacher.post("/v1/activities", json=body)
             assert answer.status_code == 422
             assert answer.json()["type"].endswith("/" + problem)
+        for params in ({"skill_code": "o" * 61}, {"cursor": "c" * 201}, {"lang": "spanish"}):
+            answer = await teacher.get("/v1/activities", params=params)
+            assert answer.status_code == 422, params
+            assert answer.json()["type"].endswith("/validation")
         listed = (await teacher.get("/v1/activities", params={"limit": 200})).json()
         assert all(a["source"] == "built-in" for a in listed["items"]), "nothing was added"
 

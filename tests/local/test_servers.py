@@ -25,9 +25,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aptt_local.servers import LocalStack, SecantusServer, ServerStartError, SmtpSink
-from aptt_local.sms_segments import count_segments
 from aptt_local.sms_standin import read_sms, twilio_signature
 from aptt_local.smtp_sink import read_mail
+from aptt_platform.sms import count_segments
 from pymongo import AsyncMongoClient
 
 GUARDIAN_PHONE = "+14155552671"

@@ -27,8 +27,8 @@ from aptt_local.sms_standin import read_sms
 from aptt_local.smtp_sink import ReceivedMail, read_mail
 from aptt_local.testing import eventually, random_id, running_app, service_settings
 from aptt_notify.main import build_app
-from aptt_notify.sender import Sender
 from aptt_notify.settings import Settings
+from aptt_notify.workers import Sender
 from aptt_platform.devissuer import DevIssuer
 from aptt_platform.events import encode
 from aptt_platform.mongo import Document
@@ -153,7 +153,7 @@ class District:
         found += [self.contact_event(g) for f in self.families for g in f.guardians]
         return found
 
-    async def publish_roster(self, *, wait: bool = True) -> None:
+    async def publish_roster(self, *, wait: bool = True, timeout: float = 30.0) -> None:
         """Publish the roster and, unless told not to, wait until notify knows every contact."""
         await self.notify.publish(*self.roster_events())
         if not wait:
@@ -170,7 +170,7 @@ class District:
             )
             return bool(found == len(wanted))
 
-        await eventually(known, what="the contacts to arrive")
+        await eventually(known, timeout=timeout, what="the contacts to arrive")
 
     def meeting(self, starts_in: timedelta, **extra: Any) -> TeamMeetingScheduled:
         return TeamMeetingScheduled(

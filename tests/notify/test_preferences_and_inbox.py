@@ -159,6 +159,9 @@ async def test_widening_then_dropping_quiet_hours_releases_what_waited(notify: N
         {"quiet_hours": {"start": "21:00"}},
         {"language": "not a language"},
         {"language": None},
+        {"language": "es-" + "-".join(["abcdefgh"] * 4)},  # a well-formed tag, too long
+        {"channels": ["sms", "email", "sms"]},
+        {"quiet_hours": {"start": "21:00:00", "end": "08:00"}},
         {"channels": ["email"], "colour": "blue"},
     ],
 )
@@ -217,6 +220,37 @@ async def test_the_inbox_pages_newest_first(notify: NotifyApp) -> None:
         "/v1/me/messages", params={"limit": 5000}, headers={"Authorization": f"Bearer {token}"}
     )
     assert too_many.status_code == 422
+    long_cursor = await notify.client.get(
+        "/v1/me/messages",
+        params={"cursor": "a" * 201},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert long_cursor.status_code == 422
+    assert long_cursor.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_message_id_has_a_bound_and_another_familys_message_is_not_found(
+    notify: NotifyApp,
+) -> None:
+    district = notify.district()
+    family = district.family({"phone": True})
+    other = district.family({"phone": True})
+    await district.publish_roster()
+    await progress(notify, district, family, 66)
+    [item] = await notify.wait_inbox(district.token(family.guardians[0]))
+    path = f"/v1/me/messages/{item['message_id']}"
+    mine = await notify.client.get(path, headers=auth(district, family.guardians[0]))
+    assert mine.status_code == 200
+    theirs = await notify.client.get(path, headers=auth(district, other.guardians[0]))
+    assert theirs.status_code == 404
+    assert theirs.headers["content-type"] == "application/problem+json"
+    elsewhere = district.token(family.guardians[0], district_id=random_id("d"))
+    across = await notify.client.get(path, headers={"Authorization": f"Bearer {elsewhere}"})
+    assert across.status_code == 404
+    too_long = await notify.client.get(
+        "/v1/me/messages/" + "m" * 65, headers=auth(district, family.guardians[0])
+    )
+    assert too_long.status_code == 422
 
 
 def _text_for(score: int) -> str:

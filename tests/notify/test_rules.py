@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from aptt_local.sms_standin import twilio_signature
 from aptt_notify.domain.model import (
     Contact,
     Keyword,
@@ -13,7 +12,7 @@ from aptt_notify.domain.model import (
     inbox_status,
     plan_channels,
 )
-from aptt_notify.domain.sms import count_segments, signature_matches, webhook_signature
+from aptt_platform.sms import count_segments, signature_matches, webhook_signature
 
 PHONE = Contact(phone="+14155550100", language="en")
 EMAIL = Contact(email="ana@example.org", language="es")
@@ -110,14 +109,25 @@ def test_segments(body: str, encoding: str, count: int) -> None:
 
 
 def test_webhook_signature_is_the_one_twilio_computes() -> None:
+    # Twilio's published example (its security documentation).
+    url = "https://mycompany.com/myapp.php?foo=1&bar=2"
+    example = [
+        ("CallSid", "CA1234567890ABCDE"),
+        ("Caller", "+14158675309"),
+        ("Digits", "1234"),
+        ("From", "+14158675309"),
+        ("To", "+18005551212"),
+    ]
+    assert webhook_signature(url, example, "12345") == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    assert webhook_signature(url, reversed(example), "12345") == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
     url = "https://notify.example.org/v1/sms/inbound"
     params = [("From", "+14155550100"), ("Body", "STOP"), ("MessageSid", "SM1"), ("To", "+1")]
     token = "secret-token"
-    assert webhook_signature(url, params, token) == twilio_signature(url, params, token)
-    assert signature_matches(url, params, token, twilio_signature(url, params, token))
-    assert not signature_matches(url, params, "other-token", twilio_signature(url, params, token))
+    signed = webhook_signature(url, params, token)
+    assert signature_matches(url, params, token, signed)
+    assert not signature_matches(url, params, "other-token", signed)
     tampered = [*params[:1], ("Body", "START"), *params[2:]]
-    assert not signature_matches(url, tampered, token, twilio_signature(url, params, token))
+    assert not signature_matches(url, tampered, token, signed)
 
 
 def test_inbox_status_follows_the_deliveries() -> None:

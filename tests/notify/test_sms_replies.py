@@ -188,3 +188,22 @@ async def test_a_signed_webhook_missing_fields_is_a_clear_problem(notify: Notify
     assert response.status_code == 422
     assert "Body" in response.json()["detail"]
     assert "MessageSid" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("field", "size"), [("Body", 1601), ("From", 33), ("MessageSid", 65), ("To", 33)]
+)
+async def test_a_signed_webhook_with_an_overlong_field_is_refused(
+    notify: NotifyApp, field: str, size: int
+) -> None:
+    params = {"From": "+16505550144", "To": "+15005550006", "Body": "STOP", "MessageSid": "SM9"}
+    params[field] = "9" * size
+    url = f"{notify.url}/v1/sms/inbound"
+    signature = twilio_signature(url, params, notify.stack.sms_auth_token)
+    response = await notify.client.post(
+        "/v1/sms/inbound", data=params, headers={"X-Twilio-Signature": signature}
+    )
+    assert response.status_code == 422
+    assert field in response.json()["detail"]
+    number = await notify.db["sms_numbers"].find_one({"_id": params["From"]})
+    assert number is None or not number.get("opted_out"), "nothing changed"

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from aptt_contracts.skills import BUILT_IN_SKILLS
 from aptt_notify.domain.model import Template
-from aptt_notify.domain.sms import count_segments
-from aptt_notify.domain.texts import SkillWords, catalogue, render, text_language
+from aptt_notify.i18n import CATALOGUES, SkillWords, render, text_language
+from aptt_platform.sms import count_segments
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 LA = ZoneInfo("America/Los_Angeles")
@@ -32,15 +32,25 @@ PARAMS = {
 }
 
 
-def test_english_and_spanish_have_the_same_messages() -> None:
-    english, spanish = catalogue("en"), catalogue("es")
-    assert set(english) == set(spanish)
-    assert all(english.values())
-    assert all(spanish.values())
+def test_no_catalogue_lacks_a_message() -> None:
+    assert CATALOGUES.missing() == {language: set() for language in CATALOGUES.languages}
+    english, spanish = CATALOGUES.texts["en"], CATALOGUES.texts["es"]
+    assert set(spanish) == set(english), "Spanish has messages English lacks"
+
+
+def test_every_template_part_has_a_message() -> None:
+    for template in Template:
+        parts = ("sms",) if template.is_reply else ("sms", "subject", "body")
+        for part in parts:
+            variants = [f"{template}.{part}"]
+            if template is Template.GOAL_CLOSED:
+                variants = [f"{template}.met.{part}", f"{template}.not-met.{part}"]
+            for key in variants:
+                assert CATALOGUES.has(key), key
 
 
 def test_translations_keep_the_placeholders() -> None:
-    english, spanish = catalogue("en"), catalogue("es")
+    english, spanish = CATALOGUES.texts["en"], CATALOGUES.texts["es"]
     for key, text in english.items():
         assert set(PLACEHOLDER.findall(spanish[key])) == set(PLACEHOLDER.findall(text)), key
 

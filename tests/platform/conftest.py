@@ -59,9 +59,12 @@ class Pipeline:
         self.settings = ServiceSettings(**{**values, **overrides})
         self.mongo = Mongo(stack.mongo_url, self.settings.database_name)
         self.producer = create_producer(self.settings)
-        self.relay = OutboxRelay(mongo=self.mongo, producer=self.producer, settings=self.settings)
+        self.relay = self.new_relay()
         self.handler: Handler = handler or self.count_effect
         self.consumer: EventConsumer | None = None
+
+    def new_relay(self) -> OutboxRelay:
+        return OutboxRelay(mongo=self.mongo, producer=self.producer, settings=self.settings)
 
     async def count_effect(self, uow: UnitOfWork, event: ReceivedEvent) -> None:
         data = event.data
@@ -105,12 +108,12 @@ class Pipeline:
         if consume:
             await self.start_consumer()
 
-    async def start_consumer(self) -> None:
+    async def start_consumer(self, handler: Handler | None = None) -> None:
         self.consumer = EventConsumer(
             config=ConsumerConfig(
                 name=self.name,
                 topics=[self.topic],
-                handlers={NOTE_TYPE: self.run_handler},
+                handlers={NOTE_TYPE: handler or self.run_handler},
                 models={NOTE_TYPE: self.model},
             ),
             mongo=self.mongo,
@@ -131,19 +134,22 @@ class Pipeline:
         await self.producer.stop()
         await self.mongo.close()
 
-    async def take_note(self, note_id: str, *, fail: bool = False) -> None:
+    async def take_note(
+        self, note_id: str, *, fail: bool = False, district: str | None = None
+    ) -> None:
+        district = district or self.district
+
         async def use_case(uow: UnitOfWork) -> None:
             await uow.collection("notes").insert_one(
-                {"_id": note_id, "district_id": self.district}, session=uow.session
+                {"_id": note_id, "district_id": district}, session=uow.session
             )
             uow.publish(
                 self.model(
-                    district_id=self.district, notebook_id=self.notebook, note_id=note_id, fail=fail
+                    district_id=district, notebook_id=self.notebook, note_id=note_id, fail=fail
                 )
             )
 
         await self.mongo.run(use_case)
-        self.relay.wake()
 
     async def effects(self) -> dict[str, int]:
         docs = await self.mongo.db["effects"].find().to_list()

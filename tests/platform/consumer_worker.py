@@ -36,7 +36,8 @@ async def main(bootstrap: str, mongo_url: str, name: str, topic: str) -> None:
         mongo_database=f"test_{name}",
         consumer_session_timeout_ms=6000,
         consumer_heartbeat_interval_ms=500,
-        consumer_batch_size=500,
+        # Small batches: each commits on its own, so a kill lands between and inside them.
+        consumer_batch_size=10,
     )
     mongo = Mongo(mongo_url, settings.database_name)
 

@@ -21,11 +21,13 @@ from aptt_contracts.scheduling import MEETINGS
 from aptt_local.kafkatools import publish, read_topic
 from aptt_local.servers import LocalStack
 from aptt_local.testing import eventually, random_id, running_app, service_settings
+from aptt_platform.consumer import adapt
 from aptt_platform.devissuer import DevIssuer
 from aptt_platform.events import ReceivedEvent, header_dict
 from aptt_platform.mongo import Mongo
-from aptt_scheduling.consumers import build_handlers
-from aptt_scheduling.main import Settings, build_app
+from aptt_scheduling.consumers import HANDLERS
+from aptt_scheduling.main import build_app
+from aptt_scheduling.settings import Config, Settings
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -112,9 +114,15 @@ def iso(moment: datetime) -> str:
 
 class Scheduling:
     def __init__(
-        self, url: str, stack: LocalStack, issuer: DevIssuer, db: AsyncDatabase[Any]
+        self,
+        url: str,
+        stack: LocalStack,
+        issuer: DevIssuer,
+        db: AsyncDatabase[Any],
+        config: Config,
     ) -> None:
         self.url = url
+        self.config = config
         self.stack = stack
         self.issuer = issuer
         self.db = db
@@ -196,9 +204,9 @@ class Scheduling:
         """Run the consumer's handler for an event as if it had been delivered at `time`.
 
         For what the broker cannot easily stage: an old record arriving after a newer one
-        (a retried record), or a topic the catalogue does not route to scheduling yet.
+        (a retried record).
         """
-        handler = build_handlers(default_timezone=TIMEZONE)[event.event_type]
+        handler = adapt(HANDLERS)[event.event_type]
         received = ReceivedEvent(
             id=random_id("evt"),
             type=event.event_type,
@@ -212,7 +220,7 @@ class Scheduling:
             partition=0,
             offset=0,
         )
-        mongo = Mongo(self.stack.mongo_url, self.db.name)
+        mongo = Mongo(self.stack.mongo_url, self.db.name, config=self.config)
         try:
             await mongo.run(handler, received)
         finally:
@@ -241,7 +249,9 @@ async def scheduling(
     )
     mongo: AsyncMongoClient[Any] = AsyncMongoClient(local_stack.mongo_url, tz_aware=True)
     async with running_app(build_app(settings)) as url:
-        api = Scheduling(url, local_stack, dev_issuer, mongo[settings.database_name])
+        api = Scheduling(
+            url, local_stack, dev_issuer, mongo[settings.database_name], settings.config()
+        )
         try:
             yield api
         finally:

@@ -228,6 +228,10 @@ async def test_applying_needs_an_admin_of_that_school_in_that_district(
     assert (await apply(d, "builtin-oakland", headers=d.teacher)).status_code == 403
     stranger = d.headers(random_id("a"), "district_admin", district_id=random_id("d"))
     assert (await apply(d, "builtin-oakland", headers=stranger)).status_code == 404
+    elsewhere = d.headers(
+        random_id("p"), "school_admin", schools=[random_id("sch")], district_id=random_id("d")
+    )
+    assert (await apply(d, "builtin-oakland", headers=elsewhere)).status_code == 404
     assert (await apply(d, "no-such-template")).status_code == 404
     past = await scheduling.client.post(
         f"/v1/schools/{d.school_id}/engagement-calendars",
@@ -236,10 +240,13 @@ async def test_applying_needs_an_admin_of_that_school_in_that_district(
     )
     assert past.status_code == 422
     assert past.json()["type"].endswith("/school-year-over")
-    calendars = await scheduling.client.get(
-        f"/v1/schools/{d.school_id}/engagement-calendars", headers=d.school_admin
-    )
+    calendars_path = f"/v1/schools/{d.school_id}/engagement-calendars"
+    calendars = await scheduling.client.get(calendars_path, headers=d.school_admin)
     assert calendars.json()["items"] == []
+    other_teacher = d.headers(random_id("tch"), "teacher", schools=[random_id("sch")])
+    for headers, status in [(other_teacher, 403), (stranger, 404), (elsewhere, 404)]:
+        read = await scheduling.client.get(calendars_path, headers=headers)
+        assert read.status_code == status, read.text
 
 
 async def test_families_see_their_own_childs_windows_only(scheduling: Scheduling) -> None:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from aptt_contracts.scheduling import (
+    AttendanceRecorded,
+    TeamMeetingCancelled,
+    TeamMeetingRescheduled,
+    TeamMeetingScheduled,
+)
 from aptt_platform.errors import Conflict, DomainError
 from aptt_scheduling.domain import meetings as rules
 from aptt_scheduling.domain.attendance import (
@@ -29,7 +35,6 @@ from aptt_scheduling.domain.roster import (
     Student,
     class_list,
     guardian_students,
-    is_newer,
     manages_classroom,
 )
 from pydantic import ValidationError
@@ -236,6 +241,75 @@ def test_a_held_meeting_cannot_be_cancelled() -> None:
         rules.cancel(meeting(attendance_taken=True), now=NOW)
 
 
+def test_a_meeting_records_what_happens_to_it() -> None:
+    start = datetime(2026, 10, 14, 18, 0, 30, 123456, tzinfo=timezone(timedelta(hours=-7)))
+    scheduled = rules.schedule(
+        meeting_id="m1",
+        district_id="d1",
+        school_id="s1",
+        classroom_id="c1",
+        starts_at=start,
+        duration_minutes=75,
+        location="Library",
+        focus_skill_code="orf",
+        agenda=(),
+        window_id="w1",
+        created_by="t1",
+        now=NOW,
+    )
+    assert scheduled.starts_at == datetime(2026, 10, 15, 1, 0, 30, tzinfo=UTC)
+    assert scheduled.agenda == rules.STANDARD_AGENDA
+    [event] = scheduled.events
+    assert isinstance(event, TeamMeetingScheduled)
+    assert (event.meeting_id, event.starts_at, event.window_id, event.location) == (
+        "m1",
+        scheduled.starts_at,
+        "w1",
+        "Library",
+    )
+
+    stored = meeting()
+    later = stored.starts_at + timedelta(days=1)
+    moved = rules.reschedule(stored, starts_at=later, duration_minutes=75, location=None, now=NOW)
+    [event] = moved.events
+    assert isinstance(event, TeamMeetingRescheduled)
+    assert (event.starts_at, event.previous_starts_at) == (later, stored.starts_at)
+    assert stored.events == [], "the meeting as it was records nothing"
+
+    same = rules.reschedule(
+        stored, starts_at=stored.starts_at, duration_minutes=75, location="Room 12", now=NOW
+    )
+    assert same is stored
+    assert same.events == []
+
+    cancelled = rules.cancel(stored, now=NOW)
+    [event] = cancelled.events
+    assert isinstance(event, TeamMeetingCancelled)
+    assert event.starts_at == stored.starts_at
+    again = rules.cancel(replace(cancelled, events=[]), now=NOW)
+    assert again.events == [], "cancelling twice publishes once"
+
+
+def test_taking_attendance_records_each_changed_record() -> None:
+    records = [
+        AttendanceRecord("a", "ga1", "mother", True),
+        AttendanceRecord("b", "gb", "father", False),
+    ]
+    taken = rules.take_attendance(meeting(), records, now=NOW + timedelta(hours=1))
+    assert taken.attendance_taken
+    assert taken.updated_at == NOW + timedelta(hours=1)
+    assert [(e.student_id, e.present, e.focus_skill_code) for e in taken.events] == [
+        ("a", True, "orf"),
+        ("b", False, "orf"),
+    ]
+    assert all(isinstance(e, AttendanceRecorded) for e in taken.events)
+    # A later sheet keeps the time the meeting was first marked as held.
+    retaken = rules.take_attendance(
+        replace(taken, events=[]), records[:1], now=NOW + timedelta(hours=2)
+    )
+    assert (retaken.updated_at, len(retaken.events)) == (NOW + timedelta(hours=1), 1)
+
+
 def test_rsvps_close_at_the_start_and_on_cancellation() -> None:
     m = meeting()
     rules.check_rsvp_open(m, m.starts_at - timedelta(seconds=1))
@@ -261,13 +335,6 @@ def test_attendance_opens_shortly_before_the_start() -> None:
 
 
 # -- roster read model and access -----------------------------------------------------
-
-
-def test_an_older_event_never_overwrites_a_newer_one() -> None:
-    assert is_newer(NOW, NOW - timedelta(seconds=1))
-    assert is_newer(NOW, NOW)
-    assert not is_newer(NOW - timedelta(seconds=1), NOW)
-    assert is_newer(None, NOW)
 
 
 CLASSROOM = Classroom("c1", "s1", 3, frozenset({"t1"}), frozenset({"a", "b", "c", "gone"}))

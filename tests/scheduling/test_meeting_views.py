@@ -60,12 +60,27 @@ async def test_the_meeting_as_an_icalendar_file(scheduling: Scheduling) -> None:
     assert str(event["location"]) == "Library"
     assert event.decoded("dtstart") == datetime.fromisoformat(meeting["starts_at"])
     assert event.decoded("dtend") - event.decoded("dtstart") == timedelta(minutes=75)
+    for params, headers, summary in [
+        ({"lang": "es-MX"}, {}, "Reunión de equipo de la clase"),
+        ({}, {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}, "Reunión de equipo de la clase"),
+        ({"lang": "vi"}, {"Accept-Language": "es"}, "Class team meeting"),
+        ({}, {}, "Class team meeting"),
+    ]:
+        answer = await scheduling.client.get(
+            path, params=params, headers={**d.guardian(), **headers}
+        )
+        [event] = Calendar.from_ical(answer.content).walk("VEVENT")
+        assert str(event["summary"]) == summary, (params, headers)
     await scheduling.client.post(
         f"/v1/team-meetings/{meeting['meeting_id']}/cancel", headers=d.teacher
     )
     cancelled = await scheduling.client.get(path, headers=d.teacher)
     [event] = Calendar.from_ical(cancelled.content).walk("VEVENT")
     assert str(event["status"]) == "CANCELLED"
+    assert str(event["summary"]) == "Cancelled: Class team meeting"
+    spanish = await scheduling.client.get(path, params={"lang": "es"}, headers=d.teacher)
+    [event] = Calendar.from_ical(spanish.content).walk("VEVENT")
+    assert str(event["summary"]) == "Cancelada: Reunión de equipo de la clase"
     assert int(event["sequence"]) == 1
     other = await scheduling.district(students=1, district_id=d.district_id)
     assert (await scheduling.client.get(path, headers=other.guardian())).status_code == 404

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aptt_contracts.data import SkillDefined
-from aptt_local.testing import random_id
+from aptt_local.testing import eventually, random_id
 
 from .conftest import District, Scheduling, iso
 
@@ -87,6 +87,9 @@ async def test_bad_meetings_are_refused_with_reasons_and_nothing_is_kept(
         ({"window_id": "win-nope"}, 422, "unknown-window"),
         ({"starts_at": kept["starts_at"]}, 409, "overlapping-meeting"),
         ({"surprise": 1}, 422, "validation"),
+        ({"location": "x" * 201}, 422, "validation"),
+        ({"agenda": ["item"] * 21}, 422, "validation"),
+        ({"classroom_id": "c" * 201}, 422, "validation"),
         ({"classroom_id": random_id("cls")}, 404, "unknown-classroom"),
     ]
     for change, status, code in cases:
@@ -225,6 +228,10 @@ async def test_other_schools_and_districts_cannot_touch_a_meeting(scheduling: Sc
         (stranger_admin, 404),
     ]:
         assert (await scheduling.client.get(path, headers=headers)).status_code == status
+        ics = await scheduling.client.get(f"{path}.ics", headers=headers)
+        assert ics.status_code == status
+        rsvps = await scheduling.client.get(f"{path}/rsvps", headers=headers)
+        assert rsvps.status_code == status
         moved = await scheduling.client.post(
             f"{path}/reschedule", json={"starts_at": in_days(12)}, headers=headers
         )
@@ -267,8 +274,7 @@ async def test_a_district_skill_can_be_a_meetings_focus(scheduling: Scheduling) 
         headers=d.teacher,
     )
     assert refused.status_code == 422
-    # Delivered to the handler the consumer runs: the catalogue does not route
-    # aptt.data.skills.v1 to scheduling yet (decision 0303).
+    assert refused.json()["type"].endswith("/unknown-skill")
     skill = SkillDefined(
         district_id=d.district_id,
         skill_code="phonics",
@@ -278,7 +284,13 @@ async def test_a_district_skill_can_be_a_meetings_focus(scheduling: Scheduling) 
         scale_max=100,
         benchmarks=[],
     )
-    await scheduling.deliver(skill, time=datetime.now(UTC))
+    await scheduling.roster(skill)
+
+    async def known() -> bool:
+        query = {"district_id": d.district_id, "skill_code": "phonics"}
+        return await scheduling.db["skills"].count_documents(query) == 1
+
+    await eventually(known, what="the district's skill to reach scheduling")
     meeting = await d.schedule(focus_skill_code="phonics")
     assert meeting["focus_skill_code"] == "phonics"
 

@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import hashlib
 import hmac
 import json
 import logging
 import re
 import secrets
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -31,12 +30,12 @@ from typing import Any
 import httpx
 import phonenumbers
 import uvicorn
+from aptt_platform.sms import count_segments
+from aptt_platform.sms import webhook_signature as twilio_signature
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from aptt_local.sms_segments import count_segments
 
 API_VERSION = "2010-04-01"
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
@@ -56,21 +55,6 @@ MAGIC_TO_ERRORS: dict[str, tuple[int, str]] = {
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 _ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 log = logging.getLogger("aptt_local.sms_standin")
-
-
-def twilio_signature(
-    url: str, params: Mapping[str, str] | Iterable[tuple[str, str]], auth_token: str
-) -> str:
-    """The `X-Twilio-Signature` Twilio puts on a form-encoded webhook POST to `url`.
-
-    Base64 of HMAC-SHA1 keyed by the auth token over the full URL followed by every POST
-    parameter's name and value, sorted by name then value; a repeated pair counts once,
-    as in Twilio's own helper libraries.
-    """
-    pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
-    data = url + "".join(name + value for name, value in sorted(set(pairs)))
-    digest = hmac.new(auth_token.encode("utf-8"), data.encode("utf-8"), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode("ascii")
 
 
 def read_sms(store_file: str | Path) -> list[dict[str, Any]]:

@@ -1,83 +1,30 @@
-"""Wiring of the data service: settings, app, consumers, relay."""
+"""Wiring of the data service: app, consumers, relay, upload limit."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from aptt_platform.runtime import ServiceDefinition, create_app, serve
-from aptt_platform.settings import ServiceSettings
 from fastapi import FastAPI
-from pydantic import Field, field_validator
 
-from aptt_data import api, consumers, store, workers
+from aptt_data import api, consumers, i18n, store, workers
 from aptt_data.api.deps import UploadLimit
-from aptt_data.oneroster import fields
-from aptt_data.service import Config
-
-MIB = 1024 * 1024
-
-
-class Settings(ServiceSettings):
-    service_name: str = "data"
-    # A class report with fewer scored students than this shows no chart (a district may
-    # set its own through PUT /v1/district/settings).
-    min_report_group_size: int = Field(default=5, ge=1, le=100)
-    # A million-student district's OneRoster zip is about 1 GiB; it unpacks to about 5 GiB.
-    max_upload_bytes: int = Field(default=2048 * MIB, ge=1024)
-    # A zip may unpack to at most this much (zip bombs).
-    max_unzipped_bytes: int = Field(default=10240 * MIB, ge=1024)
-    # Entities (or result rows) an import applies per transaction, and how long a worker's
-    # claim on an import lasts without renewal before another pod takes it over.
-    import_chunk_size: int = Field(default=500, ge=10, le=5000)
-    import_lease_seconds: float = Field(default=30.0, ge=1.0)
-    # OneRoster does not say where a school is: new schools get this until changed.
-    default_timezone: str = "America/Los_Angeles"
-    default_language: str = "en"
-    # Phone numbers without +country code are read as numbers of this region (ISO 3166).
-    phone_region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
-    max_rejections_reported: int = Field(default=5000, ge=10, le=100_000)
-
-    @field_validator("default_timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        ZoneInfo(value)
-        return value
-
-    @field_validator("default_language")
-    @classmethod
-    def _language(cls, value: str) -> str:
-        return fields.language(value)
-
-    def config(self) -> Config:
-        return Config(
-            default_timezone=self.default_timezone,
-            default_language=self.default_language,
-            min_report_group_size=self.min_report_group_size,
-            phone_region=self.phone_region,
-            max_rejections_reported=self.max_rejections_reported,
-            max_upload_bytes=self.max_upload_bytes,
-            max_unzipped_bytes=self.max_unzipped_bytes,
-            import_chunk_size=self.import_chunk_size,
-            import_lease_seconds=self.import_lease_seconds,
-        )
+from aptt_data.settings import Settings
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    config = settings.config()
-
+    i18n.CATALOGUES.load()
     app = create_app(
         ServiceDefinition(
             settings=settings,
             title="APTT data service",
             description=(api.__doc__ or "").strip(),
             routers=[api.router],
-            handlers=consumers.handlers(config),
+            handlers=consumers.HANDLERS,
             indexes=store.INDEXES,
             background=[workers.import_worker],
+            config=settings.config(),
         )
     )
-    app.state.config = config
     app.add_middleware(UploadLimit, limit=settings.max_upload_bytes, paths=api.UPLOAD_PATHS)
     return app
 

@@ -6,30 +6,41 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from aptt_platform.auth import Principal, require_roles
+from aptt_platform.deps import Guardian, Now, RuntimeDep, Store
 from aptt_platform.errors import DomainError, Forbidden
-from aptt_platform.mongo import utcnow
-from aptt_platform.web import Limit, Page, RequestModel
-from fastapi import APIRouter, Depends, Query, Request, Response
+from aptt_platform.sms import signature_matches
+from aptt_platform.web import PROBLEM_JSON, Cursor, Limit, Page, RequestModel
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from aptt_notify.domain.sms import signature_matches
 from aptt_notify.domain.timing import QuietHours
 from aptt_notify.service import guardians, inbound
 from aptt_notify.service.guardians import KEEP, EffectivePreferences, InboxItem
 from aptt_notify.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["notify"])
-Guardian = Annotated[Principal, Depends(require_roles("guardian"))]
 HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+MessageId = Annotated[str, Path(min_length=1, max_length=64)]
+# Twilio's own limits: a body of at most 1,600 characters, E.164 numbers, 34-character sids.
+INBOUND_FIELD_LIMITS = {"From": 32, "To": 32, "Body": 1600, "MessageSid": 64}
+INBOUND_MAX_FIELDS = 100
 
 
-def _settings(request: Request) -> Settings:
-    settings = request.app.state.runtime.settings
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {}}}
+
+
+INVALID: dict[int | str, dict[str, Any]] = {
+    422: _problem("the request is not valid (problem details with `errors`)")
+}
+
+
+def _settings(runtime: RuntimeDep) -> Settings:
+    settings = runtime.settings
     assert isinstance(settings, Settings)
     return settings
 
@@ -63,22 +74,21 @@ def _after(cursor: str | None) -> tuple[datetime, str] | None:
         raise DomainError("the cursor is not one this API gave out", code="bad-cursor") from exc
 
 
-@router.get("/me/messages", summary="The guardian's messages, newest first")
+@router.get(
+    "/me/messages",
+    summary="The guardian's messages, newest first",
+    responses={422: _problem("a bad cursor or limit")},
+)
 async def my_messages(
-    request: Request,
-    guardian: Guardian,
-    limit: Limit = 50,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    guardian: Guardian, mongo: Store, now: Now, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[Message]:
-    runtime = request.app.state.runtime
-    items, more = await runtime.mongo.run(
+    items, more = await mongo.run(
         guardians.inbox_page,
         district_id=guardian.district_id,
         guardian_id=guardian.subject,
-        now=utcnow(),
+        now=now,
         after=_after(cursor),
         limit=limit,
-        policy=_settings(request).policy(),
     )
     return Page[Message](
         items=[Message.of(i) for i in items],
@@ -86,22 +96,25 @@ async def my_messages(
     )
 
 
-@router.get("/me/messages/{message_id}", summary="One of the guardian's messages")
-async def my_message(request: Request, guardian: Guardian, message_id: str) -> Message:
-    item = await request.app.state.runtime.mongo.run(
+@router.get(
+    "/me/messages/{message_id}",
+    summary="One of the guardian's messages",
+    responses={404: _problem("not a message of this guardian's inbox"), **INVALID},
+)
+async def my_message(guardian: Guardian, mongo: Store, now: Now, message_id: MessageId) -> Message:
+    item = await mongo.run(
         guardians.inbox_message,
         district_id=guardian.district_id,
         guardian_id=guardian.subject,
         message_id=message_id,
-        now=utcnow(),
-        policy=_settings(request).policy(),
+        now=now,
     )
     return Message.of(item)
 
 
 class QuietHoursBody(RequestModel):
-    start: str = Field(pattern=HHMM, examples=["21:00"])
-    end: str = Field(pattern=HHMM, examples=["08:00"])
+    start: str = Field(max_length=5, pattern=HHMM, examples=["21:00"])
+    end: str = Field(max_length=5, pattern=HHMM, examples=["08:00"])
 
     @model_validator(mode="after")
     def _a_window(self) -> QuietHoursBody:
@@ -130,7 +143,7 @@ class Preferences(BaseModel):
 class PreferencesBody(RequestModel):
     """Fields left out keep their value; `"quiet_hours": null` means no quiet hours."""
 
-    language: str | None = Field(default=None, pattern=LANGUAGE_TAG, examples=["es"])
+    language: str | None = Field(default=None, max_length=35, pattern=LANGUAGE_TAG, examples=["es"])
     channels: list[Literal["sms", "email"]] | None = Field(default=None, max_length=2)
     quiet_hours: QuietHoursBody | None = None
 
@@ -150,20 +163,24 @@ class PreferencesBody(RequestModel):
 
 
 @router.get("/me/preferences", summary="How and when the guardian gets messages")
-async def my_preferences(request: Request, guardian: Guardian) -> Preferences:
-    found = await request.app.state.runtime.mongo.run(
+async def my_preferences(guardian: Guardian, mongo: Store) -> Preferences:
+    found = await mongo.run(
         guardians.get_preferences, district_id=guardian.district_id, guardian_id=guardian.subject
     )
     return Preferences.of(found)
 
 
-@router.put("/me/preferences", summary="Choose language, channels and quiet hours")
+@router.put(
+    "/me/preferences",
+    summary="Choose language, channels and quiet hours",
+    responses=INVALID,
+)
 async def set_my_preferences(
-    request: Request, guardian: Guardian, body: PreferencesBody
+    guardian: Guardian, mongo: Store, body: PreferencesBody
 ) -> Preferences:
     sent = body.model_fields_set
     quiet = body.quiet_hours
-    found = await request.app.state.runtime.mongo.run(
+    found = await mongo.run(
         guardians.set_preferences,
         district_id=guardian.district_id,
         guardian_id=guardian.subject,
@@ -180,14 +197,19 @@ async def set_my_preferences(
     "/sms/inbound",
     summary="Webhook for texts sent to the app's number (signed by the SMS provider)",
     response_class=Response,
-    responses={200: {"content": {"text/xml": {}}}},
+    responses={
+        200: {"content": {"text/xml": {}}},
+        403: _problem("not signed by the SMS provider"),
+        400: _problem("more form fields than a webhook has"),
+        422: _problem("a form field is missing or longer than the provider sends"),
+    },
 )
-async def inbound_sms(request: Request) -> Response:
-    settings = _settings(request)
-    form = await request.form()
-    params = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+async def inbound_sms(request: Request, runtime: RuntimeDep, now: Now) -> Response:
+    settings = _settings(runtime)
+    async with request.form(max_fields=INBOUND_MAX_FIELDS) as form:
+        params = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
     url = settings.sms_webhook_url or str(request.url)
-    signature = request.headers.get("x-twilio-signature", "")
+    signature = request.headers.get("x-twilio-signature", "")[:200]
     token = settings.sms_auth_token.get_secret_value()
     if not signature or not signature_matches(url, params, token, signature):
         raise Forbidden("the request is not signed by the SMS provider", code="bad-signature")
@@ -195,16 +217,17 @@ async def inbound_sms(request: Request) -> Response:
     missing = [name for name in ("From", "Body", "MessageSid") if name not in fields]
     if missing:
         raise DomainError(f"missing form fields: {', '.join(missing)}", code="bad-webhook")
-    runtime = request.app.state.runtime
+    too_long = [n for n, limit in INBOUND_FIELD_LIMITS.items() if len(fields.get(n, "")) > limit]
+    if too_long:
+        raise DomainError(f"form fields too long: {', '.join(too_long)}", code="bad-webhook")
     await runtime.mongo.run(
         inbound.handle_inbound_sms,
         phone=fields["From"].strip(),
         body=fields["Body"],
         message_sid=fields["MessageSid"],
-        now=utcnow(),
-        policy=settings.policy(),
+        now=now,
     )
     sender = runtime.state.get("sender")
     if sender is not None:
-        sender.wake()
+        sender.wake()  # the reply is queued: send it now rather than at the next poll
     return Response(EMPTY_TWIML, media_type="text/xml")

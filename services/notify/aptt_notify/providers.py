@@ -6,8 +6,10 @@ which says whether trying again can help. Nothing here knows about guardians or 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -71,6 +73,7 @@ class SmsConfig:
     sender: str
     messaging_service_sid: str | None
     timeout_seconds: float
+    concurrency: int = 10
 
 
 class SmsProvider:
@@ -82,7 +85,12 @@ class SmsProvider:
         logging.getLogger("httpx").setLevel(logging.WARNING)
         self.config = config
         self.http = http or httpx.AsyncClient(
-            timeout=config.timeout_seconds, auth=(config.account_sid, config.auth_token)
+            timeout=config.timeout_seconds,
+            auth=(config.account_sid, config.auth_token),
+            # Keep a connection per concurrent send open: no TLS handshake per message.
+            limits=httpx.Limits(
+                max_connections=config.concurrency, max_keepalive_connections=config.concurrency
+            ),
         )
 
     @property
@@ -149,6 +157,9 @@ class MailConfig:
     starttls: bool
     tls: bool
     timeout_seconds: float
+    # Connections kept open and reused; one per concurrent send.
+    pool_size: int = 1
+    messages_per_connection: int = 100
 
 
 @dataclass(frozen=True)
@@ -162,9 +173,26 @@ class Email:
     idempotency_key: str
 
 
+# Mail servers drop an idle session after a minute or more (RFC 5321 asks for 5); a
+# connection idle longer than this is closed rather than found dead at the next send.
+IDLE_SECONDS = 30.0
+
+
+@dataclass
+class _Connection:
+    smtp: aiosmtplib.SMTP
+    sent: int = 0
+    last_used: float = 0.0
+
+
 class MailProvider:
+    """SMTP with a small pool of open connections: a session's greeting, TLS and login are
+    paid once per `messages_per_connection` messages, not once per message."""
+
     def __init__(self, config: MailConfig) -> None:
         self.config = config
+        self._idle: list[_Connection] = []
+        self._slots = asyncio.Semaphore(config.pool_size)
 
     def message_id(self, key: str) -> str:
         """The same Message-ID on every attempt, so a mail client shows a resend once."""
@@ -188,22 +216,69 @@ class MailProvider:
 
     async def send(self, email: Email, now: datetime) -> Accepted:
         message = self.build(email, now)
-        try:
-            await aiosmtplib.send(
-                message,
-                hostname=self.config.host,
-                port=self.config.port,
-                username=self.config.username,
-                password=self.config.password,
-                start_tls=self.config.starttls,
-                use_tls=self.config.tls,
-                timeout=self.config.timeout_seconds,
-            )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            code = min((r.code for r in exc.recipients), default=0)
-            raise ProviderError(f"smtp-{code}", permanent=code >= 500) from exc
-        except aiosmtplib.SMTPResponseException as exc:
-            raise ProviderError(f"smtp-{exc.code}", permanent=exc.code >= 500) from exc
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise ProviderError(f"smtp-{type(exc).__name__}", permanent=False) from exc
+        async with self._slots:
+            connection: _Connection | None = None
+            try:
+                connection = await self._connection()
+                await connection.smtp.send_message(message)
+            except BaseException as exc:
+                self._discard(connection)
+                error = _mail_error(exc)
+                if error is None:
+                    raise
+                raise error from exc
+            connection.sent += 1
+            if connection.sent >= self.config.messages_per_connection:
+                await self._quit(connection)
+            else:
+                connection.last_used = time.monotonic()
+                self._idle.append(connection)
         return Accepted(str(message["Message-ID"]))
+
+    async def _connection(self) -> _Connection:
+        while self._idle:
+            connection = self._idle.pop()
+            fresh = time.monotonic() - connection.last_used < IDLE_SECONDS
+            if fresh and connection.smtp.is_connected:
+                return connection
+            await self._quit(connection)
+        smtp = aiosmtplib.SMTP(
+            hostname=self.config.host,
+            port=self.config.port,
+            username=self.config.username,
+            password=self.config.password,
+            start_tls=self.config.starttls,
+            use_tls=self.config.tls,
+            timeout=self.config.timeout_seconds,
+        )
+        await smtp.connect()
+        return _Connection(smtp)
+
+    def _discard(self, connection: _Connection | None) -> None:
+        """After an error the session's state is unknown: it is not used again."""
+        if connection is not None:
+            connection.smtp.close()
+
+    async def _quit(self, connection: _Connection) -> None:
+        try:
+            if connection.smtp.is_connected:
+                await connection.smtp.quit()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            connection.smtp.close()
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await self._quit(connection)
+
+
+def _mail_error(exc: BaseException) -> ProviderError | None:
+    """What an SMTP failure means for the delivery; None for what is not the provider's."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        code = min((r.code for r in exc.recipients), default=0)
+        return ProviderError(f"smtp-{code}", permanent=code >= 500)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return ProviderError(f"smtp-{exc.code}", permanent=exc.code >= 500)
+    if isinstance(exc, aiosmtplib.SMTPException | OSError | TimeoutError):
+        return ProviderError(f"smtp-{type(exc).__name__}", permanent=False)
+    return None

@@ -1,18 +1,46 @@
-"""Settings of the notify service (`APTT_*` environment variables), beyond the shared ones."""
+"""Settings of the notify service (`APTT_*` environment variables), beyond the shared ones,
+and the `Config` of its rules that handlers and use cases read as `uow.config_as(Config)`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aptt_platform.settings import ServiceSettings
 from pydantic import Field, SecretStr
-
-from aptt_notify.service.policy import Policy
 
 # The local SMS stand-in's credentials, so `aptt up` works without configuration. In a
 # cluster the auth token is a placeholder the platform refuses (see ServiceSettings).
 LOCAL_SMS_ACCOUNT_SID = "AC" + "0" * 32
 LOCAL_SMS_AUTH_TOKEN = "aptt-local-sms-auth-token"  # noqa: S105 - a local stand-in's default
+
+
+@dataclass(frozen=True)
+class Config:
+    """The knobs of the notify rules, taken from settings once (ServiceDefinition.config)."""
+
+    default_timezone: str = "UTC"
+    # How long an event waits for recipients it cannot resolve yet (roster arriving late).
+    recipient_wait: timedelta = timedelta(hours=72)
+    # How long a message without a natural deadline waits for contacts or its school.
+    message_max_wait: timedelta = timedelta(days=7)
+    # A message waiting for contacts is woken by the contact event; this is the safety net.
+    recheck_interval: timedelta = timedelta(hours=1)
+    recipient_per_hour: int = 20
+    district_per_hour: int = 360_000
+    reply_expiry: timedelta = timedelta(hours=1)
+    # Longer than any transaction: a notice opened by the sender is expanded again after it.
+    settle_delay: timedelta = timedelta(seconds=10)
+
+    def zone(self, name: str | None) -> ZoneInfo:
+        for candidate in (name, self.default_timezone, "UTC"):
+            if candidate:
+                try:
+                    return ZoneInfo(candidate)
+                except (ZoneInfoNotFoundError, ValueError):
+                    continue
+        return ZoneInfo("UTC")
 
 
 class Settings(ServiceSettings):
@@ -26,6 +54,8 @@ class Settings(ServiceSettings):
     smtp_starttls: bool = False
     smtp_tls: bool = False  # implicit TLS, usually port 465
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    # A connection is reused for this many messages, then closed (servers limit a session).
+    smtp_messages_per_connection: int = Field(default=100, ge=1, le=10_000)
 
     sms_api_url: str = "https://api.twilio.com"
     sms_account_sid: str = LOCAL_SMS_ACCOUNT_SID
@@ -39,26 +69,43 @@ class Settings(ServiceSettings):
     default_timezone: str = "America/Los_Angeles"
 
     sender_poll_interval_seconds: float = Field(default=1.0, gt=0)
-    sender_batch_size: int = Field(default=50, ge=1, le=1000)
-    sender_concurrency: int = Field(default=8, ge=1, le=100)
-    # Longer than the slowest provider call, or a slow send could be claimed twice.
+    # Deliveries claimed in one bulk claim; the claim holds them for the lease.
+    sender_batch_size: int = Field(default=500, ge=1, le=5000)
+    # Longer than the slowest provider call plus the time a batch waits for its rate, or a
+    # slow send could be claimed twice (docs/decisions/0505).
     sender_lease_seconds: float = Field(default=120.0, gt=0)
+    # What the providers carry: a US short code takes 100 SMS/s, a 10DLC number far less;
+    # a mail relay (SES, SendGrid) some hundreds a second per account.
+    sms_rate_per_second: float = Field(default=100.0, gt=0)
+    email_rate_per_second: float = Field(default=200.0, gt=0)
+    sms_concurrency: int = Field(default=50, ge=1, le=1000)
+    email_concurrency: int = Field(default=10, ge=1, le=200)
+    # On shutdown, how long the sends in hand may take to finish and be recorded.
+    sender_shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     send_max_attempts: int = Field(default=8, ge=1, le=50)
     send_retry_base_seconds: float = Field(default=30.0, ge=0)
     send_retry_max_seconds: float = Field(default=3600.0, ge=0)
 
     rate_limit_recipient_per_hour: int = Field(default=20, ge=1)
-    rate_limit_district_per_hour: int = Field(default=20_000, ge=1)
+    # Unset: one hour of what the SMS provider carries (sms_rate_per_second * 3600), so the
+    # cap stops a runaway bug without slowing a real district-wide invitation.
+    rate_limit_district_per_hour: int | None = Field(default=None, ge=1)
     recipient_wait_hours: float = Field(default=72.0, gt=0)
     message_max_wait_hours: float = Field(default=168.0, gt=0)
     recheck_minutes: float = Field(default=60.0, gt=0)
 
-    def policy(self) -> Policy:
-        return Policy(
+    @property
+    def district_per_hour(self) -> int:
+        if self.rate_limit_district_per_hour is not None:
+            return self.rate_limit_district_per_hour
+        return int(self.sms_rate_per_second * 3600)
+
+    def config(self) -> Config:
+        return Config(
             default_timezone=self.default_timezone,
             recipient_wait=timedelta(hours=self.recipient_wait_hours),
             message_max_wait=timedelta(hours=self.message_max_wait_hours),
             recheck_interval=timedelta(minutes=self.recheck_minutes),
             recipient_per_hour=self.rate_limit_recipient_per_hour,
-            district_per_hour=self.rate_limit_district_per_hour,
+            district_per_hour=self.district_per_hour,
         )

@@ -3,89 +3,105 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
-from aptt_contracts.skills import GradeBenchmark, Skill
-from aptt_platform.auth import CurrentPrincipal, Principal, require_roles
+from aptt_contracts.skills import Skill
+from aptt_platform.deps import CurrentUser, DistrictAdmin, RuntimeDep, SchoolAdmin, Store
 from aptt_platform.errors import DomainError
-from aptt_platform.web import Limit
-from fastapi import APIRouter, Depends, File, Path, Response, UploadFile
-from pydantic import BaseModel
+from aptt_platform.web import Cursor, Limit, RequestModel
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile
+from pydantic import BaseModel, Field, StringConstraints
 
 from aptt_data.api.deps import (
     IMPORT_RESPONSES,
     ConfigDep,
-    DistrictAdmin,
+    Id,
     ImportError_,
     ImportProgress,
     ImportStatus,
     RejectedRow,
-    RuntimeDep,
-    SchoolAdmin,
+    StudentReader,
+    problems,
 )
-from aptt_data.service import assessments, imports
+from aptt_data.service import imports, results, skills
+from aptt_data.service.results import Disclosures, StudentResults
+from aptt_data.service.skills import SkillView
 
 router = APIRouter(tags=["skills and assessments"])
-StudentReader = Annotated[
-    Principal,
-    Depends(require_roles("guardian", "teacher", "school_admin", "district_admin")),
-]
 
 
-class SkillOut(BaseModel):
-    code: str
-    name: dict[str, str]
-    unit: dict[str, str]
-    scale_min: float
-    scale_max: float
-    higher_is_better: bool
-    benchmarks: list[GradeBenchmark]
-    built_in: bool
+SKILL_CODE = r"^[a-z][a-z0-9-]{1,40}$"
+# A skill's words travel in every SkillDefined event and every class chart: a name or unit
+# is a few words, in at most the languages a district's families speak.
+MAX_LANGUAGES = 20
+MAX_SKILL_TEXT = 120
+SkillCode = Annotated[str, StringConstraints(pattern=SKILL_CODE)]
+LanguageTag = Annotated[str, StringConstraints(min_length=2, max_length=35)]
+SkillText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SKILL_TEXT)]
+Score = Annotated[float, Field(allow_inf_nan=False, ge=-1_000_000, le=1_000_000)]
 
 
-def _skill_out(skill: Skill, built_in: bool) -> SkillOut:
-    return SkillOut.model_validate({**skill.model_dump(), "built_in": built_in})
+class BenchmarkBody(RequestModel):
+    grade: int = Field(ge=0, le=12, description="0 is kindergarten")
+    fall: Score | None
+    winter: Score | None
+    spring: Score | None
+    weekly_growth: Score = Field(gt=0, description="a typical week's gain on the scale")
+
+
+class SkillBody(RequestModel):
+    """A district's own skill: its name and unit by BCP 47 language, its scale, and its
+    benchmarks per grade (each grade once)."""
+
+    code: SkillCode
+    name: dict[LanguageTag, SkillText] = Field(
+        max_length=MAX_LANGUAGES, examples=[{"en": "Spelling"}]
+    )
+    unit: dict[LanguageTag, SkillText] = Field(
+        max_length=MAX_LANGUAGES, examples=[{"en": "words spelled correctly"}]
+    )
+    scale_min: Score = 0
+    scale_max: Score
+    higher_is_better: bool = True
+    benchmarks: list[BenchmarkBody] = Field(max_length=13)
+
+    def skill(self) -> Skill:
+        return Skill.model_validate(self.model_dump())
 
 
 @router.get("/skills", summary="Built-in skills and the district's own, with benchmarks")
-async def list_skills(
-    principal: CurrentPrincipal,
-    runtime: RuntimeDep,
-) -> list[SkillOut]:
-    skills = await runtime.mongo.run(assessments.list_skills, district_id=principal.district_id)
-    return [_skill_out(skill, built_in) for skill, built_in in skills]
+async def list_skills(principal: CurrentUser, mongo: Store) -> list[SkillView]:
+    return await mongo.run(skills.list_skills, district_id=principal.district_id)
 
 
-@router.post("/skills", status_code=201, summary="Define one of the district's own skills")
-async def define_skill(
-    body: Skill, principal: DistrictAdmin, runtime: RuntimeDep, config: ConfigDep
-) -> SkillOut:
-    skill = await runtime.mongo.run(
-        assessments.define_skill,
-        district_id=principal.district_id,
-        skill=body,
-        replace=False,
-        config=config,
+@router.post(
+    "/skills",
+    status_code=201,
+    summary="Define one of the district's own skills",
+    responses=problems(403, 409, 422),
+)
+async def define_skill(body: SkillBody, principal: DistrictAdmin, mongo: Store) -> SkillView:
+    return await mongo.run(
+        skills.define_skill, district_id=principal.district_id, skill=body.skill(), replace=False
     )
-    runtime.wake_relay()
-    return _skill_out(skill, False)
 
 
-@router.put("/skills/{code}", summary="Change one of the district's own skills")
+@router.put(
+    "/skills/{code}",
+    summary="Change one of the district's own skills",
+    responses=problems(403, 404, 422),
+)
 async def replace_skill(
-    code: str, body: Skill, principal: DistrictAdmin, runtime: RuntimeDep, config: ConfigDep
-) -> SkillOut:
+    code: Annotated[str, Path(pattern=SKILL_CODE)],
+    body: SkillBody,
+    principal: DistrictAdmin,
+    mongo: Store,
+) -> SkillView:
     if body.code != code:
         raise DomainError("the body's code must be the one in the path", code="code-mismatch")
-    skill = await runtime.mongo.run(
-        assessments.define_skill,
-        district_id=principal.district_id,
-        skill=body,
-        replace=True,
-        config=config,
+    return await mongo.run(
+        skills.define_skill, district_id=principal.district_id, skill=body.skill(), replace=True
     )
-    runtime.wake_relay()
-    return _skill_out(skill, False)
 
 
 class ResultCounts(BaseModel):
@@ -140,12 +156,12 @@ async def import_results(
 @router.get(
     "/assessments/imports/{import_id}",
     summary="A result import's progress, and its report once done",
-    responses={404: {"description": "No such import of yours in your district"}},
+    responses=problems(403, 404, 422),
 )
 async def assessment_import(
-    import_id: Annotated[str, Path(max_length=64)], principal: SchoolAdmin, runtime: RuntimeDep
+    import_id: Annotated[str, Path(max_length=64)], principal: SchoolAdmin, mongo: Store
 ) -> AssessmentImport:
-    job = await runtime.mongo.run(
+    job = await mongo.run(
         imports.get_import,
         district_id=principal.district_id,
         import_id=import_id,
@@ -155,69 +171,40 @@ async def assessment_import(
     return AssessmentImport.model_validate(job)
 
 
-class Result(BaseModel):
-    result_id: str
-    skill_code: str
-    score: float
-    assessed_on: str
-    benchmark: float | None
-    band: Literal["well_below", "below", "at", "above"] | None
-
-
-class StudentResults(BaseModel):
-    student_id: str
-    items: list[Result]
-    next_cursor: str | None
-
-
 @router.get(
     "/students/{student_id}/results",
     summary="A student's results, newest first (guardians of the student, or staff)",
+    responses=problems(403, 404, 422),
 )
 async def student_results(
-    student_id: str,
+    student_id: Id,
     principal: StudentReader,
-    runtime: RuntimeDep,
+    mongo: Store,
     limit: Limit = 50,
-    skill_code: str | None = None,
-    cursor: str | None = None,
+    skill_code: Annotated[str | None, Query(max_length=41)] = None,
+    cursor: Cursor = None,
 ) -> StudentResults:
-    page = await runtime.mongo.run(
-        assessments.student_results,
+    return await mongo.run(
+        results.student_results,
         principal=principal,
         student_id=student_id,
         skill_code=skill_code,
         limit=limit,
         cursor=cursor,
     )
-    return StudentResults.model_validate(page)
-
-
-class Disclosure(BaseModel):
-    student_id: str
-    actor_id: str
-    actor_roles: list[str]
-    what: str
-    meeting_id: str | None
-    at: datetime
-
-
-class Disclosures(BaseModel):
-    student_id: str
-    items: list[Disclosure]
 
 
 @router.get(
     "/students/{student_id}/disclosures",
     summary="Who looked at this student's data (FERPA record of disclosures)",
+    responses=problems(403, 404, 422),
 )
 async def student_disclosures(
-    student_id: str,
+    student_id: Id,
     principal: StudentReader,
-    runtime: RuntimeDep,
+    mongo: Store,
     limit: Limit = 50,
 ) -> Disclosures:
-    page: dict[str, Any] = await runtime.mongo.run(
-        assessments.disclosures, principal=principal, student_id=student_id, limit=limit
+    return await mongo.run(
+        results.disclosures, principal=principal, student_id=student_id, limit=limit
     )
-    return Disclosures.model_validate(page)

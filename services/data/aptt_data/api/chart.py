@@ -8,10 +8,11 @@ from the previous meeting as a dark tick on the bar. No name or id is ever drawn
 from __future__ import annotations
 
 import math
-from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from aptt_data.api.texts import number, signed, texts_for
+from aptt_data import i18n
+from aptt_data.i18n import Words
+from aptt_data.service.report_views import ClassReport
 
 WIDTH, HEIGHT = 1280, 720
 LEFT, RIGHT, TOP, BOTTOM = 120, 1240, 200, 590
@@ -35,35 +36,36 @@ def _nice_max(value: float) -> float:
     return 10 * magnitude
 
 
-def render(report: dict[str, Any], *, skill_name: str, unit: str, language: str) -> str:
-    lang, t = texts_for(language)
-    grade = report.get("grade")
-    grade_text = t["kindergarten"] if grade == 0 else t["grade"].format(grade=grade)
+def render(report: ClassReport, *, skill_name: str, unit: str, language: str) -> str:
+    w = i18n.words_for(language)
+    grade = report.grade
+    grade_text = w.text(i18n.KINDERGARTEN) if grade == 0 else w.text(i18n.GRADE, grade=grade)
+    title = w.text(i18n.TITLE, skill=skill_name)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="{WIDTH}" height="{HEIGHT}" role="img" lang="{lang}" '
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" lang="{w.language}" '
         f"font-family={quoteattr(FONT)}>",
-        f"<title>{escape(t['title'].format(skill=skill_name))}</title>",
+        f"<title>{escape(title)}</title>",
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
-        _text(LEFT, 70, t["title"].format(skill=skill_name), 44, font_weight="700", fill=INK),
-        _text(LEFT, 115, t["subtitle"].format(unit=unit), 26, fill="#444444"),
+        _text(LEFT, 70, title, 44, font_weight="700", fill=INK),
+        _text(LEFT, 115, w.text(i18n.SUBTITLE, unit=unit), 26, fill="#444444"),
     ]
-    if report["suppressed"]:
-        reason = report["suppressed_reason"]
+    if report.suppressed or report.benchmark is None:
         first = (
-            t["too_few"].format(n=report.get("min_group_size") or 5)
-            if reason == "too-few-scores"
-            else t["no_benchmark"]
+            w.text(i18n.TOO_FEW, n=report.min_group_size or 5)
+            if report.suppressed_reason == "too-few-scores"
+            else w.text(i18n.NO_BENCHMARK)
         )
+        no_chart = w.text(i18n.NO_CHART)
         parts.append(_text(WIDTH / 2, 360, first, 36, text_anchor="middle", fill=INK))
-        parts.append(_text(WIDTH / 2, 420, t["no_chart"], 30, text_anchor="middle", fill="#444444"))
+        parts.append(_text(WIDTH / 2, 420, no_chart, 30, text_anchor="middle", fill="#444444"))
         parts.append("</svg>")
         return "\n".join(parts)
 
-    bars = report["bars"]
-    benchmark = float(report["benchmark"])
-    values = [b["score"] for b in bars if b["score"] is not None]
-    values += [b["previous_score"] for b in bars if b["previous_score"] is not None]
+    bars = report.bars
+    benchmark = report.benchmark
+    values = [b.score for b in bars if b.score is not None]
+    values += [b.previous_score for b in bars if b.previous_score is not None]
     top = _nice_max(max([benchmark * 1.2, *values]))
     height = BOTTOM - TOP
 
@@ -74,7 +76,7 @@ def render(report: dict[str, Any], *, skill_name: str, unit: str, language: str)
         value = top * i / 5
         y = y_of(value)
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{RIGHT}" y2="{y:.1f}" stroke="#dddddd"/>')
-        parts.append(_text(LEFT - 12, y + 8, number(value, lang), 22, text_anchor="end", fill=INK))
+        parts.append(_text(LEFT - 12, y + 8, w.number(value), 22, text_anchor="end", fill=INK))
 
     slot = (RIGHT - LEFT) / max(len(bars), 1)
     bar_width = slot * 0.72
@@ -86,37 +88,37 @@ def render(report: dict[str, Any], *, skill_name: str, unit: str, language: str)
             _text(
                 centre,
                 BOTTOM + 38,
-                str(bar["number"]),
+                str(bar.number),
                 label_size + 2,
                 text_anchor="middle",
                 font_weight="700",
                 fill=INK,
             )
         )
-        if bar["score"] is None:
+        if bar.score is None or bar.band is None:
             parts.append(
                 f'<rect x="{x:.1f}" y="{BOTTOM - 4}" width="{bar_width:.1f}" height="4" '
                 'fill="#999999">'
-                f"<title>{escape(t['no_score'])}</title></rect>"
+                f"<title>{escape(w.text(i18n.NO_SCORE))}</title></rect>"
             )
             continue
-        y = y_of(bar["score"])
+        y = y_of(bar.score)
         parts.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_width:.1f}" height="{BOTTOM - y:.1f}" '
-            f'fill="{COLOURS[bar["band"]]}"/>'
+            f'fill="{COLOURS[bar.band]}"/>'
         )
         parts.append(
             _text(
                 centre,
                 y - 8,
-                number(bar["score"], lang),
+                w.number(bar.score),
                 label_size,
                 text_anchor="middle",
                 fill=INK,
             )
         )
-        if bar["previous_score"] is not None:
-            py = y_of(bar["previous_score"])
+        if bar.previous_score is not None:
+            py = y_of(bar.previous_score)
             parts.append(
                 f'<line x1="{x:.1f}" y1="{py:.1f}" x2="{x + bar_width:.1f}" y2="{py:.1f}" '
                 f'stroke="{INK}" stroke-width="5"/>'
@@ -127,10 +129,12 @@ def render(report: dict[str, Any], *, skill_name: str, unit: str, language: str)
         f'<line x1="{LEFT}" y1="{by:.1f}" x2="{RIGHT}" y2="{by:.1f}" stroke="{INK}" '
         'stroke-width="4" stroke-dasharray="18 10"/>'
     )
-    label = t["benchmark"].format(
+    season = i18n.SEASONS.get(report.season or "")
+    label = w.text(
+        i18n.BENCHMARK,
         grade=grade_text,
-        season=t["seasons"].get(report.get("season") or "", ""),
-        value=number(benchmark, lang),
+        season=w.text(season) if season else "",
+        value=w.number(benchmark),
     )
     # The benchmark's label sits in a key above the plot, never over the bars it would hide.
     key_y = 160
@@ -139,31 +143,32 @@ def render(report: dict[str, Any], *, skill_name: str, unit: str, language: str)
         'stroke-width="4" stroke-dasharray="18 10"/>'
     )
     parts.append(_text(LEFT + 68, key_y, label, 26, font_weight="700", fill=INK))
-    parts.extend(_legend(report, t, lang))
+    parts.extend(_legend(report, w))
     parts.append("</svg>")
     return "\n".join(parts)
 
 
-def _legend(report: dict[str, Any], t: dict[str, Any], lang: str) -> list[str]:
+def _legend(report: ClassReport, w: Words) -> list[str]:
     parts = []
     x = LEFT
     y = HEIGHT - 62
     for band in ("well_below", "below", "at", "above"):
-        count = report["bands"].get(band, 0)
+        count = report.bands.get(band, 0)
         parts.append(f'<rect x="{x}" y="{y - 22}" width="26" height="26" fill="{COLOURS[band]}"/>')
-        label = f"{t['bands'][band]}: {count}"
+        label = f"{w.text(i18n.BANDS[band])}: {count}"
         parts.append(_text(x + 34, y, label, 24, fill=INK))
         x += 34 + 13 * len(label) + 28
     y += 40
     x = LEFT
-    if any(bar["previous_score"] is not None for bar in report["bars"]):
+    if any(bar.previous_score is not None for bar in report.bars):
         parts.append(
             f'<line x1="{x}" y1="{y - 9}" x2="{x + 34}" y2="{y - 9}" '
             f'stroke="{INK}" stroke-width="5"/>'
         )
-        parts.append(_text(x + 44, y, t["previous"], 24, fill=INK))
-        x += 44 + 13 * len(t["previous"]) + 40
-    median = report.get("growth", {}).get("median")
+        previous = w.text(i18n.PREVIOUS)
+        parts.append(_text(x + 44, y, previous, 24, fill=INK))
+        x += 44 + 13 * len(previous) + 40
+    median = report.growth.median
     if median is not None:
-        parts.append(_text(x, y, t["growth"].format(value=signed(median, lang)), 24, fill=INK))
+        parts.append(_text(x, y, w.text(i18n.GROWTH, value=w.signed(median)), 24, fill=INK))
     return parts

@@ -1,5 +1,5 @@
-"""What the routes share: the runtime, the service's config, callers by role, uploads and
-import jobs."""
+"""What the data service's routes share beyond the platform's dependencies: its config,
+the callers who may read a student's data, ids in paths, uploads and import jobs."""
 
 from __future__ import annotations
 
@@ -8,31 +8,57 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Annotated, Any, Literal
 
 from aptt_platform.auth import Principal, require_roles
-from aptt_platform.runtime import Runtime
+from aptt_platform.deps import config_dependency
 from aptt_platform.web import PROBLEM_JSON
-from fastapi import Depends, Request
-from pydantic import BaseModel, Field
+from fastapi import Depends, Path
+from pydantic import BaseModel, ConfigDict, Field
 
-from aptt_data.service import Config
 from aptt_data.service.imports import too_large
+from aptt_data.settings import Config
+
+ConfigDep = Annotated[Config, Depends(config_dependency(Config))]
+# A student's data is for their guardians and their staff; educators (home visits) do not
+# read results.
+StudentReader = Annotated[
+    Principal,
+    Depends(require_roles("guardian", "teacher", "school_admin", "district_admin")),
+]
+# Ids are OneRoster sourcedIds (at most 255 characters) or ids other services gave.
+Id = Annotated[str, Path(min_length=1, max_length=255)]
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+class Problem(BaseModel):
+    """RFC 9457 problem details, as the platform answers every error."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
 
 
-def _config(request: Request) -> Config:
-    config: Config = request.app.state.config
-    return config
+PROBLEM_MEANINGS = {
+    403: "Outside your role, schools or classrooms",
+    404: "Not found in your district (or not yours to know of)",
+    409: "Exists already",
+    410: "Withdrawn",
+    413: "Larger than APTT_MAX_UPLOAD_BYTES",
+    422: "Invalid input: `errors` name each field and what is wrong (never its value)",
+}
 
 
-RuntimeDep = Annotated[Runtime, Depends(_runtime)]
-ConfigDep = Annotated[Config, Depends(_config)]
-DistrictAdmin = Annotated[Principal, Depends(require_roles("district_admin"))]
-SchoolAdmin = Annotated[Principal, Depends(require_roles("district_admin", "school_admin"))]
-Staff = Annotated[Principal, Depends(require_roles("district_admin", "school_admin", "teacher"))]
-Guardian = Annotated[Principal, Depends(require_roles("guardian"))]
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` of a route's problem answers."""
+    schema = Problem.model_json_schema()
+    return {
+        status: {
+            "description": PROBLEM_MEANINGS[status],
+            "content": {PROBLEM_JSON: {"schema": schema}},
+        }
+        for status in statuses
+    }
 
 
 class RejectedRow(BaseModel):

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from aptt_platform.deps import DistrictAdmin, RuntimeDep, SchoolAdmin, Store
 from aptt_platform.web import RequestModel
 from fastapi import APIRouter, File, Form, Path, Response, UploadFile
 from pydantic import BaseModel, Field, field_validator
@@ -13,16 +14,16 @@ from pydantic import BaseModel, Field, field_validator
 from aptt_data.api.deps import (
     IMPORT_RESPONSES,
     ConfigDep,
-    DistrictAdmin,
+    Id,
     ImportError_,
     ImportProgress,
     ImportStatus,
     RejectedRow,
-    RuntimeDep,
-    SchoolAdmin,
+    problems,
 )
 from aptt_data.oneroster import fields
-from aptt_data.service import imports, roster
+from aptt_data.service import imports, schools
+from aptt_data.service.schools import DistrictSettings, SchoolSettings
 
 router = APIRouter(tags=["roster"])
 
@@ -83,12 +84,12 @@ async def import_roster(
 @router.get(
     "/roster/imports/{import_id}",
     summary="A roster import's progress, and its report once done",
-    responses={404: {"description": "No such import in your district"}},
+    responses=problems(403, 404, 422),
 )
 async def roster_import(
-    import_id: Annotated[str, Path(max_length=64)], principal: DistrictAdmin, runtime: RuntimeDep
+    import_id: Annotated[str, Path(max_length=64)], principal: DistrictAdmin, mongo: Store
 ) -> RosterImport:
-    job = await runtime.mongo.run(
+    job = await mongo.run(
         imports.get_import,
         district_id=principal.district_id,
         import_id=import_id,
@@ -99,8 +100,8 @@ async def roster_import(
 
 
 class SchoolSettingsBody(RequestModel):
-    timezone: str | None = Field(default=None, examples=["America/Los_Angeles"])
-    language: str | None = Field(default=None, examples=["en"])
+    timezone: str | None = Field(default=None, max_length=64, examples=["America/Los_Angeles"])
+    language: str | None = Field(default=None, max_length=35, examples=["en"])
 
     @field_validator("timezone")
     @classmethod
@@ -124,51 +125,37 @@ class SchoolSettingsBody(RequestModel):
             raise ValueError(str(exc)) from exc
 
 
-class SchoolSettings(BaseModel):
-    school_id: str
-    name: str
-    timezone: str
-    language: str
-
-
-@router.get("/schools/{school_id}/settings", summary="A school's time zone and language")
+@router.get(
+    "/schools/{school_id}/settings",
+    summary="A school's time zone and language",
+    responses=problems(403, 404, 422),
+)
 async def get_school_settings(
-    school_id: str, principal: SchoolAdmin, runtime: RuntimeDep
+    school_id: Id, principal: SchoolAdmin, mongo: Store
 ) -> SchoolSettings:
-    doc = await runtime.mongo.run(
-        roster.school_settings,
+    return await mongo.run(
+        schools.school_settings,
         district_id=principal.district_id,
         school_id=school_id,
         by=principal,
     )
-    return SchoolSettings.model_validate(doc)
 
 
 @router.put(
     "/schools/{school_id}/settings",
     summary="Set a school's time zone and language (OneRoster does not carry them)",
+    responses=problems(403, 404, 422),
 )
 async def put_school_settings(
-    school_id: str,
-    body: SchoolSettingsBody,
-    principal: SchoolAdmin,
-    runtime: RuntimeDep,
-    config: ConfigDep,
+    school_id: Id, body: SchoolSettingsBody, principal: SchoolAdmin, mongo: Store
 ) -> SchoolSettings:
-    doc = await runtime.mongo.run(
-        roster.update_school_settings,
+    return await mongo.run(
+        schools.update_school_settings,
         district_id=principal.district_id,
         school_id=school_id,
         values=body.model_dump(exclude_none=True),
         by=principal,
-        config=config,
     )
-    runtime.wake_relay()
-    return SchoolSettings.model_validate(doc)
-
-
-class DistrictSettings(BaseModel):
-    min_report_group_size: int
 
 
 class DistrictSettingsBody(RequestModel):
@@ -177,25 +164,25 @@ class DistrictSettingsBody(RequestModel):
     )
 
 
-@router.get("/district/settings", summary="The district's settings for class reports")
-async def get_district_settings(
-    principal: DistrictAdmin, runtime: RuntimeDep, config: ConfigDep
-) -> DistrictSettings:
-    doc = await runtime.mongo.run(
-        roster.district_settings, district_id=principal.district_id, config=config
-    )
-    return DistrictSettings.model_validate(doc)
+@router.get(
+    "/district/settings",
+    summary="The district's settings for class reports",
+    responses=problems(403),
+)
+async def get_district_settings(principal: DistrictAdmin, mongo: Store) -> DistrictSettings:
+    return await mongo.run(schools.district_settings, district_id=principal.district_id)
 
 
-@router.put("/district/settings", summary="Change the district's settings for class reports")
+@router.put(
+    "/district/settings",
+    summary="Change the district's settings for class reports",
+    responses=problems(403, 422),
+)
 async def put_district_settings(
-    body: DistrictSettingsBody, principal: DistrictAdmin, runtime: RuntimeDep, config: ConfigDep
+    body: DistrictSettingsBody, principal: DistrictAdmin, mongo: Store
 ) -> DistrictSettings:
-    doc = await runtime.mongo.run(
-        roster.update_district_settings,
+    return await mongo.run(
+        schools.update_district_settings,
         district_id=principal.district_id,
-        min_report_group_size=body.min_report_group_size,
-        config=config,
+        settings=DistrictSettings(min_report_group_size=body.min_report_group_size),
     )
-    runtime.wake_relay()
-    return DistrictSettings.model_validate(doc)

@@ -157,11 +157,3 @@ def with_scores(
 
 def local_date(moment: datetime, timezone: str) -> date:
     return moment.astimezone(ZoneInfo(timezone)).date()
-
-
-@dataclass(frozen=True)
-class ReportPolicy:
-    """What the service's settings decide for reports where a district has not."""
-
-    min_group_size: int
-    default_timezone: str

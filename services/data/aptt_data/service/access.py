@@ -1,17 +1,18 @@
-"""Who may see what (docs/decisions/0204-access.md).
+"""Who may see what (docs/decisions/0204-access.md, 0205-platform-v2-shape.md).
 
 Always within the token's district: a record of another district is simply not found.
-A guardian reaches only the students whose guardian list (our roster) names them; asking
-for another child answers "not found", so a family cannot even learn that the id exists.
-Staff reach by role: a district admin the whole district, a school admin the schools in
-the token, a teacher the classrooms whose teacher list names them; a member of staff who
-asks beyond their reach is told "forbidden".
+A guardian reaches only the students whose guardian list (our roster) names them; staff
+reach by role: a district admin the whole district, a school admin the schools in the
+token, a teacher the classrooms whose teacher list names them. Beyond that reach the
+platform's one answer applies (`out_of_reach`): a guardian is told "not found", so a family
+cannot even learn that another child's id exists; staff are told "forbidden".
 """
 
 from __future__ import annotations
 
 from aptt_platform.auth import Principal
-from aptt_platform.errors import Forbidden, NotFound
+from aptt_platform.deps import out_of_reach
+from aptt_platform.errors import NotFound
 from aptt_platform.mongo import Document, UnitOfWork
 
 from aptt_data.store import roster as roster_store
@@ -32,9 +33,17 @@ async def student_for(uow: UnitOfWork, principal: Principal, student_id: str) ->
         uow, principal.district_id, principal.subject, student_id
     ):
         return student
-    if principal.roles == frozenset({"guardian"}):
+    raise out_of_reach(principal, "student")
+
+
+async def guardian_of(uow: UnitOfWork, principal: Principal, student_id: str) -> Document:
+    """The student, if the caller is one of the student's own guardians (private numbers)."""
+    student = await roster_store.get_student(uow, principal.district_id, student_id)
+    if student is None:
         raise NotFound(f"no student {student_id}")
-    raise Forbidden("this student is not in your schools or classrooms")
+    if principal.is_guardian and principal.subject in student.get("guardian_ids", []):
+        return student
+    raise out_of_reach(principal, "student")
 
 
 async def check_classroom_staff(uow: UnitOfWork, principal: Principal, report: Document) -> None:
@@ -49,4 +58,4 @@ async def check_classroom_staff(uow: UnitOfWork, principal: Principal, report: D
         )
         if classroom is not None and principal.subject in classroom.get("teacher_ids", []):
             return
-    raise Forbidden("class reports are for the classroom's teachers and school staff")
+    raise out_of_reach(principal, "class report")

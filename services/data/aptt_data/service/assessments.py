@@ -1,5 +1,5 @@
-"""Skills and assessment results: define skills, import results (a job), read a student's
-results."""
+"""Assessment results: import them as a job (a CSV or OneRoster gradebook files); skills are
+`service.skills`, reading results `service.results`."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
 from typing import IO, Any
 
-from aptt_contracts.data import AssessmentResultRecorded, SkillDefined
-from aptt_contracts.skills import BUILT_IN_SKILLS, Skill, season_of
-from aptt_platform.auth import Principal
-from aptt_platform.errors import Conflict, DomainError, Forbidden, NotFound
+from aptt_contracts.data import AssessmentResultRecorded
+from aptt_contracts.skills import Skill
 from aptt_platform.mongo import Document, Mongo, UnitOfWork
 
 from aptt_data.domain.assessments import (
@@ -25,8 +23,7 @@ from aptt_data.domain.assessments import (
     result_id,
     result_problems,
 )
-from aptt_data.domain.reports import band_of
-from aptt_data.domain.skills import catalogue, skill_problems
+from aptt_data.domain.skills import catalogue
 from aptt_data.oneroster.csvfile import (
     FileRejected,
     Rejection,
@@ -35,8 +32,7 @@ from aptt_data.oneroster.csvfile import (
     stream_table,
 )
 from aptt_data.oneroster.package import PackageError, open_package
-from aptt_data.service import Config, access
-from aptt_data.service import reports as report_cases
+from aptt_data.service import Config
 from aptt_data.service.imports import (
     TOUCHED_PHASES,
     TOUCHED_STUDENTS,
@@ -51,48 +47,10 @@ from aptt_data.service.imports import (
 from aptt_data.store import IMPORT_ROWS
 from aptt_data.store import assessments as store
 from aptt_data.store import imports as job_store
-from aptt_data.store import reports as reports_store
 from aptt_data.store import roster as roster_store
 
 ZIP_MAGIC = b"PK\x03\x04"
 
-
-async def list_skills(uow: UnitOfWork, *, district_id: str) -> list[tuple[Skill, bool]]:
-    """Every skill the district can use, with whether it is built in."""
-    custom = await store.custom_skills(uow, district_id)
-    return [(skill, code in BUILT_IN_SKILLS) for code, skill in catalogue(custom).items()]
-
-
-async def define_skill(
-    uow: UnitOfWork, *, district_id: str, skill: Skill, replace: bool, config: Config
-) -> Skill:
-    """Add (or, with `replace`, change) one of the district's own skills and publish it."""
-    existing = await store.custom_skills(uow, district_id)
-    problems = skill_problems(skill)
-    if problems:
-        raise DomainError("; ".join(problems), code="invalid-skill", problems=problems)
-    if replace and skill.code not in existing:
-        raise NotFound(f"no skill {skill.code} of this district")
-    if not replace and skill.code in existing:
-        raise Conflict(f"skill {skill.code} exists; PUT /v1/skills/{skill.code} to change it")
-    await store.save_skill(uow, district_id, skill)
-    uow.publish(
-        SkillDefined(
-            district_id=district_id,
-            skill_code=skill.code,
-            name=skill.name,
-            unit=skill.unit,
-            scale_min=skill.scale_min,
-            scale_max=skill.scale_max,
-            higher_is_better=skill.higher_is_better,
-            benchmarks=list(skill.benchmarks),
-        )
-    )
-    await report_cases.refresh_district(uow, district_id=district_id, config=config)
-    return skill
-
-
-# -- result imports (a job: service.imports) ----------------------------------------------
 
 RESULTS_FILE = "results"  # how staged result rows are filed
 ROWS_PER_BATCH = 1000
@@ -338,67 +296,3 @@ RESULT_PHASES: dict[str, Phase] = {
     **TOUCHED_PHASES,
     "finish": Phase(finish_results),
 }
-
-
-async def student_results(
-    uow: UnitOfWork,
-    *,
-    principal: Principal,
-    student_id: str,
-    skill_code: str | None,
-    limit: int,
-    cursor: str | None,
-) -> dict[str, Any]:
-    """A student's results, newest first, each with its grade benchmark and band.
-    Every read is recorded as a disclosure."""
-    student = await access.student_for(uow, principal, student_id)
-    district_id = principal.district_id
-    docs = await store.student_results(
-        uow, district_id, student_id, skill_code=skill_code, limit=limit, before=cursor
-    )
-    skills = catalogue(await store.custom_skills(uow, district_id))
-    items = []
-    for doc in docs:
-        day = date.fromisoformat(doc["assessed_on"])
-        skill = skills.get(doc["skill_code"])
-        benchmark = skill.benchmark(student.get("grade"), season_of(day.month)) if skill else None
-        band = None
-        if skill is not None and benchmark:
-            band = band_of(doc["score"], benchmark, higher_is_better=skill.higher_is_better)
-        items.append(
-            {
-                "result_id": doc["result_id"],
-                "skill_code": doc["skill_code"],
-                "score": doc["score"],
-                "assessed_on": doc["assessed_on"],
-                "benchmark": benchmark,
-                "band": band,
-            }
-        )
-    await reports_store.record_disclosure(
-        uow,
-        district_id=district_id,
-        student_id=student_id,
-        actor_id=principal.subject,
-        actor_roles=principal.roles,
-        what="assessment-results",
-    )
-    last = docs[-1] if len(docs) == limit else None
-    return {
-        "student_id": student_id,
-        "items": items,
-        "next_cursor": f"{last['assessed_on']}|{last['skill_code']}" if last else None,
-    }
-
-
-async def disclosures(
-    uow: UnitOfWork, *, principal: Principal, student_id: str, limit: int
-) -> dict[str, Any]:
-    """The record of who saw a student's data: for the family and for administrators."""
-    if not principal.has_any("guardian", "district_admin", "school_admin"):
-        raise Forbidden("the record of disclosures is for the family and administrators")
-    await access.student_for(uow, principal, student_id)
-    docs = await reports_store.disclosures(
-        uow, principal.district_id, student_id, limit=limit, before=None
-    )
-    return {"student_id": student_id, "items": docs}

@@ -6,6 +6,10 @@ before the meeting. Until the meeting starts the report follows the data (new re
 roster changes, a reschedule) keeping its numbers; students who join get new numbers. From
 the meeting's start it is frozen: it is what was shown, and the next report's growth is
 measured against it.
+
+What we know of each meeting is a read model (`meetings`) kept from scheduling's events,
+applied only when newer than what it holds: retries may reorder a meeting's events, and a
+cancellation must not be undone by a late scheduling event.
 """
 
 from __future__ import annotations
@@ -13,11 +17,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from aptt_contracts.data import ClassReportPublished, PrivateNumberAssigned
+from aptt_contracts.scheduling import (
+    TeamMeetingCancelled,
+    TeamMeetingRescheduled,
+    TeamMeetingScheduled,
+)
 from aptt_contracts.skills import BUILT_IN_SKILLS, Skill, season_of
+from aptt_platform.events import ReceivedEvent
 from aptt_platform.mongo import Document, UnitOfWork, utcnow
 
 from aptt_data.domain.reports import (
@@ -30,67 +40,118 @@ from aptt_data.domain.reports import (
     with_scores,
 )
 from aptt_data.service import Config
+from aptt_data.store import MEETINGS
 from aptt_data.store import assessments as results_store
 from aptt_data.store import reports as store
 from aptt_data.store import roster as roster_store
 
 
-async def prepare_for_meeting(
-    uow: UnitOfWork,
-    *,
-    district_id: str,
-    meeting_id: str,
-    classroom_id: str,
-    school_id: str,
-    starts_at: datetime,
-    skill_code: str,
-    config: Config,
+async def on_meeting_scheduled(
+    uow: UnitOfWork, event: TeamMeetingScheduled, meta: ReceivedEvent
 ) -> None:
     """A team meeting was scheduled: draw its private numbers and build its report."""
-    doc = await store.get_report(uow, district_id, meeting_id)
-    if doc is not None:
-        if doc["status"] == "cancelled":
-            return
-        doc.update(starts_at=starts_at, skill_code=skill_code)
-        await _build(uow, doc, config=config, first=False)
-        return
-    doc = {
-        "district_id": district_id,
-        "report_id": str(uuid.uuid4()),
-        "meeting_id": meeting_id,
-        "classroom_id": classroom_id,
-        "school_id": school_id,
-        "skill_code": skill_code,
-        "starts_at": starts_at,
-        "status": "scheduled",
-        "entries": [],
-        "used_numbers": [],
-        "published": None,
-        "created_at": utcnow(),
-    }
-    await _build(uow, doc, config=config, first=True)
+    applied = await MEETINGS.upsert(
+        uow,
+        event.district_id,
+        event.meeting_id,
+        {
+            "classroom_id": event.classroom_id,
+            "school_id": event.school_id,
+            "starts_at": event.starts_at,
+            "skill_code": event.focus_skill_code,
+        },
+        version=meta.time,
+    )
+    if not applied.written:
+        if not applied.was_live or (applied.before or {}).get("skill_code"):
+            return  # cancelled since, or already known: nothing this older event can add
+        # A reschedule overtook this event: its time stands, but only this event names the
+        # focus skill, which no later event changes.
+        await store.set_meeting_skill(
+            uow, event.district_id, event.meeting_id, event.focus_skill_code
+        )
+    await _follow_meeting(
+        uow, event.district_id, event.meeting_id, config=uow.config_as(Config), scheduled=True
+    )
 
 
-async def reschedule(
-    uow: UnitOfWork, *, district_id: str, meeting_id: str, starts_at: datetime, config: Config
+async def on_meeting_rescheduled(
+    uow: UnitOfWork, event: TeamMeetingRescheduled, meta: ReceivedEvent
 ) -> None:
+    """Move the report; if the meeting is still ahead, refresh it (the season may change)."""
+    applied = await MEETINGS.upsert(
+        uow,
+        event.district_id,
+        event.meeting_id,
+        {
+            "classroom_id": event.classroom_id,
+            "school_id": event.school_id,
+            "starts_at": event.starts_at,
+        },
+        version=meta.time,
+    )
+    if applied.written:
+        await _follow_meeting(
+            uow, event.district_id, event.meeting_id, config=uow.config_as(Config)
+        )
+
+
+async def on_meeting_cancelled(
+    uow: UnitOfWork, event: TeamMeetingCancelled, meta: ReceivedEvent
+) -> None:
+    """Withdraw the report; a late, older scheduling event cannot bring it back."""
+    applied = await MEETINGS.remove(
+        uow,
+        event.district_id,
+        event.meeting_id,
+        version=meta.time,
+        keep={"classroom_id": event.classroom_id, "school_id": event.school_id},
+    )
+    if applied.written:
+        await _follow_meeting(
+            uow, event.district_id, event.meeting_id, config=uow.config_as(Config)
+        )
+
+
+async def _follow_meeting(
+    uow: UnitOfWork, district_id: str, meeting_id: str, *, config: Config, scheduled: bool = False
+) -> None:
+    """Bring the meeting's report in line with what we know of the meeting."""
+    meeting = await MEETINGS.get(uow, district_id, meeting_id)
     doc = await store.get_report(uow, district_id, meeting_id)
-    if doc is None or doc["status"] == "cancelled":
-        return  # never prepared: nothing to move (the scheduled event will prepare it)
-    doc["starts_at"] = starts_at
-    if starts_at > utcnow():
+    if meeting is None:
+        if doc is not None and doc["status"] != "cancelled":
+            doc["status"] = "cancelled"
+            doc["cancelled_at"] = utcnow()
+            await store.save_report(uow, doc)
+        return
+    skill_code = meeting.get("skill_code") or (doc or {}).get("skill_code")
+    if doc is None:
+        if skill_code is None:
+            return  # rescheduled before we heard it was scheduled: that event names the skill
+        doc = {
+            "district_id": district_id,
+            "report_id": str(uuid.uuid4()),
+            "meeting_id": meeting_id,
+            "classroom_id": meeting["classroom_id"],
+            "school_id": meeting["school_id"],
+            "skill_code": skill_code,
+            "starts_at": meeting["starts_at"],
+            "status": "scheduled",
+            "entries": [],
+            "used_numbers": [],
+            "published": None,
+            "created_at": utcnow(),
+        }
+        await _build(uow, doc, config=config, first=True)
+        return
+    if doc["status"] == "cancelled":
+        return
+    doc.update(starts_at=meeting["starts_at"], skill_code=skill_code)
+    if scheduled or doc["starts_at"] > utcnow():
         await _build(uow, doc, config=config, first=False)
     else:
-        await store.save_report(uow, doc)
-
-
-async def cancel(uow: UnitOfWork, *, district_id: str, meeting_id: str) -> None:
-    doc = await store.get_report(uow, district_id, meeting_id)
-    if doc is None:
-        return
-    doc["status"] = "cancelled"
-    doc["cancelled_at"] = utcnow()
-    await store.save_report(uow, doc)
+        await store.save_report(uow, doc)  # started: frozen, it is what was shown
 
 
 async def refresh_classrooms(

@@ -1,5 +1,5 @@
-"""Roster use cases: the events of roster changes, school and district settings (the import
-itself is a job: `service.roster_import`)."""
+"""Roster use cases: the events of roster changes (the import itself is a job:
+`service.roster_import`; school and district settings are `service.schools`)."""
 
 from __future__ import annotations
 
@@ -15,15 +15,11 @@ from aptt_contracts.data import (
     StudentUpserted,
 )
 from aptt_contracts.envelope import EventModel
-from aptt_platform.auth import Principal
-from aptt_platform.errors import Forbidden, NotFound
-from aptt_platform.mongo import Document, UnitOfWork
+from aptt_platform.mongo import Document
 
 from aptt_data.domain.changes import Changes
 from aptt_data.domain.roster import Kind
 from aptt_data.service import Config
-from aptt_data.service import reports as report_cases
-from aptt_data.store import roster as store
 
 Fields = dict[str, Any]
 
@@ -126,66 +122,3 @@ def _guardian_event(district_id: str, doc: Fields) -> EventModel:
         student_ids=doc["student_ids"],
         school_ids=doc["school_ids"],
     )
-
-
-async def update_school_settings(
-    uow: UnitOfWork,
-    *,
-    district_id: str,
-    school_id: str,
-    values: Mapping[str, str],
-    by: Principal,
-    config: Config,
-) -> Document:
-    """Change a school's time zone or language, tell the other services, and redraw the
-    school's upcoming class reports (the season depends on the local date)."""
-    school = await store.get_school(uow, district_id, school_id)
-    if school is None:
-        raise NotFound(f"no school {school_id}")
-    if not by.may_see_school(school_id):
-        raise Forbidden("you may change the settings of your own schools only")
-    updated = await store.set_school_settings(uow, district_id, school_id, values)
-    assert updated is not None
-    uow.publish(
-        SchoolUpserted(
-            district_id=district_id,
-            school_id=school_id,
-            timezone=updated["timezone"],
-            language=updated["language"],
-        )
-    )
-    await report_cases.refresh_district(
-        uow, district_id=district_id, config=config, school_id=school_id
-    )
-    return school_view(updated)
-
-
-async def school_settings(
-    uow: UnitOfWork, *, district_id: str, school_id: str, by: Principal
-) -> Document:
-    school = await store.get_school(uow, district_id, school_id)
-    if school is None:
-        raise NotFound(f"no school {school_id}")
-    if not by.may_see_school(school_id):
-        raise Forbidden("you may read the settings of your own schools only")
-    return school_view(school)
-
-
-def school_view(doc: Document) -> Document:
-    return {k: doc[k] for k in ("school_id", "name", "timezone", "language")}
-
-
-async def district_settings(uow: UnitOfWork, *, district_id: str, config: Config) -> Document:
-    doc = await store.district_settings(uow, district_id)
-    return {"min_report_group_size": doc.get("min_report_group_size", config.min_report_group_size)}
-
-
-async def update_district_settings(
-    uow: UnitOfWork, *, district_id: str, min_report_group_size: int, config: Config
-) -> Document:
-    """A new minimum applies to every report of a meeting still ahead."""
-    await store.set_district_settings(
-        uow, district_id, {"min_report_group_size": min_report_group_size}
-    )
-    await report_cases.refresh_district(uow, district_id=district_id, config=config)
-    return await district_settings(uow, district_id=district_id, config=config)

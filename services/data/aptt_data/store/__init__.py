@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from aptt_platform.readmodel import ReadModel
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
@@ -28,6 +29,8 @@ SKILLS = "skills"
 RESULTS = "results"
 CLASS_REPORTS = "class_reports"
 DISCLOSURES = "disclosures"
+# Scheduling's team meetings, as far as class reports need them (a read model, with tombstones).
+MEETINGS = ReadModel("meetings", "meeting_id")
 
 
 def _unique(name: str, *keys: str) -> IndexModel:
@@ -104,6 +107,7 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
             name="by_classroom_skill",
         ),
     ],
+    MEETINGS.collection: [MEETINGS.index()],
     DISCLOSURES: [
         IndexModel(
             [("district_id", ASCENDING), ("student_id", ASCENDING), ("at", DESCENDING)],

@@ -9,12 +9,22 @@ from typing import Any
 from aptt_platform.mongo import Document, UnitOfWork, utcnow
 from pymongo import DESCENDING
 
-from aptt_data.store import CLASS_REPORTS, DISCLOSURES
+from aptt_data.store import CLASS_REPORTS, DISCLOSURES, MEETINGS
 
 
 async def get_report(uow: UnitOfWork, district_id: str, meeting_id: str) -> Document | None:
     return await uow.collection(CLASS_REPORTS).find_one(
         {"district_id": district_id, "meeting_id": meeting_id}, session=uow.session
+    )
+
+
+async def set_meeting_skill(
+    uow: UnitOfWork, district_id: str, meeting_id: str, skill_code: str
+) -> None:
+    await uow.collection(MEETINGS.collection).update_one(
+        MEETINGS.key(district_id, meeting_id),
+        {"$set": {"skill_code": skill_code}},
+        session=uow.session,
     )
 
 

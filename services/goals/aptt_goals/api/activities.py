@@ -4,27 +4,31 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aptt_platform.auth import CurrentPrincipal
+from aptt_platform.deps import CurrentUser, Staff, Store
+from aptt_platform.web import Cursor, Limit
 from fastapi import APIRouter, Query, status
 
 from aptt_goals import service
-from aptt_goals.api.deps import Limit, Service, Staff
-from aptt_goals.api.schemas import ActivityIn, ActivityOut, ActivityPage
+from aptt_goals.api.schemas import ActivityIn, ActivityOut, ActivityPage, problems
 
 router = APIRouter(tags=["activities"])
 
 
-@router.get("/activities", summary="Home activities by skill, grade and language")
+@router.get(
+    "/activities",
+    summary="Home activities by skill, grade and language",
+    responses=problems(422),
+)
 async def list_activities(
-    who: CurrentPrincipal,
-    goals: Service,
+    who: CurrentUser,
+    mongo: Store,
     skill_code: Annotated[str | None, Query(max_length=60)] = None,
     grade: Annotated[int | None, Query(ge=0, le=12)] = None,
     lang: Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$")] = None,
     limit: Limit = 50,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Cursor = None,
 ) -> ActivityPage:
-    found, next_cursor = await goals.mongo.run(
+    found, next_cursor = await mongo.run(
         service.list_activities,
         principal=who,
         skill_code=skill_code,
@@ -40,9 +44,14 @@ async def list_activities(
     "/activities",
     status_code=status.HTTP_201_CREATED,
     summary="Add a home activity for the district's families (teacher, admin)",
+    responses=problems(
+        403,
+        422,
+        described={422: "`unknown-skill`, `languages-mismatch`, or `validation`"},
+    ),
 )
-async def add_activity(body: ActivityIn, who: Staff, goals: Service) -> ActivityOut:
-    activity = await goals.mongo.run(
+async def add_activity(body: ActivityIn, who: Staff, mongo: Store) -> ActivityOut:
+    activity = await mongo.run(
         service.add_activity,
         principal=who,
         request=service.ActivityRequest(

@@ -1,56 +1,29 @@
-"""Dependencies of the goals routes: the runtime, rules, clock, caller and language."""
+"""The goals routes' own dependencies: the service's configuration and the reader's language.
+Callers, the database runner and paging come from `aptt_platform.deps` and `aptt_platform.web`."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from aptt_platform.auth import Principal, require_roles
-from aptt_platform.mongo import Mongo
-from aptt_platform.runtime import Runtime
-from fastapi import Depends, Header, Query, Request, Response
+from aptt_platform.deps import config_dependency
+from fastapi import Depends, Header, Path, Response
 
-from aptt_goals import i18n
-from aptt_goals.service import Clock, GoalRules
-
-
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-class Goals:
-    """What a route needs of the service: its database, rules and clock."""
-
-    def __init__(self, request: Request) -> None:
-        self.runtime = _runtime(request)
-        self.rules: GoalRules = request.app.state.goal_rules
-        self._clock: Clock = request.app.state.clock
-
-    @property
-    def mongo(self) -> Mongo:
-        return self.runtime.mongo
-
-    def now(self) -> datetime:
-        return self._clock()
-
-    def published(self) -> None:
-        self.runtime.wake_relay()
+from aptt_goals.i18n import CATALOGUES
+from aptt_goals.settings import Config
 
 
 def _language(
     response: Response,
     accept_language: Annotated[str | None, Header(description="e.g. es, en;q=0.8")] = None,
 ) -> str:
-    language = i18n.negotiate(accept_language)
+    language = CATALOGUES.negotiate(accept_language)
     response.headers["Content-Language"] = language
     return language
 
 
-Service = Annotated[Goals, Depends(Goals)]
+ConfigDep = Annotated[Config, Depends(config_dependency(Config))]
 Language = Annotated[str, Depends(_language)]
-Guardian = Annotated[Principal, Depends(require_roles("guardian"))]
-Staff = Annotated[Principal, Depends(require_roles("teacher", "school_admin", "district_admin"))]
-# aptt_platform.web.Limit puts the default inside Annotated, which this FastAPI refuses;
-# routes write `limit: Limit = 50`.
-Limit = Annotated[int, Query(ge=1, le=200, description="items per page")]
+# Ids in paths: the roster's and ours are far shorter; a longer one is a 422, not a lookup.
+GoalId = Annotated[str, Path(min_length=1, max_length=100)]
+StudentId = Annotated[str, Path(min_length=1, max_length=100)]
+ClassroomId = Annotated[str, Path(min_length=1, max_length=100)]

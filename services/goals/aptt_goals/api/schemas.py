@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from aptt_platform.web import RequestModel
-from pydantic import BaseModel, Field, StringConstraints
+from aptt_platform.web import PROBLEM_JSON, RequestModel
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from aptt_goals.domain import Goal, LibraryActivity, PlannedActivity, PracticeLog
 
@@ -15,6 +16,39 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 Grade = Annotated[int, Field(ge=0, le=12)]
 Score = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of this API is answered."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+
+
+PROBLEMS: dict[int, str] = {
+    401: "no valid bearer token",
+    403: "not allowed: the wrong role, or (staff) a record outside your schools or classrooms",
+    404: "not found, or (guardian) not one of your children's records",
+    409: "in conflict with what is kept",
+    422: "`validation`: a field is missing, malformed or too long (`errors` says which)",
+}
+
+
+def problems(*statuses: int, described: Mapping[int, str] | None = None) -> dict[int | str, Any]:
+    """OpenAPI `responses` for the problem details a route may answer with (and 401)."""
+    schema = Problem.model_json_schema()
+    return {
+        code: {
+            "description": (described or {}).get(code, PROBLEMS[code]),
+            "content": {PROBLEM_JSON: {"schema": schema}},
+        }
+        for code in (401, *statuses)
+    }
 
 
 class ActivityPlanIn(RequestModel):

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from aptt_goals.service.closing import (
-    close_due_goal,
-    close_due_goals,
-    close_due_goals_forever,
-    due_goals,
-)
+from aptt_goals.service.closing import close_due_goal, close_due_goals, due_goals
 from aptt_goals.service.goals import (
     CheckedDraft,
     GoalRequest,
     GoalSettingStatus,
+    RenderedCheck,
     check_goal,
     close_goal_early,
     get_goal,
@@ -21,32 +17,19 @@ from aptt_goals.service.goals import (
     render_checks,
     set_goal,
 )
-from aptt_goals.service.handlers import (
-    record_attendance,
-    record_classroom,
-    record_result,
-    record_school,
-    record_skill,
-    record_student,
-    remove_classroom,
-    remove_student,
-)
 from aptt_goals.service.library import ActivityRequest, add_activity, list_activities
 from aptt_goals.service.practice import list_practice, log_practice
-from aptt_goals.service.rules import Clock, GoalRules, system_clock
 
 __all__ = [
     "ActivityRequest",
     "CheckedDraft",
-    "Clock",
     "GoalRequest",
-    "GoalRules",
     "GoalSettingStatus",
+    "RenderedCheck",
     "add_activity",
     "check_goal",
     "close_due_goal",
     "close_due_goals",
-    "close_due_goals_forever",
     "close_goal_early",
     "due_goals",
     "get_goal",
@@ -56,15 +39,6 @@ __all__ = [
     "list_practice",
     "list_student_goals",
     "log_practice",
-    "record_attendance",
-    "record_classroom",
-    "record_result",
-    "record_school",
-    "record_skill",
-    "record_student",
-    "remove_classroom",
-    "remove_student",
     "render_checks",
     "set_goal",
-    "system_clock",
 ]

@@ -1,24 +1,20 @@
-"""Closing goals whose end date has passed: a use case per goal and the loop that runs it.
+"""Closing goals whose end date has passed: a use case per goal, and one pass over what is due.
 
 Each goal closes in its own transaction, conditional on being still active and due, so two
-replicas running the loop, or a loop re-run after a crash, close it and publish GoalClosed
-once.
+replicas running the pass, or a pass re-run after a crash, close it and publish GoalClosed
+once. The loop that runs the pass is `aptt_goals.workers`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
-from aptt_platform.logging import get_logger
 from aptt_platform.mongo import Mongo, UnitOfWork
-from aptt_platform.runtime import Runtime
 
-from aptt_goals import metrics, store
+from aptt_goals import store
 from aptt_goals.domain import Outcome
-from aptt_goals.service.rules import Clock, publish_goal_events
+from aptt_goals.service import metrics
 
-log = get_logger(__name__)
 BATCH = 200
 
 
@@ -41,12 +37,11 @@ async def close_due_goal(
         return None
     goal.close(on=goal.ends_on, reason="ended")
     await store.save_goal(uow, goal)
-    publish_goal_events(uow, goal)
     return goal.outcome
 
 
 async def close_due_goals(mongo: Mongo, *, now: datetime) -> int:
-    """Close every goal due by `now`; returns how many this call closed."""
+    """Close every goal due by `now`, batch by batch; returns how many this call closed."""
     closed = 0
     while True:
         due = await mongo.run(due_goals, now=now)
@@ -59,17 +54,3 @@ async def close_due_goals(mongo: Mongo, *, now: datetime) -> int:
                 closed += 1
         if len(due) < BATCH:
             return closed
-
-
-async def close_due_goals_forever(runtime: Runtime, *, clock: Clock, interval: float) -> None:
-    """The background loop: every `interval` seconds, close what is due."""
-    while True:
-        try:
-            closed = await close_due_goals(runtime.mongo, now=clock())
-            if closed:
-                log.info("goals closed at their end date", count=closed)
-                runtime.wake_relay()
-        except Exception as exc:
-            # The next round tries again; a database outage must not end the loop.
-            log.warning("closing due goals failed", error=type(exc).__name__)
-        await asyncio.sleep(interval)

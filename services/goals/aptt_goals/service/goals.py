@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 from aptt_platform.auth import Principal
 from aptt_platform.errors import Conflict, DomainError, Forbidden
@@ -25,6 +24,7 @@ from aptt_goals.domain import (
     GoalStatus,
     LibraryActivity,
     PlannedActivity,
+    Result,
     SkillScale,
     Student,
     closes_at,
@@ -43,7 +43,7 @@ from aptt_goals.service.access import (
     school_timezone,
     student_grade,
 )
-from aptt_goals.service.rules import GoalRules, publish_goal_events
+from aptt_goals.settings import GoalRules
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,19 @@ class GoalSettingStatus:
     reason: str | None
     max_days: int
     suggested_skill_code: str | None = None
-    baselines: list[dict[str, Any]] = field(default_factory=list)
+    # The latest result per skill: the starting score a goal would use.
+    baselines: list[Result] = field(default_factory=list)
     active_goal_ids: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RenderedCheck:
+    """A SMART check in the reader's language."""
+
+    name: str
+    passed: bool
+    reason: str
+    suggestion: str | None
 
 
 async def skills_of(uow: UnitOfWork, district_id: str) -> dict[str, SkillScale]:
@@ -96,14 +107,14 @@ async def library_for(
     return found
 
 
-def render_checks(checks: Sequence[CheckResult], language: str) -> list[dict[str, Any]]:
+def render_checks(checks: Sequence[CheckResult], language: str) -> list[RenderedCheck]:
     return [
-        {
-            "name": check.name,
-            "passed": check.passed,
-            "reason": i18n.render(check.reason, language),
-            "suggestion": i18n.render(check.suggestion, language) if check.suggestion else None,
-        }
+        RenderedCheck(
+            name=check.name,
+            passed=check.passed,
+            reason=i18n.render(check.reason, language),
+            suggestion=i18n.render(check.suggestion, language) if check.suggestion else None,
+        )
         for check in checks
     ]
 
@@ -195,7 +206,7 @@ async def set_goal(
         raise DomainError(
             i18n.render(text("This goal needs a few changes before it can be saved."), language),
             code="not-smart",
-            checks=render_checks(checked.checks, language),
+            checks=[asdict(c) for c in render_checks(checked.checks, language)],
         )
     # The checks passed, so these are set; the asserts tell the type checker so.
     assert skill is not None
@@ -229,7 +240,6 @@ async def set_goal(
             i18n.render(text("Your child already has a goal for this skill."), language),
             code="active-goal-exists",
         ) from None
-    publish_goal_events(uow, goal)
     return goal, checked.checks
 
 
@@ -263,13 +273,12 @@ async def goal_setting_status(
         reason = i18n.render(
             text("Goal setting opens once you have attended your child's team meeting."), language
         )
-    baselines, active_ids = [], {}
+    baselines: list[Result] = []
+    active_ids: dict[str, str] = {}
     for code in sorted(await skills_of(uow, district)):
         latest = await store.latest_result(uow, district, student_id, code)
         if latest is not None:
-            baselines.append(
-                {"skill_code": code, "score": latest.score, "assessed_on": latest.assessed_on}
-            )
+            baselines.append(latest)
         active = await store.active_goal(uow, district, student_id, code)
         if active is not None:
             active_ids[code] = active.goal_id
@@ -346,5 +355,4 @@ async def close_goal_early(
     timezone = await school_timezone(uow, goal.district_id, goal.school_id, rules)
     goal.close(on=local_today(now, timezone), reason="closed_early")
     await store.save_goal(uow, goal)
-    publish_goal_events(uow, goal)
     return goal

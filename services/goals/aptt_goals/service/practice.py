@@ -12,7 +12,7 @@ from aptt_platform.mongo import UnitOfWork
 from aptt_goals import i18n, store
 from aptt_goals.domain import Goal, PracticeLog, local_today
 from aptt_goals.service.access import disclose, guardian_goal, readable_goal, school_timezone
-from aptt_goals.service.rules import GoalRules, publish_goal_events
+from aptt_goals.settings import GoalRules
 
 
 async def log_practice(
@@ -51,7 +51,6 @@ async def log_practice(
     await store.insert_practice(uow, goal.district_id, log)
     goal.log_practice(practiced_on=practiced_on, minutes=minutes)
     await store.save_goal(uow, goal)
-    publish_goal_events(uow, goal)
     return log, goal
 
 

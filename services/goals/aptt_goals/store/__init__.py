@@ -40,6 +40,10 @@ from aptt_goals.store.library import (
     record_disclosure,
 )
 from aptt_goals.store.roster import (
+    CLASSROOM_MODEL,
+    SCHOOL_MODEL,
+    SKILL_MODEL,
+    STUDENT_MODEL,
     attended_focus_skill,
     classrooms_of_student,
     district_skills,
@@ -47,9 +51,9 @@ from aptt_goals.store.roster import (
     get_student,
     goal_setting_open,
     latest_result,
-    mark_student_removed,
     record_opening,
     remove_classroom,
+    remove_student,
     school_timezone,
     upsert_classroom,
     upsert_result,
@@ -59,11 +63,11 @@ from aptt_goals.store.roster import (
 )
 
 INDEXES: dict[str, Sequence[IndexModel]] = {
-    STUDENTS: [_index("student_id", unique=True), _index("guardian_ids")],
-    # Two array fields cannot share one index, so a teacher's classrooms and a student's are apart.
-    CLASSROOMS: [_index("classroom_id", unique=True), _index("teacher_ids"), _index("student_ids")],
-    SCHOOLS: [_index("school_id", unique=True)],
-    SKILLS: [_index("skill_code", unique=True)],
+    STUDENTS: [STUDENT_MODEL.index()],
+    # A student's classrooms: a teacher's access and the grade when the student has none.
+    CLASSROOMS: [CLASSROOM_MODEL.index(), _index("student_ids")],
+    SCHOOLS: [SCHOOL_MODEL.index()],
+    SKILLS: [SKILL_MODEL.index()],
     RESULTS: [_index("result_id", unique=True), _index("student_id", "skill_code", "assessed_on")],
     OPENINGS: [_index("student_id", "guardian_id", "meeting_id", unique=True)],
     GOALS: [
@@ -107,11 +111,11 @@ __all__ = [
     "list_activities",
     "list_goals",
     "list_practice",
-    "mark_student_removed",
     "minutes_on",
     "record_disclosure",
     "record_opening",
     "remove_classroom",
+    "remove_student",
     "save_goal",
     "school_timezone",
     "upsert_classroom",

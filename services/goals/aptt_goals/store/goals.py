@@ -90,8 +90,11 @@ def goal_from_doc(doc: Document) -> Goal:
 
 
 async def insert_goal(uow: UnitOfWork, goal: Goal) -> None:
-    """Raises DuplicateKeyError when the student already has an active goal for the skill."""
+    """Raises DuplicateKeyError when the student already has an active goal for the skill.
+
+    The goal's recorded events go to the outbox with the commit (`uow.track`)."""
     await uow.collection(GOALS).insert_one(goal_doc(goal), session=uow.session)
+    uow.track(goal)
 
 
 async def save_goal(uow: UnitOfWork, goal: Goal) -> None:
@@ -100,6 +103,7 @@ async def save_goal(uow: UnitOfWork, goal: Goal) -> None:
         {"$set": goal_doc(goal)},
         session=uow.session,
     )
+    uow.track(goal)
 
 
 async def get_goal(uow: UnitOfWork, district_id: str, goal_id: str) -> Goal | None:

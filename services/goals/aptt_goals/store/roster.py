@@ -1,10 +1,17 @@
-"""Read models of other services' events: roster, skills, results, goal-setting openings."""
+"""Read models of other services' events: the roster and skills (versioned, with tombstones),
+assessment results and goal-setting openings (facts, kept by id).
+
+Roster and skill events can arrive out of order (retries), so they go through the platform's
+`ReadModel`: an event older than what is kept is not applied, and a removal stays as a
+tombstone that every read here hides unless it asks for it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from datetime import datetime
 
 from aptt_platform.mongo import Document, UnitOfWork, utcnow
+from aptt_platform.readmodel import Applied, ReadModel
 from pymongo import DESCENDING
 
 from aptt_goals.domain import (
@@ -24,40 +31,42 @@ from aptt_goals.store.common import (
     required_day,
 )
 
+STUDENT_MODEL = ReadModel(STUDENTS, "student_id")
+CLASSROOM_MODEL = ReadModel(CLASSROOMS, "classroom_id")
+SCHOOL_MODEL = ReadModel(SCHOOLS, "school_id")
+SKILL_MODEL = ReadModel(SKILLS, "skill_code")
 
-async def upsert_student(uow: UnitOfWork, district_id: str, student: Student) -> None:
-    await uow.collection(STUDENTS).update_one(
-        {"district_id": district_id, "student_id": student.student_id},
+
+async def upsert_student(
+    uow: UnitOfWork, district_id: str, student: Student, *, version: datetime | None
+) -> Applied:
+    return await STUDENT_MODEL.upsert(
+        uow,
+        district_id,
+        student.student_id,
         {
-            "$set": {
-                **asdict(student),
-                "guardian_ids": list(student.guardian_ids),
-                "updated_at": utcnow(),
-            }
+            "school_id": student.school_id,
+            "grade": student.grade,
+            "guardian_ids": list(student.guardian_ids),
         },
-        upsert=True,
-        session=uow.session,
+        version=version,
     )
 
 
-async def mark_student_removed(
-    uow: UnitOfWork, district_id: str, student_id: str, school_id: str
-) -> None:
-    await uow.collection(STUDENTS).update_one(
-        {"district_id": district_id, "student_id": student_id},
-        {
-            "$set": {"removed": True, "updated_at": utcnow()},
-            "$setOnInsert": {"school_id": school_id, "grade": None, "guardian_ids": []},
-        },
-        upsert=True,
-        session=uow.session,
+async def remove_student(
+    uow: UnitOfWork, district_id: str, student_id: str, school_id: str, *, version: datetime | None
+) -> Applied:
+    """A tombstone that keeps the guardian links it had: the family still reads the goals."""
+    return await STUDENT_MODEL.remove(
+        uow, district_id, student_id, version=version, keep={"school_id": school_id}
     )
 
 
-async def get_student(uow: UnitOfWork, district_id: str, student_id: str) -> Student | None:
-    doc = await uow.collection(STUDENTS).find_one(
-        {"district_id": district_id, "student_id": student_id}, session=uow.session
-    )
+async def get_student(
+    uow: UnitOfWork, district_id: str, student_id: str, *, removed: bool = False
+) -> Student | None:
+    """The student; one who left only when asked for (`removed=True`)."""
+    doc = await STUDENT_MODEL.get(uow, district_id, student_id, removed=removed)
     if doc is None:
         return None
     return Student(
@@ -69,24 +78,33 @@ async def get_student(uow: UnitOfWork, district_id: str, student_id: str) -> Stu
     )
 
 
-async def upsert_classroom(uow: UnitOfWork, district_id: str, classroom: Classroom) -> None:
-    await uow.collection(CLASSROOMS).update_one(
-        {"district_id": district_id, "classroom_id": classroom.classroom_id},
+async def upsert_classroom(
+    uow: UnitOfWork, district_id: str, classroom: Classroom, *, version: datetime | None
+) -> Applied:
+    return await CLASSROOM_MODEL.upsert(
+        uow,
+        district_id,
+        classroom.classroom_id,
         {
-            "$set": {
-                **asdict(classroom),
-                "teacher_ids": list(classroom.teacher_ids),
-                "student_ids": list(classroom.student_ids),
-            }
+            "school_id": classroom.school_id,
+            "grade": classroom.grade,
+            "teacher_ids": list(classroom.teacher_ids),
+            "student_ids": list(classroom.student_ids),
         },
-        upsert=True,
-        session=uow.session,
+        version=version,
     )
 
 
-async def remove_classroom(uow: UnitOfWork, district_id: str, classroom_id: str) -> None:
-    await uow.collection(CLASSROOMS).delete_one(
-        {"district_id": district_id, "classroom_id": classroom_id}, session=uow.session
+async def remove_classroom(
+    uow: UnitOfWork,
+    district_id: str,
+    classroom_id: str,
+    school_id: str,
+    *,
+    version: datetime | None,
+) -> Applied:
+    return await CLASSROOM_MODEL.remove(
+        uow, district_id, classroom_id, version=version, keep={"school_id": school_id}
     )
 
 
@@ -101,9 +119,7 @@ def _classroom(doc: Document) -> Classroom:
 
 
 async def get_classroom(uow: UnitOfWork, district_id: str, classroom_id: str) -> Classroom | None:
-    doc = await uow.collection(CLASSROOMS).find_one(
-        {"district_id": district_id, "classroom_id": classroom_id}, session=uow.session
-    )
+    doc = await CLASSROOM_MODEL.get(uow, district_id, classroom_id)
     return _classroom(doc) if doc is not None else None
 
 
@@ -111,32 +127,32 @@ async def classrooms_of_student(
     uow: UnitOfWork, district_id: str, student_id: str
 ) -> list[Classroom]:
     docs = uow.collection(CLASSROOMS).find(
-        {"district_id": district_id, "student_ids": student_id}, session=uow.session
+        CLASSROOM_MODEL.live(district_id, {"student_ids": student_id}), session=uow.session
     )
     return [_classroom(doc) async for doc in docs.limit(50)]
 
 
 async def upsert_school(
-    uow: UnitOfWork, district_id: str, school_id: str, timezone: str | None, language: str
-) -> None:
-    await uow.collection(SCHOOLS).update_one(
-        {"district_id": district_id, "school_id": school_id},
-        {"$set": {"timezone": timezone, "language": language}},
-        upsert=True,
-        session=uow.session,
+    uow: UnitOfWork,
+    district_id: str,
+    school_id: str,
+    timezone: str | None,
+    language: str,
+    *,
+    version: datetime | None,
+) -> Applied:
+    return await SCHOOL_MODEL.upsert(
+        uow, district_id, school_id, {"timezone": timezone, "language": language}, version=version
     )
 
 
 async def school_timezone(uow: UnitOfWork, district_id: str, school_id: str) -> str | None:
-    doc = await uow.collection(SCHOOLS).find_one(
-        {"district_id": district_id, "school_id": school_id}, session=uow.session
-    )
+    doc = await SCHOOL_MODEL.get(uow, district_id, school_id)
     return str(doc["timezone"]) if doc is not None and doc.get("timezone") else None
 
 
 def _scale_doc(scale: SkillScale) -> Document:
     return {
-        "skill_code": scale.code,
         "name": dict(scale.name),
         "unit": dict(scale.unit),
         "scale_min": scale.scale_min,
@@ -159,21 +175,21 @@ def _scale(doc: Document) -> SkillScale:
     )
 
 
-async def upsert_skill(uow: UnitOfWork, district_id: str, scale: SkillScale) -> None:
-    await uow.collection(SKILLS).update_one(
-        {"district_id": district_id, "skill_code": scale.code},
-        {"$set": _scale_doc(scale)},
-        upsert=True,
-        session=uow.session,
+async def upsert_skill(
+    uow: UnitOfWork, district_id: str, scale: SkillScale, *, version: datetime | None
+) -> Applied:
+    return await SKILL_MODEL.upsert(
+        uow, district_id, scale.code, _scale_doc(scale), version=version
     )
 
 
 async def district_skills(uow: UnitOfWork, district_id: str) -> list[SkillScale]:
-    docs = uow.collection(SKILLS).find({"district_id": district_id}, session=uow.session)
+    docs = uow.collection(SKILLS).find(SKILL_MODEL.live(district_id), session=uow.session)
     return [_scale(doc) async for doc in docs.limit(500)]
 
 
 async def upsert_result(uow: UnitOfWork, district_id: str, result: Result) -> None:
+    """A result is a fact, kept by its id: the same event again writes the same values."""
     await uow.collection(RESULTS).update_one(
         {"district_id": district_id, "result_id": result.result_id},
         {

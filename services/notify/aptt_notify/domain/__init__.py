@@ -1,2 +1,1 @@
-"""The notify domain: what to tell whom, when and how. No I/O beyond reading the package's
-own message catalogues."""
+"""The notify domain: what to tell whom, when and how (`model`, `timing`). No I/O."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from aptt_contracts.skills import BUILT_IN_SKILLS
@@ -12,9 +13,26 @@ from aptt_platform.mongo import Document, UnitOfWork
 
 from aptt_notify import store
 from aptt_notify.domain.model import CHANNELS, Contact, Preferences, Template, effective_language
-from aptt_notify.domain.texts import Rendered, SkillWords, render
 from aptt_notify.domain.timing import QuietHours
-from aptt_notify.service.policy import Policy
+from aptt_notify.i18n import Rendered, SkillWords, render
+from aptt_notify.settings import Config
+
+T = TypeVar("T")
+
+
+@dataclass
+class Shared:
+    """What the messages of one dispatch group have in common (their classroom's guardians,
+    meeting, school, skill), read once per transaction instead of once per message: a
+    classroom of 400 would otherwise read its 400 students for each of its 400 messages."""
+
+    found: dict[tuple[str, ...], Any] = field(default_factory=dict)
+
+    async def get(self, key: tuple[str, ...], read: Callable[[], Awaitable[T]]) -> T:
+        if key not in self.found:
+            self.found[key] = await read()
+        value: T = self.found[key]
+        return value
 
 
 def contact_of(guardian: Document | None) -> Contact | None:
@@ -62,7 +80,7 @@ class MessageContext:
 async def skill_words(uow: UnitOfWork, district_id: str, code: str | None) -> SkillWords | None:
     if not code:
         return None
-    own = await store.get(uow, store.SKILLS, store.doc_id(district_id, code))
+    own = await store.roster.skills.get(uow, district_id, code)
     if own is not None:
         return SkillWords(code, own.get("names", {}), own.get("units", {}))
     built_in = BUILT_IN_SKILLS.get(code)
@@ -71,32 +89,34 @@ async def skill_words(uow: UnitOfWork, district_id: str, code: str | None) -> Sk
     return SkillWords(code, {}, {})
 
 
-async def load_context(uow: UnitOfWork, message: Document, policy: Policy) -> MessageContext:
+async def load_context(
+    uow: UnitOfWork, message: Document, shared: Shared | None = None
+) -> MessageContext:
+    shared = shared or Shared()
     district_id = message["district_id"]
-    guardian = await store.get(
-        uow, store.GUARDIANS, store.doc_id(district_id, message["recipient_id"])
-    )
+    guardian = await store.roster.guardians.get(uow, district_id, message["recipient_id"])
     meeting = None
     if message.get("meeting_id"):
-        meeting = await store.get(
-            uow, store.MEETINGS, store.doc_id(district_id, message["meeting_id"])
+        meeting_id = message["meeting_id"]
+        meeting = await shared.get(
+            ("meeting", district_id, meeting_id),
+            lambda: store.meetings.get_meeting(uow, district_id, meeting_id),
         )
     school_id = message.get("school_id") or (meeting or {}).get("school_id")
     if not school_id and message.get("student_id"):
-        student = await store.get(
-            uow, store.STUDENTS, store.doc_id(district_id, message["student_id"])
-        )
+        student = await store.roster.students.get(uow, district_id, message["student_id"])
         school_id = (student or {}).get("school_id")
-    school = (
-        await store.get(uow, store.SCHOOLS, store.doc_id(district_id, school_id))
-        if school_id
-        else None
-    )
+    school = None
+    if school_id:
+        school = await shared.get(
+            ("school", district_id, school_id),
+            lambda: store.roster.schools.get(uow, district_id, school_id),
+        )
     if school is not None and not school.get("timezone"):
         school = None  # only a placeholder a waiting message wrote (store.await_document)
     contact = contact_of(guardian)
     opted_out = bool(
-        contact and contact.phone and await store.opted_out_numbers(uow, [contact.phone])
+        contact and contact.phone and await store.limits.opted_out_numbers(uow, [contact.phone])
     )
     code = message["params"].get("skill_code") or (meeting or {}).get("focus_skill_code")
     return MessageContext(
@@ -105,9 +125,11 @@ async def load_context(uow: UnitOfWork, message: Document, policy: Policy) -> Me
         preferences=preferences_of(guardian),
         school_id=school_id,
         school=school,
-        zone=policy.zone((school or {}).get("timezone")),
+        zone=uow.config_as(Config).zone((school or {}).get("timezone")),
         meeting=meeting,
-        skill=await skill_words(uow, district_id, code),
+        skill=await shared.get(
+            ("skill", district_id, code or ""), lambda: skill_words(uow, district_id, code)
+        ),
         sms_opted_out=opted_out,
     )
 

@@ -1,6 +1,6 @@
 """A due message, checked and turned into deliveries.
 
-Run as one transaction per message by the sender loop. It waits for contacts or the school
+Run by the sender loop, a group of messages per transaction. It waits for contacts or the school
 when they are not known yet, waits out quiet hours and rate limits, drops what is no longer
 true (a cancelled meeting, a guardian no longer linked), gives up when too late, and
 otherwise writes one delivery per channel, whose unique key is the idempotency key
@@ -11,54 +11,70 @@ because the driver may run a transaction more than once.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from aptt_contracts.notify import MessageFailed, MessageSent
 from aptt_platform.mongo import Document, UnitOfWork
+from aptt_platform.sms import count_segments
 
 from aptt_notify import store
 from aptt_notify.domain.model import Channel, MessageStatus, Template, plan_channels
-from aptt_notify.domain.sms import count_segments
-from aptt_notify.domain.texts import Rendered
 from aptt_notify.domain.timing import Timing, hour_bucket, next_hour, when_to_send
-from aptt_notify.service.context import MessageContext, load_context, render_message
-from aptt_notify.service.policy import Policy
+from aptt_notify.i18n import Rendered
+from aptt_notify.service.context import MessageContext, Shared, load_context, render_message
+from aptt_notify.settings import Config
 
 Count = tuple[str, str]  # (channel, outcome) of aptt_messages_sent_total
 
 
-async def dispatch_message(
-    uow: UnitOfWork, *, message_id: str, now: datetime, policy: Policy
+async def dispatch_messages(
+    uow: UnitOfWork, *, message_ids: Sequence[str], now: datetime
 ) -> list[Count]:
-    message = await store.get(uow, store.MESSAGES, message_id)
+    """Several due messages in one transaction: one commit for the group, not one each."""
+    counts: list[Count] = []
+    shared = Shared()
+    for message_id in message_ids:
+        counts += await dispatch_message(uow, message_id=message_id, now=now, shared=shared)
+    return counts
+
+
+async def dispatch_message(
+    uow: UnitOfWork, *, message_id: str, now: datetime, shared: Shared | None = None
+) -> list[Count]:
+    shared = shared or Shared()
+    config = uow.config_as(Config)
+    message = await store.messages.get_message(uow, message_id)
     if message is None or message["status"] != MessageStatus.PENDING:
         return []
     if message["next_check_at"] > now:
         return []
-    context = await load_context(uow, message, policy)
-    if not await _still_meant_for(uow, message, context):
-        await store.update_message(uow, message_id, {"status": MessageStatus.DROPPED.value})
+    context = await load_context(uow, message, shared)
+    if not await _still_meant_for(uow, message, context, shared):
+        await store.messages.update_message(
+            uow, message_id, {"status": MessageStatus.DROPPED.value}
+        )
         return []
     if now >= message["expires_at"]:
         return await _expire(uow, message, now, reason=message.get("wait_reason") or "expired")
     district_id = message["district_id"]
     if context.contact is None:
-        await store.await_document(
-            uow, store.GUARDIANS, district_id, "guardian_id", message["recipient_id"], now
+        await store.roster.await_document(
+            uow, store.roster.guardians, district_id, message["recipient_id"], now
         )
-        return await _wait(uow, message, "contact", now, policy)
+        return await _wait(uow, message, "contact", now, config)
     if context.school is None:
         if context.school_id is None and message.get("student_id"):
-            await store.await_document(
-                uow, store.STUDENTS, district_id, "student_id", message["student_id"], now
+            await store.roster.await_document(
+                uow, store.roster.students, district_id, message["student_id"], now
             )
         if context.school_id is not None:
             # Remember which school it waits for, so that school's event wakes it.
-            await store.update_message(uow, message_id, {"school_id": context.school_id})
-            await store.await_document(
-                uow, store.SCHOOLS, district_id, "school_id", context.school_id, now
+            await store.messages.update_message(uow, message_id, {"school_id": context.school_id})
+            await store.roster.await_document(
+                uow, store.roster.schools, district_id, context.school_id, now
             )
-        return await _wait(uow, message, "school", now, policy)
+        return await _wait(uow, message, "school", now, config)
 
     plan = plan_channels(context.preferences, context.contact, sms_opted_out=context.sms_opted_out)
     rendered = render_message(message, context)
@@ -66,12 +82,12 @@ async def dispatch_message(
     if plan.inbox_only and context.preferences.channels == ():
         return await _in_app_only(uow, message, seen, now)
     if plan.inbox_only:
-        await store.update_message(
+        await store.messages.update_message(
             uow,
             message_id,
             {**seen, "status": MessageStatus.SUPPRESSED.value, "suppressed": plan.reasons},
         )
-        await store.reveal_message(uow, message_id, now)
+        await store.messages.reveal_message(uow, message_id, now)
         return [(c, "suppressed") for c in plan.suppressed] or [("inapp", "suppressed")]
 
     timing = when_to_send(
@@ -84,12 +100,12 @@ async def dispatch_message(
         return await _expire(uow, message, now, reason="quiet-hours")
     if timing.timing is Timing.DEFER:
         return await _defer(uow, message, plan.send, until=timing.at, reason="quiet-hours")
-    if not await _within_rate_limits(uow, message, now, policy):
+    if not await _within_rate_limits(uow, message, now, config):
         return await _defer(uow, message, plan.send, until=next_hour(now), reason="rate-limit")
 
     deliveries = [new_delivery(message, channel, rendered, context, now) for channel in plan.send]
-    await store.insert_deliveries(uow, deliveries)
-    await store.update_message(
+    await store.deliveries.insert_deliveries(uow, deliveries)
+    await store.messages.update_message(
         uow,
         message_id,
         {
@@ -109,7 +125,7 @@ async def _in_app_only(
 ) -> list[Count]:
     """The guardian chose the app alone: the inbox is the channel, and it makes no sound,
     so neither quiet hours nor rate limits hold it back."""
-    await store.update_message(
+    await store.messages.update_message(
         uow,
         message["_id"],
         {
@@ -120,7 +136,7 @@ async def _in_app_only(
             "wait_reason": None,
         },
     )
-    await store.reveal_message(uow, message["_id"], now)
+    await store.messages.reveal_message(uow, message["_id"], now)
     uow.publish(
         MessageSent(
             district_id=message["district_id"],
@@ -135,7 +151,9 @@ async def _in_app_only(
     return [("inapp", "sent")]
 
 
-async def _still_meant_for(uow: UnitOfWork, message: Document, context: MessageContext) -> bool:
+async def _still_meant_for(
+    uow: UnitOfWork, message: Document, context: MessageContext, shared: Shared
+) -> bool:
     """Privacy first: a guardian unlinked from the student meanwhile gets nothing about them."""
     meeting = context.meeting
     if (
@@ -148,29 +166,34 @@ async def _still_meant_for(uow: UnitOfWork, message: Document, context: MessageC
     district_id = message["district_id"]
     recipient = message["recipient_id"]
     if audience.get("kind") == "classroom":
-        classroom = await store.get(
-            uow, store.CLASSROOMS, store.doc_id(district_id, audience["classroom_id"])
+        classroom_id = audience["classroom_id"]
+        guardians = await shared.get(
+            ("classroom", district_id, classroom_id),
+            lambda: store.roster.classroom_guardians(uow, district_id, classroom_id),
         )
-        students = (classroom or {}).get("student_ids", [])
-        return recipient in await store.guardians_of_students(uow, district_id, students)
+        return recipient in guardians
     if audience.get("kind") == "student":
         if recipient in audience.get("guardian_ids", []):
             return True
-        linked = await store.guardians_of_students(uow, district_id, [audience["student_id"]])
+        linked = await store.roster.guardians_of_students(
+            uow, district_id, [audience["student_id"]]
+        )
         return recipient in linked
     if audience.get("kind") == "guardians":
         # The list may have changed since (a private number republished for new guardians).
-        notice = await store.get(uow, store.NOTICES, message["notice_id"])
+        notice = await store.notices.get_notice(uow, message["notice_id"])
         return notice is None or recipient in notice["audience"].get("guardian_ids", [])
     return True
 
 
 async def _wait(
-    uow: UnitOfWork, message: Document, reason: str, now: datetime, policy: Policy
+    uow: UnitOfWork, message: Document, reason: str, now: datetime, config: Config
 ) -> list[Count]:
     # Woken early by the contact or school event; the recheck is a safety net.
-    until = min(now + policy.recheck_interval, message["expires_at"])
-    await store.update_message(uow, message["_id"], {"next_check_at": until, "wait_reason": reason})
+    until = min(now + config.recheck_interval, message["expires_at"])
+    await store.messages.update_message(
+        uow, message["_id"], {"next_check_at": until, "wait_reason": reason}
+    )
     return []
 
 
@@ -182,16 +205,18 @@ async def _defer(
     until: datetime,
     reason: str,
 ) -> list[Count]:
-    await store.update_message(uow, message["_id"], {"next_check_at": until, "wait_reason": reason})
+    await store.messages.update_message(
+        uow, message["_id"], {"next_check_at": until, "wait_reason": reason}
+    )
     return [(c, "deferred") for c in channels]
 
 
 async def _expire(uow: UnitOfWork, message: Document, now: datetime, *, reason: str) -> list[Count]:
     """Too late to be useful (the meeting began) or nobody to reach: the inbox keeps it."""
-    await store.update_message(
+    await store.messages.update_message(
         uow, message["_id"], {"status": MessageStatus.EXPIRED.value, "wait_reason": reason}
     )
-    await store.reveal_message(uow, message["_id"], now)
+    await store.messages.reveal_message(uow, message["_id"], now)
     uow.publish(
         MessageFailed(
             district_id=message["district_id"],
@@ -207,7 +232,7 @@ async def _expire(uow: UnitOfWork, message: Document, now: datetime, *, reason: 
 
 
 async def _within_rate_limits(
-    uow: UnitOfWork, message: Document, now: datetime, policy: Policy
+    uow: UnitOfWork, message: Document, now: datetime, config: Config
 ) -> bool:
     """Caps per guardian and per district per clock hour, so a bug cannot flood families.
 
@@ -219,19 +244,19 @@ async def _within_rate_limits(
         {
             "_id": store.doc_id(district_id, "recipient", message["recipient_id"], hour),
             "scope": "recipient",
-            "cap": policy.recipient_per_hour,
+            "cap": config.recipient_per_hour,
         },
         {
             "_id": store.doc_id(district_id, "district", hour),
             "scope": "district",
-            "cap": policy.district_per_hour,
+            "cap": config.district_per_hour,
         },
     ]
-    counts = await store.bucket_counts(uow, [b["_id"] for b in buckets])
+    counts = await store.limits.bucket_counts(uow, [b["_id"] for b in buckets])
     if any(counts.get(b["_id"], 0) >= b["cap"] for b in buckets):
         return False
     expires_at = next_hour(now) + timedelta(hours=1)
-    await store.count_in_buckets(
+    await store.limits.count_in_buckets(
         uow,
         [
             {

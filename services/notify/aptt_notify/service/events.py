@@ -32,46 +32,45 @@ from aptt_notify.service.notices import (
     student_audience,
     told_audience,
 )
-from aptt_notify.service.policy import Policy
+from aptt_notify.settings import Config
 
 REMINDERS = tuple(REMINDER_TEMPLATES.values())
 BEFORE_THE_MEETING = (Template.MEETING_INVITATION, *REMINDERS, Template.MEETING_RESCHEDULED)
 
 
-def _event_time(event: ReceivedEvent) -> datetime:
-    return event.time or utcnow()
+def _event_time(meta: ReceivedEvent) -> datetime:
+    return meta.time or utcnow()
 
 
 async def _school_zone_name(uow: UnitOfWork, district_id: str, school_id: str) -> str | None:
-    school = await store.get(uow, store.SCHOOLS, store.doc_id(district_id, school_id))
+    school = await store.roster.schools.get(uow, district_id, school_id)
     return school.get("timezone") if school else None
 
 
 async def _apply_meeting(
-    uow: UnitOfWork, event: ReceivedEvent, fields: Document
+    uow: UnitOfWork, meta: ReceivedEvent, fields: Document
 ) -> tuple[Document | None, bool]:
     """Record the meeting as this event says; returns (meeting before, applied)."""
-    district_id = event.district_id
-    _id = store.doc_id(district_id, fields["meeting_id"])
-    before = await store.get(uow, store.MEETINGS, _id)
-    at = _event_time(event)
+    district_id = meta.district_id
+    before = await store.meetings.get_meeting(uow, district_id, fields["meeting_id"])
+    at = _event_time(meta)
     if before is not None and (before.get("cancelled") or before["version_at"] > at):
         return before, False
-    await store.upsert(
-        uow, store.MEETINGS, _id, {**fields, "district_id": district_id, "version_at": at}
+    await store.meetings.put_meeting(
+        uow, district_id, fields["meeting_id"], {**fields, "version_at": at}
     )
     return before, True
 
 
 async def _invite_and_remind(
-    uow: UnitOfWork, event: ReceivedEvent, meeting: Document, *, invite: bool, policy: Policy
+    uow: UnitOfWork, meta: ReceivedEvent, meeting: Document, *, invite: bool
 ) -> None:
     now = utcnow()
-    district_id = event.district_id
+    district_id = meta.district_id
     starts_at: datetime = meeting["starts_at"]
     common: dict[str, Any] = {
         "district_id": district_id,
-        "source_event_id": event.id,
+        "source_event_id": meta.id,
         "audience": classroom_audience(meeting["classroom_id"]),
         "params": {},
         "now": now,
@@ -79,11 +78,12 @@ async def _invite_and_remind(
         "expires_at": starts_at,
         "school_id": meeting["school_id"],
         "meeting_id": meeting["meeting_id"],
-        "policy": policy,
     }
     if invite and starts_at > now:
         await create_notice(uow, template=Template.MEETING_INVITATION, due_at=now, **common)
-    zone = policy.zone(await _school_zone_name(uow, district_id, meeting["school_id"]))
+    zone = uow.config_as(Config).zone(
+        await _school_zone_name(uow, district_id, meeting["school_id"])
+    )
     for offset, due_at in reminders_due(starts_at, now, zone):
         await create_notice(uow, template=REMINDER_TEMPLATES[offset], due_at=due_at, **common)
 
@@ -103,36 +103,37 @@ def _meeting_fields(data: TeamMeetingScheduled | TeamMeetingRescheduled) -> Docu
     return fields
 
 
-async def on_meeting_scheduled(uow: UnitOfWork, event: ReceivedEvent, *, policy: Policy) -> None:
+async def on_meeting_scheduled(
+    uow: UnitOfWork, event: TeamMeetingScheduled, meta: ReceivedEvent
+) -> None:
     """Invite every guardian of the class and plan the reminders."""
-    data = event.data
-    assert isinstance(data, TeamMeetingScheduled)
-    _, applied = await _apply_meeting(uow, event, _meeting_fields(data))
+    _, applied = await _apply_meeting(uow, meta, _meeting_fields(event))
     if applied:
-        await _invite_and_remind(uow, event, _meeting_fields(data), invite=True, policy=policy)
+        await _invite_and_remind(uow, meta, _meeting_fields(event), invite=True)
 
 
-async def on_meeting_rescheduled(uow: UnitOfWork, event: ReceivedEvent, *, policy: Policy) -> None:
+async def on_meeting_rescheduled(
+    uow: UnitOfWork, event: TeamMeetingRescheduled, meta: ReceivedEvent
+) -> None:
     """Move the reminders and tell the guardians who knew the old time."""
-    data = event.data
-    assert isinstance(data, TeamMeetingRescheduled)
-    before, applied = await _apply_meeting(uow, event, _meeting_fields(data))
+    data = event
+    before, applied = await _apply_meeting(uow, meta, _meeting_fields(data))
     if not applied:
         return
-    meeting = await store.get(uow, store.MEETINGS, store.doc_id(event.district_id, data.meeting_id))
+    meeting = await store.meetings.get_meeting(uow, meta.district_id, data.meeting_id)
     assert meeting is not None
     if before is None:
         # Nobody heard of this meeting yet: this is their invitation.
-        await _invite_and_remind(uow, event, meeting, invite=True, policy=policy)
+        await _invite_and_remind(uow, meta, meeting, invite=True)
         return
-    await cancel_notices(uow, event.district_id, data.meeting_id, REMINDERS)
-    await _invite_and_remind(uow, event, meeting, invite=False, policy=policy)
+    await cancel_notices(uow, meta.district_id, data.meeting_id, REMINDERS)
+    await _invite_and_remind(uow, meta, meeting, invite=False)
     now = utcnow()
     if data.starts_at > now:
         await create_notice(
             uow,
-            district_id=event.district_id,
-            source_event_id=event.id,
+            district_id=meta.district_id,
+            source_event_id=meta.id,
             template=Template.MEETING_RESCHEDULED,
             audience=told_audience(data.meeting_id),
             params={"previous_starts_at": before["starts_at"]},
@@ -142,28 +143,25 @@ async def on_meeting_rescheduled(uow: UnitOfWork, event: ReceivedEvent, *, polic
             expires_at=data.starts_at,
             school_id=data.school_id,
             meeting_id=data.meeting_id,
-            policy=policy,
         )
 
 
-async def on_meeting_cancelled(uow: UnitOfWork, event: ReceivedEvent, *, policy: Policy) -> None:
+async def on_meeting_cancelled(
+    uow: UnitOfWork, event: TeamMeetingCancelled, meta: ReceivedEvent
+) -> None:
     """Drop what has not gone out and tell the guardians who were invited."""
-    data = event.data
-    assert isinstance(data, TeamMeetingCancelled)
-    district_id = event.district_id
-    _id = store.doc_id(district_id, data.meeting_id)
-    before = await store.get(uow, store.MEETINGS, _id)
-    await store.upsert(
+    data = event
+    district_id = meta.district_id
+    before = await store.meetings.get_meeting(uow, district_id, data.meeting_id)
+    await store.meetings.put_meeting(
         uow,
-        store.MEETINGS,
-        _id,
+        district_id,
+        data.meeting_id,
         {
-            "district_id": district_id,
-            "meeting_id": data.meeting_id,
             "classroom_id": data.classroom_id,
             "school_id": data.school_id,
             "cancelled": True,
-            "version_at": _event_time(event),
+            "version_at": _event_time(meta),
         },
     )
     if before is None or before.get("cancelled"):
@@ -175,7 +173,7 @@ async def on_meeting_cancelled(uow: UnitOfWork, event: ReceivedEvent, *, policy:
         await create_notice(
             uow,
             district_id=district_id,
-            source_event_id=event.id,
+            source_event_id=meta.id,
             template=Template.MEETING_CANCELLED,
             audience=told_audience(data.meeting_id),
             params={"starts_at": before["starts_at"]},
@@ -185,36 +183,36 @@ async def on_meeting_cancelled(uow: UnitOfWork, event: ReceivedEvent, *, policy:
             expires_at=before["starts_at"],
             school_id=data.school_id,
             meeting_id=data.meeting_id,
-            policy=policy,
         )
     await cancel_notices(
         uow, district_id, data.meeting_id, (*BEFORE_THE_MEETING, Template.PRIVATE_NUMBER)
     )
 
 
-async def on_private_number(uow: UnitOfWork, event: ReceivedEvent, *, policy: Policy) -> None:
+async def on_private_number(
+    uow: UnitOfWork, event: PrivateNumberAssigned, meta: ReceivedEvent
+) -> None:
     """Tell each guardian of the student, and only them, the student's number.
 
     The data service publishes the assignment again (same number) when the student's
     guardians change: the notice is about (report, student, number), so guardians who were
     told are not told again, a new guardian is, and one no longer listed is not."""
-    data = event.data
-    assert isinstance(data, PrivateNumberAssigned)
-    district_id = event.district_id
-    meeting = await store.get(uow, store.MEETINGS, store.doc_id(district_id, data.meeting_id))
+    data = event
+    district_id = meta.district_id
+    meeting = await store.meetings.get_meeting(uow, district_id, data.meeting_id)
     if meeting is not None and meeting.get("cancelled"):
         return
     now = utcnow()
     key = f"private-number:{data.report_id}:{data.student_id}:{data.number}"
-    told = await store.get(
-        uow, store.NOTICES, store.doc_id(district_id, key, str(Template.PRIVATE_NUMBER))
+    told = await store.notices.get_notice(
+        uow, store.doc_id(district_id, key, str(Template.PRIVATE_NUMBER))
     )
     if told is not None:
         audience = guardians_audience(data.guardian_ids)
-        await store.set_notices(uow, {"_id": told["_id"]}, {"audience": audience})
-        await expand(uow, {**told, "audience": audience}, now=now, policy=policy)
+        await store.notices.set_notices(uow, {"_id": told["_id"]}, {"audience": audience})
+        await expand(uow, {**told, "audience": audience}, now=now)
         return
-    classroom = await store.get(uow, store.CLASSROOMS, store.doc_id(district_id, data.classroom_id))
+    classroom = await store.roster.classrooms.get(uow, district_id, data.classroom_id)
     school_id = (meeting or {}).get("school_id") or (classroom or {}).get("school_id")
     expires_at = None
     if meeting is not None and "starts_at" in meeting:
@@ -222,7 +220,7 @@ async def on_private_number(uow: UnitOfWork, event: ReceivedEvent, *, policy: Po
     await create_notice(
         uow,
         district_id=district_id,
-        source_event_id=event.id,
+        source_event_id=meta.id,
         notice_key=key,
         template=Template.PRIVATE_NUMBER,
         audience=guardians_audience(data.guardian_ids),
@@ -234,7 +232,6 @@ async def on_private_number(uow: UnitOfWork, event: ReceivedEvent, *, policy: Po
         school_id=school_id,
         meeting_id=data.meeting_id,
         student_id=data.student_id,
-        policy=policy,
     )
 
 
@@ -266,25 +263,25 @@ GOAL_TEMPLATES: dict[type, Template] = {
 }
 
 
-async def on_goal_event(uow: UnitOfWork, event: ReceivedEvent, *, policy: Policy) -> None:
+async def on_goal_event(
+    uow: UnitOfWork, event: GoalSet | GoalProgressed | GoalMet | GoalClosed, meta: ReceivedEvent
+) -> None:
     """Goal confirmation, progress news, goal met and goal closed go to the student's family."""
-    data = event.data
-    assert isinstance(data, GoalSet | GoalProgressed | GoalMet | GoalClosed)
-    district_id = event.district_id
-    student = await store.get(uow, store.STUDENTS, store.doc_id(district_id, data.student_id))
+    data = event
+    district_id = meta.district_id
+    student = await store.roster.students.get(uow, district_id, data.student_id)
     also = [data.guardian_id] if isinstance(data, GoalSet) else []
     now = utcnow()
     await create_notice(
         uow,
         district_id=district_id,
-        source_event_id=event.id,
+        source_event_id=meta.id,
         template=GOAL_TEMPLATES[type(data)],
         audience=student_audience(data.student_id, also),
         params=_goal_params(data),
         due_at=now,
         now=now,
-        fanout_until=now + policy.recipient_wait,
+        fanout_until=now + uow.config_as(Config).recipient_wait,
         school_id=(student or {}).get("school_id"),
         student_id=data.student_id,
-        policy=policy,
     )

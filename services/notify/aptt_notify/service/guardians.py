@@ -19,7 +19,6 @@ from aptt_notify.domain.model import (
 )
 from aptt_notify.domain.timing import QuietHours
 from aptt_notify.service.context import contact_of, load_context, preferences_of, render_message
-from aptt_notify.service.policy import Policy
 
 KEEP = object()  # a field the guardian did not send: left as it is
 
@@ -35,7 +34,7 @@ async def _effective(uow: UnitOfWork, guardian: Document | None) -> EffectivePre
     preferences = preferences_of(guardian)
     contact = contact_of(guardian)
     opted_out = bool(
-        contact and contact.phone and await store.opted_out_numbers(uow, [contact.phone])
+        contact and contact.phone and await store.limits.opted_out_numbers(uow, [contact.phone])
     )
     channels = (
         preferences.channels
@@ -53,7 +52,7 @@ async def get_preferences(
     uow: UnitOfWork, *, district_id: str, guardian_id: str
 ) -> EffectivePreferences:
     """What applies now: the guardian's choices, else what their contacts and defaults give."""
-    guardian = await store.get(uow, store.GUARDIANS, store.doc_id(district_id, guardian_id))
+    guardian = await store.roster.guardians.get(uow, district_id, guardian_id)
     return await _effective(uow, guardian)
 
 
@@ -68,7 +67,7 @@ async def set_preferences(
 ) -> EffectivePreferences:
     """Record the guardian's choices; a field not sent keeps its value, null quiet hours
     means none. Works before the guardian's contacts have arrived."""
-    fields: Document = {"district_id": district_id, "guardian_id": guardian_id}
+    fields: Document = {}
     if language is not KEEP:
         fields["preferences.language"] = language
     if channels is not KEEP:
@@ -80,10 +79,10 @@ async def set_preferences(
             if quiet_hours is not None
             else None
         )
-    _id = store.doc_id(district_id, guardian_id)
-    await store.upsert(uow, store.GUARDIANS, _id, fields)
+    if fields:
+        await store.roster.set_guardian_preferences(uow, district_id, guardian_id, fields)
     # Messages waiting out the old quiet hours are looked at again under the new ones.
-    await store.set_messages(
+    await store.messages.set_messages(
         uow,
         {
             "district_id": district_id,
@@ -93,7 +92,7 @@ async def set_preferences(
         },
         {"next_check_at": utcnow()},
     )
-    return await _effective(uow, await store.get(uow, store.GUARDIANS, _id))
+    return await _effective(uow, await store.roster.guardians.get(uow, district_id, guardian_id))
 
 
 @dataclass(frozen=True)
@@ -107,20 +106,18 @@ class InboxItem:
     status: str
 
 
-async def inbox_items(
-    uow: UnitOfWork, messages: list[Document], *, policy: Policy
-) -> list[InboxItem]:
+async def inbox_items(uow: UnitOfWork, messages: list[Document]) -> list[InboxItem]:
     """Messages as the guardian reads them; one not sent yet is worded as it stands now."""
     if not messages:
         return []
-    statuses = await store.delivery_statuses(
+    statuses = await store.deliveries.delivery_statuses(
         uow, messages[0]["district_id"], [m["_id"] for m in messages]
     )
     items = []
     for message in messages:
         text, language = message.get("text"), message.get("language")
         if text is None or language is None:
-            rendered = render_message(message, await load_context(uow, message, policy))
+            rendered = render_message(message, await load_context(uow, message))
             text, language = rendered.short, rendered.language
         items.append(
             InboxItem(
@@ -143,9 +140,8 @@ async def inbox_message(
     guardian_id: str,
     message_id: str,
     now: datetime,
-    policy: Policy,
 ) -> InboxItem:
-    found = await store.messages(
+    found = await store.messages.messages(
         uow,
         {
             "_id": message_id,
@@ -157,7 +153,7 @@ async def inbox_message(
     )
     if not found:
         raise NotFound("no such message in your inbox")
-    [item] = await inbox_items(uow, found, policy=policy)
+    [item] = await inbox_items(uow, found)
     return item
 
 
@@ -169,10 +165,9 @@ async def inbox_page(
     now: datetime,
     after: tuple[datetime, str] | None,
     limit: int,
-    policy: Policy,
 ) -> tuple[list[InboxItem], bool]:
     """Newest first; also says whether there are more after this page."""
-    found = await store.inbox_page(
+    found = await store.messages.inbox_page(
         uow,
         district_id=district_id,
         recipient_id=guardian_id,
@@ -180,4 +175,4 @@ async def inbox_page(
         after=after,
         limit=limit + 1,
     )
-    return await inbox_items(uow, found[:limit], policy=policy), len(found) > limit
+    return await inbox_items(uow, found[:limit]), len(found) > limit

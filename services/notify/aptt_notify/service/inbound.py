@@ -12,12 +12,12 @@ import uuid
 from datetime import datetime
 
 from aptt_platform.mongo import Document, UnitOfWork
+from aptt_platform.sms import count_segments
 
 from aptt_notify import store
 from aptt_notify.domain.model import Keyword, Template, classify_inbound
-from aptt_notify.domain.sms import count_segments
-from aptt_notify.domain.texts import render
-from aptt_notify.service.policy import Policy
+from aptt_notify.i18n import render
+from aptt_notify.settings import Config
 
 REPLIES = {
     Keyword.STOP: Template.SMS_STOPPED,
@@ -27,25 +27,27 @@ REPLIES = {
 
 
 async def handle_inbound_sms(
-    uow: UnitOfWork, *, phone: str, body: str, message_sid: str, now: datetime, policy: Policy
+    uow: UnitOfWork, *, phone: str, body: str, message_sid: str, now: datetime
 ) -> Keyword | None:
+    """Opt the number out or in, and queue the reply; the sender sends it."""
+    config = uow.config_as(Config)
     keyword = classify_inbound(body)
     if keyword is None:
         return None
-    number = await store.sms_number(uow, phone) or {}
+    number = await store.limits.sms_number(uow, phone) or {}
     was_opted_out = bool(number.get("opted_out"))
     if keyword is Keyword.STOP:
-        await store.set_sms_number(
+        await store.limits.set_sms_number(
             uow, phone, {"opted_out": True, "changed_at": now, "source": "keyword"}
         )
         if was_opted_out:
             return keyword
     elif keyword is Keyword.START:
-        await store.set_sms_number(
+        await store.limits.set_sms_number(
             uow, phone, {"opted_out": False, "changed_at": now, "source": "keyword"}
         )
     template = REPLIES[keyword]
-    rendered = render(template, number.get("language"), {}, zone=policy.zone(None))
+    rendered = render(template, number.get("language"), {}, zone=config.zone(None))
     text = rendered.short
     segments = count_segments(text)
     reply: Document = {
@@ -62,7 +64,7 @@ async def handle_inbound_sms(
         "attempts": 0,
         "next_attempt_at": now,
         "in_flight": False,
-        "expires_at": now + policy.reply_expiry,
+        "expires_at": now + config.reply_expiry,
         "zone": None,
         "quiet_hours": None,
         "reply": True,
@@ -72,5 +74,5 @@ async def handle_inbound_sms(
         "encoding": segments.encoding,
         "created_at": now,
     }
-    await store.insert_deliveries(uow, [reply])
+    await store.deliveries.insert_deliveries(uow, [reply])
     return keyword

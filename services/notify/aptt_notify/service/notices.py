@@ -17,7 +17,7 @@ from aptt_platform.mongo import Document, UnitOfWork
 
 from aptt_notify import store
 from aptt_notify.domain.model import MessageStatus, Template
-from aptt_notify.service.policy import Policy
+from aptt_notify.settings import Config
 
 SCHEDULED, OPEN, CLOSED, CANCELLED = "scheduled", "open", "closed", "cancelled"
 
@@ -54,7 +54,6 @@ async def create_notice(
     school_id: str | None = None,
     meeting_id: str | None = None,
     student_id: str | None = None,
-    policy: Policy,
     notice_key: str | None = None,
 ) -> None:
     """Record a notice, expanding it at once when due. `notice_key` names what the notice is
@@ -76,45 +75,48 @@ async def create_notice(
         "status": SCHEDULED,
         "created_at": now,
     }
-    if not await store.insert_notice(uow, notice):
+    if not await store.notices.insert_notice(uow, notice):
         return
     if due_at <= now:
-        await open_notice(uow, notice, now=now, policy=policy)
+        await open_notice(uow, notice, now=now)
 
 
-async def open_notice(uow: UnitOfWork, notice: Document, *, now: datetime, policy: Policy) -> int:
+async def open_notice(uow: UnitOfWork, notice: Document, *, now: datetime) -> int:
     """The notice is due: give every guardian of its audience a message."""
     status = OPEN if notice["fanout_until"] > now else CLOSED
-    await store.set_notices(uow, {"_id": notice["_id"]}, {"status": status})
-    return await expand(uow, notice, now=now, policy=policy)
+    await store.notices.set_notices(uow, {"_id": notice["_id"]}, {"status": status})
+    return await expand(uow, notice, now=now)
 
 
-async def open_due_notice(uow: UnitOfWork, notice_id: str, *, now: datetime, policy: Policy) -> int:
+async def open_due_notice(uow: UnitOfWork, notice_id: str, *, now: datetime) -> int:
     """The sender opens a notice that fell due (a reminder). A roster event handled at the
     same moment cannot see this notice open yet, nor this expansion its roster change, so
     the notice is expanded once more when it has settled (`settle_notice`)."""
-    notice = await store.get(uow, store.NOTICES, notice_id)
+    notice = await store.notices.get_notice(uow, notice_id)
     if notice is None or notice["status"] != SCHEDULED or notice["due_at"] > now:
         return 0
-    expanded = await open_notice(uow, notice, now=now, policy=policy)
-    await store.set_notices(uow, {"_id": notice_id}, {"settle_at": now + policy.settle_delay})
+    expanded = await open_notice(uow, notice, now=now)
+    settle_at = now + uow.config_as(Config).settle_delay
+    await store.notices.set_notices(uow, {"_id": notice_id}, {"settle_at": settle_at})
     return expanded
 
 
-async def settle_notice(uow: UnitOfWork, notice_id: str, *, now: datetime, policy: Policy) -> int:
-    notice = await store.get(uow, store.NOTICES, notice_id)
+async def settle_notice(uow: UnitOfWork, notice_id: str, *, now: datetime) -> int:
+    notice = await store.notices.get_notice(uow, notice_id)
     if notice is None or notice.get("settle_at") is None or notice["settle_at"] > now:
         return 0
-    await store.set_notices(uow, {"_id": notice_id}, {"settle_at": None})
+    await store.notices.set_notices(uow, {"_id": notice_id}, {"settle_at": None})
     if notice["status"] not in (OPEN, CLOSED):
         return 0
-    return await expand(uow, notice, now=now, policy=policy)
+    return await expand(uow, notice, now=now)
 
 
-async def expand(uow: UnitOfWork, notice: Document, *, now: datetime, policy: Policy) -> int:
+async def expand(uow: UnitOfWork, notice: Document, *, now: datetime) -> int:
+    await store.notices.lock_audiences(uow, notice["district_id"])
     recipients = await audience_of(uow, notice)
-    messages = [new_message(notice, guardian_id, now, policy) for guardian_id in sorted(recipients)]
-    return await store.insert_messages(uow, messages)
+    config = uow.config_as(Config)
+    messages = [new_message(notice, guardian_id, now, config) for guardian_id in sorted(recipients)]
+    return await store.messages.insert_messages(uow, messages)
 
 
 async def audience_of(uow: UnitOfWork, notice: Document) -> set[str]:
@@ -122,18 +124,13 @@ async def audience_of(uow: UnitOfWork, notice: Document) -> set[str]:
     audience = notice["audience"]
     kind = audience["kind"]
     if kind == "classroom":
-        classroom = await store.get(
-            uow, store.CLASSROOMS, store.doc_id(district_id, audience["classroom_id"])
-        )
-        if classroom is None:
-            return set()
-        return await store.guardians_of_students(uow, district_id, classroom["student_ids"])
+        return await store.roster.classroom_guardians(uow, district_id, audience["classroom_id"])
     if kind == "student":
-        found = await store.guardians_of_students(uow, district_id, [audience["student_id"]])
+        found = await store.roster.guardians_of_students(uow, district_id, [audience["student_id"]])
         return found | set(audience.get("guardian_ids", []))
     if kind == "guardians":
         return set(audience["guardian_ids"])
-    told = await store.messages(
+    told = await store.messages.messages(
         uow,
         {
             "district_id": district_id,
@@ -150,7 +147,7 @@ def message_key(source_event_id: str, recipient_id: str, template: str) -> str:
     return f"{source_event_id}|{recipient_id}|{template}"
 
 
-def new_message(notice: Document, recipient_id: str, now: datetime, policy: Policy) -> Document:
+def new_message(notice: Document, recipient_id: str, now: datetime, config: Config) -> Document:
     message_id = uuid.uuid4().hex
     return {
         "_id": message_id,
@@ -167,7 +164,7 @@ def new_message(notice: Document, recipient_id: str, now: datetime, policy: Poli
         "params": notice["params"],
         # Shown in the inbox once it goes out, or once it is clear it cannot (0500).
         "visible_at": None,
-        "expires_at": notice.get("expires_at") or now + policy.message_max_wait,
+        "expires_at": notice.get("expires_at") or now + config.message_max_wait,
         "status": MessageStatus.PENDING.value,
         "next_check_at": now,
         "wait_reason": None,
@@ -178,17 +175,16 @@ def new_message(notice: Document, recipient_id: str, now: datetime, policy: Poli
     }
 
 
-async def expand_open_notices(
-    uow: UnitOfWork, query: dict[str, Any], *, now: datetime, policy: Policy
-) -> int:
+async def expand_open_notices(uow: UnitOfWork, query: dict[str, Any], *, now: datetime) -> int:
     """The roster behind some audiences changed: give newly reached guardians their message."""
-    found = await store.notices(
+    await store.notices.lock_audiences(uow, query["district_id"])
+    found = await store.notices.notices(
         uow,
         {**query, "status": OPEN, "fanout_until": {"$gt": now}, "audience.kind": {"$ne": "told"}},
     )
     total = 0
     for notice in found:
-        total += await expand(uow, notice, now=now, policy=policy)
+        total += await expand(uow, notice, now=now)
     return total
 
 
@@ -197,7 +193,7 @@ async def cancel_notices(
 ) -> None:
     """Stop notices about a meeting and drop their messages that have not gone out."""
     names = [str(t) for t in templates]
-    await store.set_notices(
+    await store.notices.set_notices(
         uow,
         {
             "district_id": district_id,
@@ -207,7 +203,7 @@ async def cancel_notices(
         },
         {"status": CANCELLED},
     )
-    await store.set_messages(
+    await store.messages.set_messages(
         uow,
         {
             "district_id": district_id,

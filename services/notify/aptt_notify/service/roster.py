@@ -1,8 +1,12 @@
 """The read models notify keeps from the data service's events.
 
-Contacts are restricted: they are kept here and nowhere else (never logged, never in an
-event). A change to the roster reaches guardians that open notices could not reach before;
-a contact or a school that arrives wakes the messages that were waiting for it.
+Every read model applies an event only when it is newer than what it holds (version: the
+event's time), and keeps removals as tombstones, because retries can reorder events: a late
+`ClassroomUpserted` must not bring back a classroom that was removed, and an old contact
+update must not undo a newer one. Contacts are restricted: they are kept here and nowhere
+else (never logged, never in an event). A change to the roster reaches guardians that open
+notices could not reach before; a contact or a school that arrives wakes the messages that
+were waiting for it.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from aptt_notify import store
 from aptt_notify.domain.model import REMINDER_TEMPLATES, MessageStatus
 from aptt_notify.domain.timing import ReminderOffset, reminder_time
 from aptt_notify.service.notices import expand_open_notices
-from aptt_notify.service.policy import Policy
+from aptt_notify.settings import Config
+
+roster = store.roster
 
 
 async def wake_waiting(uow: UnitOfWork, query: dict[str, object]) -> None:
@@ -34,7 +40,7 @@ async def wake_waiting(uow: UnitOfWork, query: dict[str, object]) -> None:
     Messages not looked at yet are woken too: a dispatch running right now may be deciding
     to wait; writing to its message makes one of the two transactions run again with the
     other's result, instead of the message waiting for the next recheck."""
-    await store.set_messages(
+    await store.messages.set_messages(
         uow,
         {
             **query,
@@ -45,25 +51,21 @@ async def wake_waiting(uow: UnitOfWork, query: dict[str, object]) -> None:
     )
 
 
-async def on_school_upserted(uow: UnitOfWork, event: ReceivedEvent, *, policy: Policy) -> None:
-    data = event.data
-    assert isinstance(data, SchoolUpserted)
-    district_id = event.district_id
-    before = await store.get(uow, store.SCHOOLS, store.doc_id(district_id, data.school_id))
-    await store.upsert(
+async def record_school(uow: UnitOfWork, event: SchoolUpserted, meta: ReceivedEvent) -> None:
+    district_id = meta.district_id
+    applied = await roster.schools.upsert(
         uow,
-        store.SCHOOLS,
-        store.doc_id(district_id, data.school_id),
-        {
-            "district_id": district_id,
-            "school_id": data.school_id,
-            "timezone": data.timezone,
-            "language": data.language,
-        },
+        district_id,
+        event.school_id,
+        {"timezone": event.timezone, "language": event.language},
+        version=meta.time,
     )
-    await wake_waiting(uow, {"district_id": district_id, "school_id": data.school_id})
-    if (before or {}).get("timezone") != data.timezone:
-        await retime_reminders(uow, district_id, data.school_id, policy.zone(data.timezone))
+    if not applied.written:
+        return
+    await wake_waiting(uow, {"district_id": district_id, "school_id": event.school_id})
+    if (applied.before or {}).get("timezone") != event.timezone:
+        zone = uow.config_as(Config).zone(event.timezone)
+        await retime_reminders(uow, district_id, event.school_id, zone)
 
 
 async def retime_reminders(
@@ -72,7 +74,7 @@ async def retime_reminders(
     """Reminders planned before the school's zone was known (or after it changed) keep the
     meeting's local time in the zone that is right now."""
     now = utcnow()
-    for notice in await store.notices(
+    for notice in await store.notices.notices(
         uow,
         {
             "district_id": district_id,
@@ -81,128 +83,114 @@ async def retime_reminders(
             "template": {"$in": [str(t) for t in REMINDER_TEMPLATES.values()]},
         },
     ):
-        meeting = await store.get(
-            uow, store.MEETINGS, store.doc_id(district_id, notice["meeting_id"])
-        )
+        meeting = await store.meetings.get_meeting(uow, district_id, notice["meeting_id"])
         if meeting is None or meeting.get("cancelled") or "starts_at" not in meeting:
             continue
         offset = ReminderOffset(notice["template"].rsplit("-", 1)[1])
         due_at = reminder_time(meeting["starts_at"], offset, zone)
         if due_at != notice["due_at"]:
-            await store.set_notices(uow, {"_id": notice["_id"]}, {"due_at": max(due_at, now)})
+            await store.notices.set_notices(
+                uow, {"_id": notice["_id"]}, {"due_at": max(due_at, now)}
+            )
 
 
-async def on_classroom_upserted(uow: UnitOfWork, event: ReceivedEvent, *, policy: Policy) -> None:
-    data = event.data
-    assert isinstance(data, ClassroomUpserted)
-    district_id = event.district_id
-    await store.upsert(
+async def record_classroom(uow: UnitOfWork, event: ClassroomUpserted, meta: ReceivedEvent) -> None:
+    district_id = meta.district_id
+    applied = await roster.classrooms.upsert(
         uow,
-        store.CLASSROOMS,
-        store.doc_id(district_id, data.classroom_id),
+        district_id,
+        event.classroom_id,
         {
-            "district_id": district_id,
-            "classroom_id": data.classroom_id,
-            "school_id": data.school_id,
-            "grade": data.grade,
-            "student_ids": sorted(set(data.student_ids)),
+            "school_id": event.school_id,
+            "grade": event.grade,
+            "student_ids": sorted(set(event.student_ids)),
         },
+        version=meta.time,
     )
-    await expand_open_notices(
+    if applied.written:
+        await expand_open_notices(
+            uow,
+            {"district_id": district_id, "audience.classroom_id": event.classroom_id},
+            now=utcnow(),
+        )
+
+
+async def remove_classroom(uow: UnitOfWork, event: ClassroomRemoved, meta: ReceivedEvent) -> None:
+    await roster.classrooms.remove(uow, meta.district_id, event.classroom_id, version=meta.time)
+
+
+async def record_student(uow: UnitOfWork, event: StudentUpserted, meta: ReceivedEvent) -> None:
+    district_id = meta.district_id
+    applied = await roster.students.upsert(
         uow,
-        {"district_id": district_id, "audience.classroom_id": data.classroom_id},
-        now=utcnow(),
-        policy=policy,
-    )
-
-
-async def on_classroom_removed(uow: UnitOfWork, event: ReceivedEvent, *, policy: Policy) -> None:
-    data = event.data
-    assert isinstance(data, ClassroomRemoved)
-    await store.delete(uow, store.CLASSROOMS, store.doc_id(event.district_id, data.classroom_id))
-
-
-async def on_student_upserted(uow: UnitOfWork, event: ReceivedEvent, *, policy: Policy) -> None:
-    data = event.data
-    assert isinstance(data, StudentUpserted)
-    district_id = event.district_id
-    await store.upsert(
-        uow,
-        store.STUDENTS,
-        store.doc_id(district_id, data.student_id),
+        district_id,
+        event.student_id,
         {
-            "district_id": district_id,
-            "student_id": data.student_id,
-            "school_id": data.school_id,
-            "grade": data.grade,
-            "guardian_ids": sorted(set(data.guardian_ids)),
+            "school_id": event.school_id,
+            "grade": event.grade,
+            "guardian_ids": sorted(set(event.guardian_ids)),
         },
+        version=meta.time,
     )
-    await wake_waiting(uow, {"district_id": district_id, "student_id": data.student_id})
-    classrooms = await store.classrooms_of_student(uow, district_id, data.student_id)
+    if not applied.written:
+        return
+    await wake_waiting(uow, {"district_id": district_id, "student_id": event.student_id})
+    classrooms = await roster.classrooms_of_student(uow, district_id, event.student_id)
     await expand_open_notices(
         uow,
         {
             "district_id": district_id,
             "$or": [
-                {"audience.student_id": data.student_id},
+                {"audience.student_id": event.student_id},
                 {"audience.classroom_id": {"$in": classrooms}},
             ],
         },
         now=utcnow(),
-        policy=policy,
     )
 
 
-async def on_student_removed(uow: UnitOfWork, event: ReceivedEvent, *, policy: Policy) -> None:
-    data = event.data
-    assert isinstance(data, StudentRemoved)
-    await store.delete(uow, store.STUDENTS, store.doc_id(event.district_id, data.student_id))
+async def remove_student(uow: UnitOfWork, event: StudentRemoved, meta: ReceivedEvent) -> None:
+    await roster.students.remove(uow, meta.district_id, event.student_id, version=meta.time)
 
 
-async def on_contact_updated(uow: UnitOfWork, event: ReceivedEvent, *, policy: Policy) -> None:
-    """Keep the guardian's contact points; the preferences they set in the app stay."""
-    data = event.data
-    assert isinstance(data, GuardianContactUpdated)
-    district_id = event.district_id
-    await store.upsert(
+async def record_contact(
+    uow: UnitOfWork, event: GuardianContactUpdated, meta: ReceivedEvent
+) -> None:
+    """Keep the guardian's contact points; the preferences they set in the app stay.
+    A contact update older than the one kept is not applied."""
+    district_id = meta.district_id
+    applied = await roster.guardians.upsert(
         uow,
-        store.GUARDIANS,
-        store.doc_id(district_id, data.guardian_id),
+        district_id,
+        event.guardian_id,
         {
-            "district_id": district_id,
-            "guardian_id": data.guardian_id,
             "contact": {
-                "given_name": data.given_name,
-                "family_name": data.family_name,
-                "language": data.preferred_language,
-                "email": data.email or None,
-                "phone": data.phone or None,
-                "student_ids": sorted(set(data.student_ids)),
-                "school_ids": sorted(set(data.school_ids)),
+                "given_name": event.given_name,
+                "family_name": event.family_name,
+                "language": event.preferred_language,
+                "email": event.email or None,
+                "phone": event.phone or None,
+                "student_ids": sorted(set(event.student_ids)),
+                "school_ids": sorted(set(event.school_ids)),
             },
         },
+        version=meta.time,
     )
-    if data.phone:
+    if not applied.written:
+        return
+    if event.phone:
         # Replies to STOP or HELP from this number are worded in this guardian's language.
-        await store.set_sms_number(
-            uow, data.phone, {"language": data.preferred_language, "district_id": district_id}
+        await store.limits.set_sms_number(
+            uow, event.phone, {"language": event.preferred_language, "district_id": district_id}
         )
-    await wake_waiting(uow, {"district_id": district_id, "recipient_id": data.guardian_id})
+    await wake_waiting(uow, {"district_id": district_id, "recipient_id": event.guardian_id})
 
 
-async def on_skill_defined(uow: UnitOfWork, event: ReceivedEvent, *, policy: Policy) -> None:
-    data = event.data
-    assert isinstance(data, SkillDefined)
-    district_id = event.district_id
-    await store.upsert(
+async def record_skill(uow: UnitOfWork, event: SkillDefined, meta: ReceivedEvent) -> None:
+    await roster.skills.upsert(
         uow,
-        store.SKILLS,
-        store.doc_id(district_id, data.skill_code),
-        {
-            "district_id": district_id,
-            "skill_code": data.skill_code,
-            "names": data.name,
-            "units": data.unit,
-        },
+        meta.district_id,
+        event.skill_code,
+        {"names": event.name, "units": event.unit},
+        version=meta.time,
     )

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from aptt_platform.auth import CurrentPrincipal
+from aptt_platform.deps import CurrentUser, DistrictAdmin, Now, SchoolAdmin, Staff, Store
 from aptt_platform.web import Page
 from fastapi import APIRouter, Query, Response, status
 
-from aptt_scheduling.api.deps import (
-    DistrictAdmin,
-    Now,
-    SchoolAdmin,
-    Settings,
-    Staff,
-    Store,
-    WakeRelay,
-)
 from aptt_scheduling.api.schemas import (
     AppliedCalendarOut,
     ApplyCalendarIn,
     EngagementCalendarOut,
     MeetingWindowOut,
+    PathId,
     SchoolYear,
 )
 from aptt_scheduling.domain.calendars import CalendarTemplate, TemplateDraft
@@ -46,7 +38,7 @@ async def create_template(
 
 
 @router.get("/calendar-templates/{template_id}", summary="One calendar template")
-async def get_template(template_id: str, principal: Staff, mongo: Store) -> CalendarTemplate:
+async def get_template(template_id: PathId, principal: Staff, mongo: Store) -> CalendarTemplate:
     return await mongo.run(service.find_template, principal.district_id, template_id)
 
 
@@ -57,13 +49,11 @@ async def get_template(template_id: str, principal: Staff, mongo: Store) -> Cale
     status_code=status.HTTP_201_CREATED,
 )
 async def apply_calendar(
-    school_id: str,
+    school_id: PathId,
     body: ApplyCalendarIn,
     principal: SchoolAdmin,
     mongo: Store,
-    options: Settings,
     now: Now,
-    wake: WakeRelay,
     response: Response,
 ) -> AppliedCalendarOut:
     result = await mongo.run(
@@ -73,9 +63,7 @@ async def apply_calendar(
         template_id=body.template_id,
         school_year=body.school_year,
         now=now,
-        default_timezone=options.default_timezone,
     )
-    wake()
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return AppliedCalendarOut.applied(result)
@@ -83,7 +71,7 @@ async def apply_calendar(
 
 @router.get("/schools/{school_id}/engagement-calendars", summary="A school's engagement calendars")
 async def list_calendars(
-    school_id: str, principal: Staff, mongo: Store
+    school_id: PathId, principal: Staff, mongo: Store
 ) -> Page[EngagementCalendarOut]:
     found = await mongo.run(service.list_calendars, principal=principal, school_id=school_id)
     return Page(items=[EngagementCalendarOut.of(c) for c in found])
@@ -94,8 +82,8 @@ async def list_calendars(
     summary="A classroom's meeting windows, with the team meetings scheduled in each",
 )
 async def meeting_windows(
-    classroom_id: str,
-    principal: CurrentPrincipal,
+    classroom_id: PathId,
+    principal: CurrentUser,
     mongo: Store,
     school_year: SchoolYear | None = Query(default=None, examples=["2026-2027"]),
 ) -> Page[MeetingWindowOut]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from aptt_platform.auth import CurrentPrincipal
+from aptt_platform.deps import CurrentUser, Now, Staff, Store
 from fastapi import APIRouter
 
-from aptt_scheduling.api.deps import Now, Settings, Staff, Store, WakeRelay
 from aptt_scheduling.api.schemas import (
     AttendanceIn,
     AttendanceOut,
+    PathId,
     RsvpIn,
     RsvpListOut,
     RsvpOut,
@@ -23,13 +23,12 @@ router = APIRouter(tags=["RSVPs and attendance"])
     summary="A guardian answers for their child's family: coming, interpreter, childcare",
 )
 async def put_rsvp(
-    meeting_id: str,
-    student_id: str,
+    meeting_id: PathId,
+    student_id: PathId,
     body: RsvpIn,
-    principal: CurrentPrincipal,
+    principal: CurrentUser,
     mongo: Store,
     now: Now,
-    wake: WakeRelay,
 ) -> RsvpOut:
     rsvp = await mongo.run(
         service.record_rsvp,
@@ -41,7 +40,6 @@ async def put_rsvp(
         childcare_count=body.childcare_count,
         now=now,
     )
-    wake()
     return RsvpOut.of(rsvp)
 
 
@@ -50,7 +48,7 @@ async def put_rsvp(
     summary="The answers of a student's guardians",
 )
 async def get_rsvps(
-    meeting_id: str, student_id: str, principal: CurrentPrincipal, mongo: Store
+    meeting_id: PathId, student_id: PathId, principal: CurrentUser, mongo: Store
 ) -> list[RsvpOut]:
     found = await mongo.run(
         service.family_rsvps, principal=principal, meeting_id=meeting_id, student_id=student_id
@@ -62,7 +60,7 @@ async def get_rsvps(
     "/team-meetings/{meeting_id}/rsvps",
     summary="Every family's answer, with interpreter and childcare counts (staff)",
 )
-async def list_rsvps(meeting_id: str, principal: Staff, mongo: Store) -> RsvpListOut:
+async def list_rsvps(meeting_id: PathId, principal: Staff, mongo: Store) -> RsvpListOut:
     rsvps, summary = await mongo.run(
         service.meeting_rsvps, principal=principal, meeting_id=meeting_id
     )
@@ -80,13 +78,7 @@ async def list_rsvps(meeting_id: str, principal: Staff, mongo: Store) -> RsvpLis
     summary="Record which guardian of which student came (teacher of the classroom)",
 )
 async def put_attendance(
-    meeting_id: str,
-    body: AttendanceIn,
-    principal: Staff,
-    mongo: Store,
-    options: Settings,
-    now: Now,
-    wake: WakeRelay,
+    meeting_id: PathId, body: AttendanceIn, principal: Staff, mongo: Store, now: Now
 ) -> AttendanceOut:
     records, summary = await mongo.run(
         service.record_attendance,
@@ -94,9 +86,7 @@ async def put_attendance(
         meeting_id=meeting_id,
         records=[r.record() for r in body.records],
         now=now,
-        opens_minutes_before=options.attendance_opens_minutes_before,
     )
-    wake()
     return AttendanceOut.of(meeting_id, records, summary)
 
 
@@ -104,7 +94,7 @@ async def put_attendance(
     "/team-meetings/{meeting_id}/attendance",
     summary="Attendance summary: families attended over families in class, who came",
 )
-async def get_attendance(meeting_id: str, principal: Staff, mongo: Store) -> AttendanceOut:
+async def get_attendance(meeting_id: PathId, principal: Staff, mongo: Store) -> AttendanceOut:
     records, summary = await mongo.run(
         service.attendance_summary, principal=principal, meeting_id=meeting_id
     )

@@ -6,15 +6,14 @@ from datetime import datetime
 
 from icalendar import Calendar, Event
 
+from aptt_scheduling.i18n import meeting_summary
 from aptt_scheduling.service.meetings import MeetingView
-
-TITLE = {"en": "Class team meeting", "es": "Reunión de equipo de la clase"}
-CANCELLED = {"en": "Cancelled", "es": "Cancelada"}
 
 
 def meeting_calendar(view: MeetingView, *, language: str, now: datetime) -> bytes:
     """One VEVENT whose UID stays the same and whose SEQUENCE grows with each move, so a
-    calendar updates the event it already has instead of adding another."""
+    calendar updates the event it already has instead of adding another. Its texts are in
+    `language`, one of the catalogues' languages."""
     meeting = view.meeting
     calendar = Calendar()
     calendar.add("prodid", "-//APTT Platform//scheduling//EN")
@@ -27,8 +26,7 @@ def meeting_calendar(view: MeetingView, *, language: str, now: datetime) -> byte
     event.add("dtstart", meeting.starts_at)
     event.add("dtend", meeting.ends_at)
     event.add("sequence", len(meeting.previous_starts) + (0 if meeting.active else 1))
-    title = TITLE[language]
-    event.add("summary", title if meeting.active else f"{CANCELLED[language]}: {title}")
+    event.add("summary", meeting_summary(language, cancelled=not meeting.active))
     event.add("location", meeting.location)
     event.add("description", "\n".join(f"- {item}" for item in meeting.agenda))
     event.add("status", "CONFIRMED" if meeting.active else "CANCELLED")

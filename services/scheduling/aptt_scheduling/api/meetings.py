@@ -7,14 +7,20 @@ import binascii
 from datetime import datetime
 from typing import Literal
 
-from aptt_platform.auth import CurrentPrincipal
+from aptt_platform.deps import CurrentUser, Guardian, Now, Staff, Store
 from aptt_platform.errors import DomainError
-from aptt_platform.web import Page
-from fastapi import APIRouter, Query, Response, status
+from aptt_platform.web import Cursor, Limit, Page
+from fastapi import APIRouter, Header, Query, Response, status
 
-from aptt_scheduling.api.deps import Guardian, Now, Settings, Staff, Store, WakeRelay
 from aptt_scheduling.api.ics import meeting_calendar
-from aptt_scheduling.api.schemas import RescheduleIn, TeamMeetingIn, TeamMeetingOut
+from aptt_scheduling.api.schemas import (
+    LANGUAGE_TAG,
+    PathId,
+    RescheduleIn,
+    TeamMeetingIn,
+    TeamMeetingOut,
+)
+from aptt_scheduling.i18n import CATALOGUES
 from aptt_scheduling.service import meetings as service
 from aptt_scheduling.service.meetings import MeetingDraft
 
@@ -26,14 +32,7 @@ router = APIRouter(tags=["team meetings"])
     status_code=status.HTTP_201_CREATED,
     summary="Schedule a classroom's team meeting (teacher of the classroom, or an admin)",
 )
-async def schedule(
-    body: TeamMeetingIn,
-    principal: Staff,
-    mongo: Store,
-    options: Settings,
-    now: Now,
-    wake: WakeRelay,
-) -> TeamMeetingOut:
+async def schedule(body: TeamMeetingIn, principal: Staff, mongo: Store, now: Now) -> TeamMeetingOut:
     draft = MeetingDraft(
         classroom_id=body.classroom_id,
         starts_at=body.starts_at,
@@ -43,14 +42,7 @@ async def schedule(
         agenda=tuple(body.agenda),
         window_id=body.window_id,
     )
-    view = await mongo.run(
-        service.schedule_meeting,
-        principal=principal,
-        draft=draft,
-        now=now,
-        default_timezone=options.default_timezone,
-    )
-    wake()
+    view = await mongo.run(service.schedule_meeting, principal=principal, draft=draft, now=now)
     return TeamMeetingOut.of(view)
 
 
@@ -62,48 +54,36 @@ async def schedule(
     responses={200: {"content": {"text/calendar": {}}}},
 )
 async def calendar_file(
-    meeting_id: str,
-    principal: CurrentPrincipal,
+    meeting_id: PathId,
+    principal: CurrentUser,
     mongo: Store,
-    options: Settings,
     now: Now,
-    lang: Literal["en", "es"] = "en",
+    lang: str | None = Query(
+        default=None,
+        max_length=35,
+        pattern=LANGUAGE_TAG,
+        description="language of the texts (e.g. es, es-MX); default: Accept-Language",
+    ),
+    accept_language: str | None = Header(default=None, max_length=1000),
 ) -> Response:
-    view = await mongo.run(
-        service.get_meeting,
-        principal=principal,
-        meeting_id=meeting_id,
-        default_timezone=options.default_timezone,
-    )
+    view = await mongo.run(service.get_meeting, principal=principal, meeting_id=meeting_id)
+    language = CATALOGUES.language_for(lang) if lang else CATALOGUES.negotiate(accept_language)
     return Response(
-        meeting_calendar(view, language=lang, now=now),
+        meeting_calendar(view, language=language, now=now),
         media_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{meeting_id}.ics"'},
     )
 
 
 @router.get("/team-meetings/{meeting_id}", summary="A team meeting")
-async def get_meeting(
-    meeting_id: str, principal: CurrentPrincipal, mongo: Store, options: Settings
-) -> TeamMeetingOut:
-    view = await mongo.run(
-        service.get_meeting,
-        principal=principal,
-        meeting_id=meeting_id,
-        default_timezone=options.default_timezone,
-    )
+async def get_meeting(meeting_id: PathId, principal: CurrentUser, mongo: Store) -> TeamMeetingOut:
+    view = await mongo.run(service.get_meeting, principal=principal, meeting_id=meeting_id)
     return TeamMeetingOut.of(view)
 
 
 @router.post("/team-meetings/{meeting_id}/reschedule", summary="Move a team meeting")
 async def reschedule(
-    meeting_id: str,
-    body: RescheduleIn,
-    principal: Staff,
-    mongo: Store,
-    options: Settings,
-    now: Now,
-    wake: WakeRelay,
+    meeting_id: PathId, body: RescheduleIn, principal: Staff, mongo: Store, now: Now
 ) -> TeamMeetingOut:
     view = await mongo.run(
         service.reschedule_meeting,
@@ -113,29 +93,15 @@ async def reschedule(
         duration_minutes=body.duration_minutes,
         location=body.location,
         now=now,
-        default_timezone=options.default_timezone,
     )
-    wake()
     return TeamMeetingOut.of(view)
 
 
 @router.post("/team-meetings/{meeting_id}/cancel", summary="Cancel a team meeting")
-async def cancel(
-    meeting_id: str,
-    principal: Staff,
-    mongo: Store,
-    options: Settings,
-    now: Now,
-    wake: WakeRelay,
-) -> TeamMeetingOut:
+async def cancel(meeting_id: PathId, principal: Staff, mongo: Store, now: Now) -> TeamMeetingOut:
     view = await mongo.run(
-        service.cancel_meeting,
-        principal=principal,
-        meeting_id=meeting_id,
-        now=now,
-        default_timezone=options.default_timezone,
+        service.cancel_meeting, principal=principal, meeting_id=meeting_id, now=now
     )
-    wake()
     return TeamMeetingOut.of(view)
 
 
@@ -144,19 +110,9 @@ async def cancel(
     summary="A guardian's coming team meetings, for all their children (soonest first)",
 )
 async def my_meetings(
-    principal: Guardian,
-    mongo: Store,
-    options: Settings,
-    now: Now,
-    limit: int = Query(default=20, ge=1, le=100, description="items"),
+    principal: Guardian, mongo: Store, now: Now, limit: Limit = 20
 ) -> Page[TeamMeetingOut]:
-    views = await mongo.run(
-        service.my_meetings,
-        principal=principal,
-        now=now,
-        limit=limit,
-        default_timezone=options.default_timezone,
-    )
+    views = await mongo.run(service.my_meetings, principal=principal, now=now, limit=limit)
     return Page(items=[TeamMeetingOut.of(v) for v in views])
 
 
@@ -178,13 +134,11 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     summary="A classroom's team meetings by start time, paginated",
 )
 async def list_meetings(
-    classroom_id: str,
-    principal: CurrentPrincipal,
+    classroom_id: PathId,
+    principal: CurrentUser,
     mongo: Store,
-    options: Settings,
-    # Not aptt_platform.web.Limit: FastAPI refuses a Query default inside Annotated.
-    limit: int = Query(default=50, ge=1, le=200, description="items per page"),
-    cursor: str | None = Query(default=None, max_length=400),
+    limit: Limit = 50,
+    cursor: Cursor = None,
     meeting_status: Literal["scheduled", "cancelled"] | None = Query(default=None, alias="status"),
 ) -> Page[TeamMeetingOut]:
     views = await mongo.run(
@@ -194,7 +148,6 @@ async def list_meetings(
         status=meeting_status,
         after=_decode_cursor(cursor) if cursor else None,
         limit=limit,
-        default_timezone=options.default_timezone,
     )
     next_cursor = _encode_cursor(views[-1]) if len(views) == limit else None
     return Page(items=[TeamMeetingOut.of(v) for v in views], next_cursor=next_cursor)

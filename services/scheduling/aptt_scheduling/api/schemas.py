@@ -1,4 +1,4 @@
-"""Request and response bodies of the scheduling API."""
+"""Request and response bodies of the scheduling API, and the bounds of its parameters."""
 
 from __future__ import annotations
 
@@ -7,20 +7,23 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from aptt_contracts.scheduling import Relationship
-from aptt_platform.mongo import Document
 from aptt_platform.web import RequestModel
+from fastapi import Path
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from aptt_scheduling.domain.attendance import AttendanceRecord, AttendanceSummary, Rsvp
-from aptt_scheduling.domain.calendars import PlannedWindow, WindowKind
+from aptt_scheduling.domain.calendars import EngagementCalendar, PlannedWindow, WindowKind
 from aptt_scheduling.service.calendars import AppliedCalendar, WindowView
 from aptt_scheduling.service.meetings import MeetingView
-from aptt_scheduling.store.calendars import EngagementCalendar
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+MAX_ID = 200
+LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$"
+Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID, strip_whitespace=True)]
+# An id in a route's path (meeting, classroom, school, template, student).
+PathId = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
 AgendaItem = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-Language = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")]
-SchoolYear = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{4}$")]
+Language = Annotated[str, StringConstraints(max_length=35, pattern=LANGUAGE_TAG)]
+SchoolYear = Annotated[str, StringConstraints(max_length=9, pattern=r"^[0-9]{4}-[0-9]{4}$")]
 
 
 # -- engagement calendars -------------------------------------------------------------
@@ -155,7 +158,7 @@ class TeamMeetingOut(BaseModel):
     @classmethod
     def of(cls, view: MeetingView) -> TeamMeetingOut:
         m = view.meeting
-        report: Document | None = view.class_report
+        report = view.class_report
         return cls(
             meeting_id=m.meeting_id,
             classroom_id=m.classroom_id,
@@ -174,7 +177,11 @@ class TeamMeetingOut(BaseModel):
             created_at=m.created_at,
             updated_at=m.updated_at,
             cancelled_at=m.cancelled_at,
-            class_report=ClassReportRef(**report) if report else None,
+            class_report=(
+                ClassReportRef(report_id=report.report_id, suppressed=report.suppressed)
+                if report
+                else None
+            ),
             your_student_ids=sorted(view.your_students),
         )
 

@@ -11,11 +11,13 @@ import calendar
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from aptt_platform.errors import DomainError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from aptt_scheduling.domain.meetings import Window
 
 WindowKind = Literal["team_meeting", "conference"]
 DEFAULT_MINUTES: dict[str, int] = {"team_meeting": 75, "conference": 30}
@@ -89,6 +91,46 @@ class PlannedWindow:
     duration_minutes: int
     focus_area: str | None
     label: str | None
+
+
+@dataclass(frozen=True)
+class EngagementCalendar:
+    """A template applied to a school for one school year (one per school and year)."""
+
+    calendar_id: str
+    school_id: str
+    school_year: str
+    template_id: str
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ClassroomWindow:
+    """A planned window given to one classroom by its school's engagement calendar."""
+
+    window_id: str
+    classroom_id: str
+    school_id: str
+    calendar_id: str
+    template_id: str
+    school_year: str
+    sequence: int
+    kind: WindowKind
+    starts_on: date
+    ends_on: date
+    duration_minutes: int
+    focus_area: str | None
+    label: str | None
+
+    def as_window(self) -> Window:
+        return Window(
+            window_id=self.window_id,
+            classroom_id=self.classroom_id,
+            kind=self.kind,
+            starts_on=self.starts_on,
+            ends_on=self.ends_on,
+        )
 
 
 def first_year(school_year: str) -> int:

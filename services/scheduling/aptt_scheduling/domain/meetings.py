@@ -1,4 +1,9 @@
-"""Team meetings: when one may be scheduled, moved, cancelled, answered and attended."""
+"""Team meetings: when one may be scheduled, moved, cancelled, answered and attended.
+
+A team meeting is an aggregate: what happens to it (scheduled, moved, cancelled, attendance
+taken) is recorded in its `events`, and the unit of work publishes them when the store saves
+the meeting.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,17 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from aptt_contracts.envelope import EventModel
+from aptt_contracts.scheduling import (
+    AttendanceRecorded,
+    TeamMeetingCancelled,
+    TeamMeetingRescheduled,
+    TeamMeetingScheduled,
+)
 from aptt_contracts.skills import BUILT_IN_SKILLS
 from aptt_platform.errors import Conflict, DomainError
+
+from aptt_scheduling.domain.attendance import AttendanceRecord
 
 MeetingStatus = Literal["scheduled", "cancelled"]
 MIN_MINUTES = 15
@@ -38,6 +52,14 @@ class Window:
 
 
 @dataclass(frozen=True)
+class ClassReportRef:
+    """The class report the data service published for a meeting (staff see it is ready)."""
+
+    report_id: str
+    suppressed: bool
+
+
+@dataclass
 class TeamMeeting:
     meeting_id: str
     district_id: str
@@ -56,6 +78,8 @@ class TeamMeeting:
     cancelled_at: datetime | None = None
     attendance_taken: bool = False
     previous_starts: tuple[datetime, ...] = field(default_factory=tuple)
+    # Recorded, not yet published: never stored, never compared.
+    events: list[EventModel] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def ends_at(self) -> datetime:
@@ -149,6 +173,53 @@ def check_changeable(meeting: TeamMeeting) -> None:
         )
 
 
+def schedule(
+    *,
+    meeting_id: str,
+    district_id: str,
+    school_id: str,
+    classroom_id: str,
+    starts_at: datetime,
+    duration_minutes: int,
+    location: str,
+    focus_skill_code: str,
+    agenda: tuple[str, ...],
+    window_id: str | None,
+    created_by: str,
+    now: datetime,
+) -> TeamMeeting:
+    """A new team meeting; the use case checks its window and that it overlaps no other."""
+    meeting = TeamMeeting(
+        meeting_id=meeting_id,
+        district_id=district_id,
+        school_id=school_id,
+        classroom_id=classroom_id,
+        starts_at=meeting_time(starts_at),
+        duration_minutes=duration_minutes,
+        location=location,
+        focus_skill_code=focus_skill_code,
+        agenda=agenda or STANDARD_AGENDA,
+        window_id=window_id,
+        created_by=created_by,
+        created_at=now,
+        updated_at=now,
+    )
+    meeting.events.append(
+        TeamMeetingScheduled(
+            district_id=district_id,
+            meeting_id=meeting.meeting_id,
+            classroom_id=classroom_id,
+            school_id=school_id,
+            starts_at=meeting.starts_at,
+            duration_minutes=duration_minutes,
+            focus_skill_code=focus_skill_code,
+            window_id=window_id,
+            location=location,
+        )
+    )
+    return meeting
+
+
 def reschedule(
     meeting: TeamMeeting,
     *,
@@ -157,29 +228,99 @@ def reschedule(
     location: str | None,
     now: datetime,
 ) -> TeamMeeting:
+    """The meeting moved; the same meeting when nothing changes (and nothing is published)."""
     check_changeable(meeting)
     check_duration(duration_minutes)
     check_starts_in_the_future(starts_at, now)
+    starts_at = meeting_time(starts_at)
+    location = location or meeting.location
+    if (starts_at, duration_minutes, location) == (
+        meeting.starts_at,
+        meeting.duration_minutes,
+        meeting.location,
+    ):
+        return meeting
     return replace(
         meeting,
         starts_at=starts_at,
         duration_minutes=duration_minutes,
-        location=location or meeting.location,
+        location=location,
         updated_at=now,
         previous_starts=(
             (*meeting.previous_starts, meeting.starts_at)
             if starts_at != meeting.starts_at
             else meeting.previous_starts
         ),
+        events=[
+            *meeting.events,
+            TeamMeetingRescheduled(
+                district_id=meeting.district_id,
+                meeting_id=meeting.meeting_id,
+                classroom_id=meeting.classroom_id,
+                school_id=meeting.school_id,
+                starts_at=starts_at,
+                previous_starts_at=meeting.starts_at,
+                duration_minutes=duration_minutes,
+                location=location,
+            ),
+        ],
     )
 
 
 def cancel(meeting: TeamMeeting, *, now: datetime) -> TeamMeeting:
+    """The meeting cancelled; cancelling it again changes nothing."""
+    if not meeting.active:
+        return meeting
     if meeting.attendance_taken:
         raise Conflict(
             "attendance has been taken: the team meeting took place", code="meeting-held"
         )
-    return replace(meeting, status="cancelled", cancelled_at=now, updated_at=now)
+    return replace(
+        meeting,
+        status="cancelled",
+        cancelled_at=now,
+        updated_at=now,
+        events=[
+            *meeting.events,
+            TeamMeetingCancelled(
+                district_id=meeting.district_id,
+                meeting_id=meeting.meeting_id,
+                classroom_id=meeting.classroom_id,
+                school_id=meeting.school_id,
+                starts_at=meeting.starts_at,
+            ),
+        ],
+    )
+
+
+def take_attendance(
+    meeting: TeamMeeting, changed: list[AttendanceRecord], *, now: datetime
+) -> TeamMeeting:
+    """The meeting took place; each new or changed record is published (goals opens goal
+    setting on it). The caller checked the sheet against the class list."""
+    return replace(
+        meeting,
+        attendance_taken=True,
+        updated_at=meeting.updated_at if meeting.attendance_taken else now,
+        events=[
+            *meeting.events,
+            *(
+                AttendanceRecorded(
+                    district_id=meeting.district_id,
+                    meeting_id=meeting.meeting_id,
+                    classroom_id=meeting.classroom_id,
+                    school_id=meeting.school_id,
+                    student_id=record.student_id,
+                    guardian_id=record.guardian_id,
+                    relationship=record.relationship,
+                    present=record.present,
+                    focus_skill_code=meeting.focus_skill_code,
+                    meeting_starts_at=meeting.starts_at,
+                )
+                for record in changed
+            ),
+        ],
+    )
 
 
 def check_rsvp_open(meeting: TeamMeeting, now: datetime) -> None:

@@ -3,14 +3,14 @@ reach which classroom, student and meeting.
 
 Events of different aggregates arrive in any order (a student before its classroom), so the
 read model keeps each aggregate on its own and joins them only when a question is asked.
-Events of one aggregate can also arrive late (a retried record after a newer one), so each
-document remembers the time of the event it reflects and an older event does not win.
+Events of one aggregate can also arrive late (a retried record after a newer one): the
+store keeps the roster through `aptt_platform.readmodel.ReadModel`, which applies an event
+only when it is newer than what it holds and keeps removals as tombstones.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Protocol
 
 
@@ -37,13 +37,6 @@ class Student:
     school_id: str
     guardian_ids: frozenset[str] = field(default_factory=frozenset)
     removed: bool = False
-
-
-def is_newer(event_time: datetime | None, recorded_time: datetime | None) -> bool:
-    """Whether an event may overwrite what a document reflects: never an older event."""
-    if event_time is None or recorded_time is None:
-        return True
-    return event_time >= recorded_time
 
 
 @dataclass(frozen=True)
@@ -98,15 +91,6 @@ def manages_classroom(caller: Caller, classroom: Classroom) -> bool:
     if manages_school(caller, classroom.school_id):
         return True
     return "teacher" in caller.roles and caller.subject in classroom.teacher_ids
-
-
-def is_guardian_of(caller: Caller, student: Student | None) -> bool:
-    return (
-        "guardian" in caller.roles
-        and student is not None
-        and not student.removed
-        and caller.subject in student.guardian_ids
-    )
 
 
 def guardian_students(caller: Caller, classes: ClassList) -> frozenset[str]:

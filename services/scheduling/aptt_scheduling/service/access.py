@@ -1,8 +1,8 @@
 """Who may reach a classroom or a team meeting, decided on the roster read model.
 
 Everything is looked up in the token's district only, so another district's ids are simply
-not found. Within the district, staff without a link get 403; a guardian asking about a
-child or meeting that is not theirs gets 404, so ids of other families' records do not leak.
+not found. Within the district the platform's one rule answers (`out_of_reach`): staff
+without a link get 403, a guardian 404, so ids of other families' records do not leak.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aptt_platform.auth import Principal
-from aptt_platform.errors import Forbidden, NotFound
+from aptt_platform.deps import out_of_reach
+from aptt_platform.errors import NotFound
 from aptt_platform.mongo import UnitOfWork
 
 from aptt_scheduling.domain.meetings import TeamMeeting
@@ -28,7 +29,7 @@ async def load_class(uow: UnitOfWork, district_id: str, classroom_id: str) -> Cl
     classroom = await roster.get_classroom(uow, district_id, classroom_id)
     if classroom is None:
         raise NotFound("no such classroom", code="unknown-classroom")
-    students = await roster.get_students(uow, district_id, sorted(classroom.student_ids))
+    students = await roster.current_students(uow, district_id, sorted(classroom.student_ids))
     return class_list(classroom, students)
 
 
@@ -42,7 +43,12 @@ class Access:
 
 
 async def classroom_access(
-    uow: UnitOfWork, principal: Principal, classroom_id: str, *, manage: bool
+    uow: UnitOfWork,
+    principal: Principal,
+    classroom_id: str,
+    *,
+    manage: bool,
+    what: str = "classroom",
 ) -> Access:
     """The caller's access to a classroom; `manage` demands staff who run its meetings."""
     classes = await load_class(uow, principal.district_id, classroom_id)
@@ -50,9 +56,7 @@ async def classroom_access(
     own = guardian_students(principal, classes)
     if manages or (own and not manage):
         return Access(classes=classes, manages=manages, own_students=own)
-    if principal.is_guardian and not (principal.roles - {"guardian"}):
-        raise NotFound("no such classroom", code="unknown-classroom")
-    raise Forbidden("you do not teach or administer this classroom", code="not-your-classroom")
+    raise out_of_reach(principal, what)
 
 
 async def meeting_access(
@@ -61,8 +65,7 @@ async def meeting_access(
     meeting = await meeting_store.get_meeting(uow, principal.district_id, meeting_id)
     if meeting is None:
         raise NotFound("no such team meeting", code="unknown-meeting")
-    try:
-        access = await classroom_access(uow, principal, meeting.classroom_id, manage=manage)
-    except NotFound as exc:
-        raise NotFound("no such team meeting", code="unknown-meeting") from exc
+    access = await classroom_access(
+        uow, principal, meeting.classroom_id, manage=manage, what="team meeting"
+    )
     return meeting, access

@@ -8,12 +8,15 @@ from datetime import date, datetime
 
 from aptt_contracts.scheduling import MeetingWindow, MeetingWindowsCreated
 from aptt_platform.auth import Principal
-from aptt_platform.errors import Conflict, DomainError, Forbidden, NotFound
+from aptt_platform.deps import out_of_reach
+from aptt_platform.errors import Conflict, DomainError, NotFound
 from aptt_platform.mongo import UnitOfWork
 
 from aptt_scheduling.domain.calendars import (
     BUILT_IN_TEMPLATES,
     CalendarTemplate,
+    ClassroomWindow,
+    EngagementCalendar,
     PlannedWindow,
     TemplateDraft,
     calendar_id,
@@ -24,10 +27,10 @@ from aptt_scheduling.domain.calendars import (
 from aptt_scheduling.domain.meetings import local_date
 from aptt_scheduling.domain.roster import Classroom, manages_school
 from aptt_scheduling.service.access import classroom_access
+from aptt_scheduling.settings import Config
 from aptt_scheduling.store import calendars as store
 from aptt_scheduling.store import meetings as meeting_store
 from aptt_scheduling.store import roster
-from aptt_scheduling.store.calendars import EngagementCalendar, StoredWindow
 
 
 async def create_template(
@@ -59,11 +62,19 @@ async def find_template(uow: UnitOfWork, district_id: str, template_id: str) -> 
     return template
 
 
-async def school_today(
-    uow: UnitOfWork, district_id: str, school_id: str, now: datetime, default_timezone: str
-) -> date:
+async def school_timezone(uow: UnitOfWork, district_id: str, school_id: str) -> str:
+    """The school's IANA zone, or the configured default until the roster gives one."""
     school = await roster.get_school(uow, district_id, school_id)
-    return local_date(now, (school and school.timezone) or default_timezone)
+    return (school and school.timezone) or uow.config_as(Config).default_timezone
+
+
+async def school_today(uow: UnitOfWork, district_id: str, school_id: str, now: datetime) -> date:
+    return local_date(now, await school_timezone(uow, district_id, school_id))
+
+
+async def _known_school(uow: UnitOfWork, principal: Principal, school_id: str) -> None:
+    if not await roster.school_is_known(uow, principal.district_id, school_id):
+        raise NotFound("no such school in the roster", code="unknown-school")
 
 
 @dataclass(frozen=True)
@@ -84,7 +95,6 @@ async def apply_calendar(
     template_id: str,
     school_year: str,
     now: datetime,
-    default_timezone: str,
 ) -> AppliedCalendar:
     """Give every classroom of a school the template's windows for a school year.
 
@@ -92,13 +102,12 @@ async def apply_calendar(
     creates only what is missing (a classroom rostered since); another template is refused.
     """
     district_id = principal.district_id
+    await _known_school(uow, principal, school_id)
     if not manages_school(principal, school_id):
-        raise Forbidden("you do not administer this school", code="not-your-school")
+        raise out_of_reach(principal, "school")
     template = await find_template(uow, district_id, template_id)
     planned = plan(template, school_year)
-    if not await roster.school_is_known(uow, district_id, school_id):
-        raise NotFound("no such school in the roster", code="unknown-school")
-    today = await school_today(uow, district_id, school_id, now, default_timezone)
+    today = await school_today(uow, district_id, school_id, now)
     if not still_open(planned, today):
         raise DomainError(
             f"every window of {school_year} has already ended", code="school-year-over"
@@ -143,7 +152,7 @@ async def _ensure_windows(
     calendar: EngagementCalendar,
     planned: list[PlannedWindow],
     today: date,
-) -> list[StoredWindow]:
+) -> list[ClassroomWindow]:
     created = []
     for window in still_open(planned, today):
         stored = await store.add_window(
@@ -190,14 +199,13 @@ async def give_classroom_its_windows(
     classroom: Classroom,
     *,
     now: datetime,
-    default_timezone: str,
 ) -> None:
     """A classroom rostered after its school applied a calendar gets the windows still open."""
     await roster.lock(uow, district_id, "school", classroom.school_id)
     calendars = await store.calendars_of_school(uow, district_id, classroom.school_id)
     if not calendars:
         return
-    today = await school_today(uow, district_id, classroom.school_id, now, default_timezone)
+    today = await school_today(uow, district_id, classroom.school_id, now)
     for calendar in calendars:
         template = await find_template(uow, district_id, calendar.template_id)
         planned = plan(template, calendar.school_year)
@@ -207,14 +215,15 @@ async def give_classroom_its_windows(
 async def list_calendars(
     uow: UnitOfWork, *, principal: Principal, school_id: str
 ) -> list[EngagementCalendar]:
+    await _known_school(uow, principal, school_id)
     if not principal.may_see_school(school_id):
-        raise Forbidden("you do not work at this school", code="not-your-school")
+        raise out_of_reach(principal, "school")
     return await store.calendars_of_school(uow, principal.district_id, school_id)
 
 
 @dataclass(frozen=True)
 class WindowView:
-    window: StoredWindow
+    window: ClassroomWindow
     meeting_ids: list[str]
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
-from aptt_contracts.scheduling import AttendanceRecorded, RsvpRecorded
+from aptt_contracts.scheduling import RsvpRecorded
 from aptt_platform.auth import Principal
-from aptt_platform.errors import Forbidden, NotFound
+from aptt_platform.deps import out_of_reach
+from aptt_platform.errors import Forbidden
 from aptt_platform.mongo import UnitOfWork
 
 from aptt_scheduling.domain import meetings as rules
@@ -19,6 +19,7 @@ from aptt_scheduling.domain.attendance import (
     summarize,
 )
 from aptt_scheduling.service.access import Access, meeting_access
+from aptt_scheduling.settings import Config
 from aptt_scheduling.store import meetings as store
 
 
@@ -29,7 +30,7 @@ def _own_student(principal: Principal, access: Access, student_id: str) -> None:
         raise Forbidden(
             "only a guardian of the student can answer for the family", code="not-guardian"
         )
-    raise NotFound("no such student at this team meeting", code="unknown-student")
+    raise out_of_reach(principal, "student")
 
 
 async def record_rsvp(
@@ -61,6 +62,7 @@ async def record_rsvp(
     if before == rsvp:
         return rsvp
     await store.save_rsvp(uow, principal.district_id, rsvp, now)
+    # An RSVP is a record with no behaviour of its own, not an aggregate: published here.
     uow.publish(
         RsvpRecorded(
             district_id=principal.district_id,
@@ -104,39 +106,23 @@ async def record_attendance(
     meeting_id: str,
     records: list[AttendanceRecord],
     now: datetime,
-    opens_minutes_before: int | None,
 ) -> tuple[list[AttendanceRecord], AttendanceSummary]:
     """The teacher records which guardian of which student came; changes are published."""
     district_id = principal.district_id
     meeting, access = await meeting_access(uow, principal, meeting_id, manage=True)
-    rules.check_attendance_open(meeting, now, opens_minutes_before)
+    rules.check_attendance_open(meeting, now, uow.config_as(Config).attendance_opens_minutes_before)
     check_attendance(access.classes, records)
     before = {
         (r.student_id, r.guardian_id): r
         for r in await store.attendance_of_meeting(uow, district_id, meeting_id)
     }
-    for record in records:
-        if before.get((record.student_id, record.guardian_id)) == record:
-            continue
+    changed = [r for r in records if before.get((r.student_id, r.guardian_id)) != r]
+    for record in changed:
         await store.save_attendance(
             uow, district_id, meeting_id, record, recorded_by=principal.subject, now=now
         )
-        uow.publish(
-            AttendanceRecorded(
-                district_id=district_id,
-                meeting_id=meeting_id,
-                classroom_id=meeting.classroom_id,
-                school_id=meeting.school_id,
-                student_id=record.student_id,
-                guardian_id=record.guardian_id,
-                relationship=record.relationship,
-                present=record.present,
-                focus_skill_code=meeting.focus_skill_code,
-                meeting_starts_at=meeting.starts_at,
-            )
-        )
-    if not meeting.attendance_taken:
-        await store.save_meeting(uow, replace(meeting, attendance_taken=True, updated_at=now))
+    if changed or not meeting.attendance_taken:
+        await store.save_meeting(uow, rules.take_attendance(meeting, changed, now=now))
     return await _attendance(uow, district_id, meeting_id, access)
 
 

@@ -6,18 +6,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from aptt_contracts.scheduling import (
-    TeamMeetingCancelled,
-    TeamMeetingRescheduled,
-    TeamMeetingScheduled,
-)
 from aptt_platform.auth import Principal
 from aptt_platform.errors import Conflict
-from aptt_platform.mongo import Document, UnitOfWork
+from aptt_platform.mongo import UnitOfWork
 
 from aptt_scheduling.domain import meetings as rules
-from aptt_scheduling.domain.meetings import TeamMeeting, Window
+from aptt_scheduling.domain.meetings import ClassReportRef, TeamMeeting, Window
 from aptt_scheduling.service.access import classroom_access, meeting_access
+from aptt_scheduling.service.calendars import school_timezone
 from aptt_scheduling.store import calendars as calendar_store
 from aptt_scheduling.store import meetings as store
 from aptt_scheduling.store import roster
@@ -38,13 +34,8 @@ class MeetingDraft:
 class MeetingView:
     meeting: TeamMeeting
     timezone: str
-    class_report: Document | None = None
+    class_report: ClassReportRef | None = None
     your_students: frozenset[str] = frozenset()
-
-
-async def _timezone(uow: UnitOfWork, district_id: str, school_id: str, default: str) -> str:
-    school = await roster.get_school(uow, district_id, school_id)
-    return (school and school.timezone) or default
 
 
 async def _window_of(
@@ -70,12 +61,7 @@ async def _window_of(
 
 
 async def schedule_meeting(
-    uow: UnitOfWork,
-    *,
-    principal: Principal,
-    draft: MeetingDraft,
-    now: datetime,
-    default_timezone: str,
+    uow: UnitOfWork, *, principal: Principal, draft: MeetingDraft, now: datetime
 ) -> MeetingView:
     """A teacher (or an admin of the school) schedules a classroom's team meeting."""
     district_id = principal.district_id
@@ -86,60 +72,43 @@ async def schedule_meeting(
     rules.check_duration(draft.duration_minutes)
     rules.check_starts_in_the_future(draft.starts_at, now)
     rules.check_skill(draft.focus_skill_code, await roster.district_skills(uow, district_id))
-    timezone = await _timezone(uow, district_id, classroom.school_id, default_timezone)
+    timezone = await school_timezone(uow, district_id, classroom.school_id)
     window_id = await _window_of(
         uow, district_id, classroom.classroom_id, draft.window_id, draft.starts_at, timezone
     )
     # Two teachers of one class scheduling at once must not both pass the overlap check.
     await roster.lock(uow, district_id, "classroom", classroom.classroom_id)
-    starts_at = rules.meeting_time(draft.starts_at)
-    rules.check_no_overlap(
-        await store.active_meetings_near(
-            uow, district_id, classroom.classroom_id, starts_at, draft.duration_minutes
-        ),
-        starts_at,
-        draft.duration_minutes,
-    )
-    meeting = TeamMeeting(
+    meeting = rules.schedule(
         meeting_id=f"tm-{uuid.uuid4().hex[:16]}",
         district_id=district_id,
         school_id=classroom.school_id,
         classroom_id=classroom.classroom_id,
-        starts_at=starts_at,
+        starts_at=draft.starts_at,
         duration_minutes=draft.duration_minutes,
         location=draft.location,
         focus_skill_code=draft.focus_skill_code,
-        agenda=draft.agenda or rules.STANDARD_AGENDA,
+        agenda=draft.agenda,
         window_id=window_id,
         created_by=principal.subject,
-        created_at=now,
-        updated_at=now,
+        now=now,
+    )
+    rules.check_no_overlap(
+        await store.active_meetings_near(
+            uow, district_id, classroom.classroom_id, meeting.starts_at, meeting.duration_minutes
+        ),
+        meeting.starts_at,
+        meeting.duration_minutes,
     )
     await store.insert_meeting(uow, meeting)
-    uow.publish(
-        TeamMeetingScheduled(
-            district_id=district_id,
-            meeting_id=meeting.meeting_id,
-            classroom_id=meeting.classroom_id,
-            school_id=meeting.school_id,
-            starts_at=meeting.starts_at,
-            duration_minutes=meeting.duration_minutes,
-            focus_skill_code=meeting.focus_skill_code,
-            window_id=meeting.window_id,
-            location=meeting.location,
-        )
-    )
     return MeetingView(meeting=meeting, timezone=timezone)
 
 
-async def get_meeting(
-    uow: UnitOfWork, *, principal: Principal, meeting_id: str, default_timezone: str
-) -> MeetingView:
+async def get_meeting(uow: UnitOfWork, *, principal: Principal, meeting_id: str) -> MeetingView:
     """Staff who run the classroom, and guardians of its students, see the meeting."""
     meeting, access = await meeting_access(uow, principal, meeting_id, manage=False)
     return MeetingView(
         meeting=meeting,
-        timezone=await _timezone(uow, principal.district_id, meeting.school_id, default_timezone),
+        timezone=await school_timezone(uow, principal.district_id, meeting.school_id),
         class_report=(
             await store.class_report_of(uow, principal.district_id, meeting_id)
             if access.manages
@@ -157,12 +126,9 @@ async def list_meetings(
     status: str | None,
     after: tuple[datetime, str] | None,
     limit: int,
-    default_timezone: str,
 ) -> list[MeetingView]:
     access = await classroom_access(uow, principal, classroom_id, manage=False)
-    timezone = await _timezone(
-        uow, principal.district_id, access.classes.classroom.school_id, default_timezone
-    )
+    timezone = await school_timezone(uow, principal.district_id, access.classes.classroom.school_id)
     found = await store.meetings_of_classroom(
         uow, principal.district_id, classroom_id, after=after, status=status, limit=limit
     )
@@ -180,25 +146,19 @@ async def reschedule_meeting(
     duration_minutes: int | None,
     location: str | None,
     now: datetime,
-    default_timezone: str,
 ) -> MeetingView:
     """Move a meeting; it stays in its window and may not overlap another of the class."""
     district_id = principal.district_id
     meeting, _ = await meeting_access(uow, principal, meeting_id, manage=True)
-    timezone = await _timezone(uow, district_id, meeting.school_id, default_timezone)
+    timezone = await school_timezone(uow, district_id, meeting.school_id)
     moved = rules.reschedule(
         meeting,
-        starts_at=rules.meeting_time(starts_at),
+        starts_at=starts_at,
         duration_minutes=duration_minutes or meeting.duration_minutes,
         location=location,
         now=now,
     )
-    unchanged = (moved.starts_at, moved.duration_minutes, moved.location) == (
-        meeting.starts_at,
-        meeting.duration_minutes,
-        meeting.location,
-    )
-    if unchanged:
+    if moved is meeting:
         return MeetingView(meeting=meeting, timezone=timezone)
     if meeting.window_id is not None:
         await _window_of(
@@ -214,50 +174,23 @@ async def reschedule_meeting(
         except_id=meeting.meeting_id,
     )
     await store.save_meeting(uow, moved)
-    uow.publish(
-        TeamMeetingRescheduled(
-            district_id=district_id,
-            meeting_id=moved.meeting_id,
-            classroom_id=moved.classroom_id,
-            school_id=moved.school_id,
-            starts_at=moved.starts_at,
-            previous_starts_at=meeting.starts_at,
-            duration_minutes=moved.duration_minutes,
-            location=moved.location,
-        )
-    )
     return MeetingView(meeting=moved, timezone=timezone)
 
 
 async def cancel_meeting(
-    uow: UnitOfWork,
-    *,
-    principal: Principal,
-    meeting_id: str,
-    now: datetime,
-    default_timezone: str,
+    uow: UnitOfWork, *, principal: Principal, meeting_id: str, now: datetime
 ) -> MeetingView:
     """Cancel a meeting; cancelling one already cancelled changes nothing."""
     meeting, _ = await meeting_access(uow, principal, meeting_id, manage=True)
-    timezone = await _timezone(uow, principal.district_id, meeting.school_id, default_timezone)
-    if not meeting.active:
-        return MeetingView(meeting=meeting, timezone=timezone)
+    timezone = await school_timezone(uow, principal.district_id, meeting.school_id)
     cancelled = rules.cancel(meeting, now=now)
-    await store.save_meeting(uow, cancelled)
-    uow.publish(
-        TeamMeetingCancelled(
-            district_id=principal.district_id,
-            meeting_id=meeting.meeting_id,
-            classroom_id=meeting.classroom_id,
-            school_id=meeting.school_id,
-            starts_at=meeting.starts_at,
-        )
-    )
+    if cancelled is not meeting:
+        await store.save_meeting(uow, cancelled)
     return MeetingView(meeting=cancelled, timezone=timezone)
 
 
 async def my_meetings(
-    uow: UnitOfWork, *, principal: Principal, now: datetime, limit: int, default_timezone: str
+    uow: UnitOfWork, *, principal: Principal, now: datetime, limit: int
 ) -> list[MeetingView]:
     """A guardian's coming team meetings, across all their children's classes."""
     district_id = principal.district_id
@@ -278,7 +211,7 @@ async def my_meetings(
         views.append(
             MeetingView(
                 meeting=meeting,
-                timezone=await _timezone(uow, district_id, meeting.school_id, default_timezone),
+                timezone=await school_timezone(uow, district_id, meeting.school_id),
                 your_students=frozenset(classroom.student_ids & mine),
             )
         )

@@ -1,4 +1,7 @@
-"""Handled events: the roster read model, district skills, class reports ready for meetings."""
+"""Handled events: the roster read model, district skills, class reports ready for meetings.
+
+Each handler gets the payload and then its envelope (`meta.time` orders the roster's events).
+"""
 
 from __future__ import annotations
 
@@ -14,75 +17,65 @@ from aptt_contracts.data import (
 from aptt_platform.events import ReceivedEvent
 from aptt_platform.mongo import UnitOfWork, utcnow
 
+from aptt_scheduling.domain.meetings import ClassReportRef
 from aptt_scheduling.domain.roster import Classroom, School, Student
 from aptt_scheduling.service.calendars import give_classroom_its_windows
-from aptt_scheduling.store import CLASSROOMS, STUDENTS, roster
 from aptt_scheduling.store import meetings as meeting_store
+from aptt_scheduling.store import roster
 
 
-async def school_upserted(uow: UnitOfWork, event: ReceivedEvent, data: SchoolUpserted) -> None:
-    school = School(school_id=data.school_id, timezone=data.timezone, language=data.language)
-    await roster.upsert_school(uow, data.district_id, school, event.time)
+async def record_school(uow: UnitOfWork, event: SchoolUpserted, meta: ReceivedEvent) -> None:
+    school = School(school_id=event.school_id, timezone=event.timezone, language=event.language)
+    await roster.upsert_school(uow, event.district_id, school, meta.time)
 
 
-async def classroom_upserted(
-    uow: UnitOfWork, event: ReceivedEvent, data: ClassroomUpserted, *, default_timezone: str
-) -> None:
+async def record_classroom(uow: UnitOfWork, event: ClassroomUpserted, meta: ReceivedEvent) -> None:
     """Record the classroom, and give it the windows of its school's engagement calendars."""
     classroom = Classroom(
-        classroom_id=data.classroom_id,
-        school_id=data.school_id,
-        grade=data.grade,
-        teacher_ids=frozenset(data.teacher_ids),
-        student_ids=frozenset(data.student_ids),
+        classroom_id=event.classroom_id,
+        school_id=event.school_id,
+        grade=event.grade,
+        teacher_ids=frozenset(event.teacher_ids),
+        student_ids=frozenset(event.student_ids),
     )
-    if await roster.upsert_classroom(uow, data.district_id, classroom, event.time):
-        await give_classroom_its_windows(
-            uow, data.district_id, classroom, now=utcnow(), default_timezone=default_timezone
-        )
+    if await roster.upsert_classroom(uow, event.district_id, classroom, meta.time):
+        await give_classroom_its_windows(uow, event.district_id, classroom, now=utcnow())
 
 
-async def classroom_removed(uow: UnitOfWork, event: ReceivedEvent, data: ClassroomRemoved) -> None:
-    await roster.mark_removed(
-        uow,
-        data.district_id,
-        CLASSROOMS,
-        "classroom_id",
-        data.classroom_id,
-        data.school_id,
-        event.time,
+async def remove_classroom(uow: UnitOfWork, event: ClassroomRemoved, meta: ReceivedEvent) -> None:
+    """The classroom's meetings stay (decision 0302); no new one can be scheduled."""
+    await roster.remove_classroom(
+        uow, event.district_id, event.classroom_id, event.school_id, meta.time
     )
 
 
-async def student_upserted(uow: UnitOfWork, event: ReceivedEvent, data: StudentUpserted) -> None:
+async def record_student(uow: UnitOfWork, event: StudentUpserted, meta: ReceivedEvent) -> None:
     student = Student(
-        student_id=data.student_id,
-        school_id=data.school_id,
-        guardian_ids=frozenset(data.guardian_ids),
+        student_id=event.student_id,
+        school_id=event.school_id,
+        guardian_ids=frozenset(event.guardian_ids),
     )
-    await roster.upsert_student(uow, data.district_id, student, event.time)
+    await roster.upsert_student(uow, event.district_id, student, meta.time)
 
 
-async def student_removed(uow: UnitOfWork, event: ReceivedEvent, data: StudentRemoved) -> None:
-    await roster.mark_removed(
-        uow, data.district_id, STUDENTS, "student_id", data.student_id, data.school_id, event.time
+async def remove_student(uow: UnitOfWork, event: StudentRemoved, meta: ReceivedEvent) -> None:
+    """Their family loses access at once; attendance recorded for them still counts."""
+    await roster.remove_student(
+        uow, event.district_id, event.student_id, event.school_id, meta.time
     )
 
 
-async def skill_defined(uow: UnitOfWork, event: ReceivedEvent, data: SkillDefined) -> None:
-    await roster.add_skill(uow, data.district_id, data.skill_code)
+async def record_skill(uow: UnitOfWork, event: SkillDefined, meta: ReceivedEvent) -> None:
+    await roster.add_skill(uow, event.district_id, event.skill_code)
 
 
-async def class_report_published(
-    uow: UnitOfWork, event: ReceivedEvent, data: ClassReportPublished
+async def record_class_report(
+    uow: UnitOfWork, event: ClassReportPublished, meta: ReceivedEvent
 ) -> None:
     """Lets the teacher see on the meeting that its class report is ready."""
     await meeting_store.save_class_report(
         uow,
-        data.district_id,
-        {
-            "meeting_id": data.meeting_id,
-            "report_id": data.report_id,
-            "suppressed": data.suppressed,
-        },
+        event.district_id,
+        event.meeting_id,
+        ClassReportRef(report_id=event.report_id, suppressed=event.suppressed),
     )

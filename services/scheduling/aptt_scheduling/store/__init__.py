@@ -34,6 +34,8 @@ def _index(name: str, *fields: str) -> IndexModel:
     return IndexModel([(f, ASCENDING) for f in ("district_id", *fields)], name=name)
 
 
+# The read models' unique indexes (district, id) keep the names databases already have, not
+# ReadModel.index()'s: MongoDB refuses the same keys again under another name.
 INDEXES: dict[str, Sequence[IndexModel]] = {
     SCHOOLS: [_unique("one_per_school", "school_id")],
     CLASSROOMS: [

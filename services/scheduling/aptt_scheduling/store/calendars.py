@@ -6,13 +6,16 @@ midnight-UTC datetime would shift the day in every other time zone).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from aptt_platform.mongo import Document, UnitOfWork
 
-from aptt_scheduling.domain.calendars import CalendarTemplate, PlannedWindow, WindowKind
-from aptt_scheduling.domain.meetings import Window
+from aptt_scheduling.domain.calendars import (
+    CalendarTemplate,
+    ClassroomWindow,
+    EngagementCalendar,
+    PlannedWindow,
+)
 from aptt_scheduling.store import CALENDARS, TEMPLATES, WINDOWS
 
 
@@ -55,16 +58,6 @@ async def template_named(uow: UnitOfWork, district_id: str, name: str) -> bool:
 async def list_templates(uow: UnitOfWork, district_id: str) -> list[CalendarTemplate]:
     cursor = uow.collection(TEMPLATES).find({"district_id": district_id}, session=uow.session)
     return [_template(doc) async for doc in cursor.sort("name").limit(500)]
-
-
-@dataclass(frozen=True)
-class EngagementCalendar:
-    calendar_id: str
-    school_id: str
-    school_year: str
-    template_id: str
-    created_by: str
-    created_at: datetime
 
 
 def _calendar(doc: Document) -> EngagementCalendar:
@@ -112,34 +105,8 @@ async def calendars_of_school(
     return [_calendar(doc) async for doc in cursor.sort("school_year").limit(100)]
 
 
-@dataclass(frozen=True)
-class StoredWindow:
-    window_id: str
-    classroom_id: str
-    school_id: str
-    calendar_id: str
-    template_id: str
-    school_year: str
-    sequence: int
-    kind: WindowKind
-    starts_on: date
-    ends_on: date
-    duration_minutes: int
-    focus_area: str | None
-    label: str | None
-
-    def as_window(self) -> Window:
-        return Window(
-            window_id=self.window_id,
-            classroom_id=self.classroom_id,
-            kind=self.kind,
-            starts_on=self.starts_on,
-            ends_on=self.ends_on,
-        )
-
-
-def _window(doc: Document) -> StoredWindow:
-    return StoredWindow(
+def _window(doc: Document) -> ClassroomWindow:
+    return ClassroomWindow(
         window_id=doc["window_id"],
         classroom_id=doc["classroom_id"],
         school_id=doc["school_id"],
@@ -165,7 +132,7 @@ async def add_window(
     school_id: str,
     calendar: EngagementCalendar,
     planned: PlannedWindow,
-) -> StoredWindow | None:
+) -> ClassroomWindow | None:
     """Insert the window unless it exists; return it when it was created now."""
     doc = {
         "district_id": district_id,
@@ -192,7 +159,7 @@ async def add_window(
     return _window(doc) if result.upserted_id is not None else None
 
 
-async def get_window(uow: UnitOfWork, district_id: str, window_id: str) -> StoredWindow | None:
+async def get_window(uow: UnitOfWork, district_id: str, window_id: str) -> ClassroomWindow | None:
     doc = await uow.collection(WINDOWS).find_one(
         {"district_id": district_id, "window_id": window_id}, session=uow.session
     )
@@ -201,7 +168,7 @@ async def get_window(uow: UnitOfWork, district_id: str, window_id: str) -> Store
 
 async def windows_of_classroom(
     uow: UnitOfWork, district_id: str, classroom_id: str, school_year: str | None = None
-) -> list[StoredWindow]:
+) -> list[ClassroomWindow]:
     query: Document = {"district_id": district_id, "classroom_id": classroom_id}
     if school_year is not None:
         query["school_year"] = school_year

@@ -2,33 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime, timedelta
-from typing import Any
 
 from aptt_platform.mongo import Document, UnitOfWork
 
 from aptt_scheduling.domain.attendance import AttendanceRecord, Rsvp
-from aptt_scheduling.domain.meetings import MAX_MINUTES, TeamMeeting
+from aptt_scheduling.domain.meetings import MAX_MINUTES, ClassReportRef, TeamMeeting
 from aptt_scheduling.store import ATTENDANCE, CLASS_REPORTS, MEETINGS, RSVPS
 
 
 def _meeting_doc(meeting: TeamMeeting) -> Document:
-    doc = asdict(meeting)
+    doc: Document = {
+        f.name: getattr(meeting, f.name) for f in fields(meeting) if f.name != "events"
+    }
     doc["agenda"] = list(meeting.agenda)
     doc["previous_starts"] = list(meeting.previous_starts)
     return doc
 
 
 def _meeting(doc: Document) -> TeamMeeting:
-    fields = {k: v for k, v in doc.items() if k in TeamMeeting.__dataclass_fields__}
-    fields["agenda"] = tuple(fields.get("agenda", ()))
-    fields["previous_starts"] = tuple(fields.get("previous_starts", ()))
-    return TeamMeeting(**fields)
+    kept = {k: v for k, v in doc.items() if k in TeamMeeting.__dataclass_fields__}
+    kept["agenda"] = tuple(kept.get("agenda", ()))
+    kept["previous_starts"] = tuple(kept.get("previous_starts", ()))
+    return TeamMeeting(**kept)
 
 
 async def insert_meeting(uow: UnitOfWork, meeting: TeamMeeting) -> None:
     await uow.collection(MEETINGS).insert_one(_meeting_doc(meeting), session=uow.session)
+    uow.track(meeting)
 
 
 async def save_meeting(uow: UnitOfWork, meeting: TeamMeeting) -> None:
@@ -37,6 +39,7 @@ async def save_meeting(uow: UnitOfWork, meeting: TeamMeeting) -> None:
         _meeting_doc(meeting),
         session=uow.session,
     )
+    uow.track(meeting)
 
 
 async def get_meeting(uow: UnitOfWork, district_id: str, meeting_id: str) -> TeamMeeting | None:
@@ -193,18 +196,21 @@ async def save_attendance(
     )
 
 
-async def save_class_report(uow: UnitOfWork, district_id: str, report: dict[str, Any]) -> None:
+async def save_class_report(
+    uow: UnitOfWork, district_id: str, meeting_id: str, report: ClassReportRef
+) -> None:
     await uow.collection(CLASS_REPORTS).update_one(
-        {"district_id": district_id, "meeting_id": report["meeting_id"]},
-        {"$set": {"district_id": district_id, **report}},
+        {"district_id": district_id, "meeting_id": meeting_id},
+        {"$set": {"district_id": district_id, "meeting_id": meeting_id, **asdict(report)}},
         upsert=True,
         session=uow.session,
     )
 
 
-async def class_report_of(uow: UnitOfWork, district_id: str, meeting_id: str) -> Document | None:
-    return await uow.collection(CLASS_REPORTS).find_one(
-        {"district_id": district_id, "meeting_id": meeting_id},
-        {"_id": 0, "report_id": 1, "suppressed": 1},
-        session=uow.session,
+async def class_report_of(
+    uow: UnitOfWork, district_id: str, meeting_id: str
+) -> ClassReportRef | None:
+    doc = await uow.collection(CLASS_REPORTS).find_one(
+        {"district_id": district_id, "meeting_id": meeting_id}, session=uow.session
     )
+    return ClassReportRef(report_id=doc["report_id"], suppressed=doc["suppressed"]) if doc else None

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from aptt_platform.mongo import Document, UnitOfWork
+from aptt_platform.readmodel import ReadModel
 
-from aptt_scheduling.domain.roster import Classroom, School, Student, is_newer
+from aptt_scheduling.domain.roster import Classroom, School, Student
 from aptt_scheduling.store import CLASSROOMS, LOCKS, SCHOOLS, SKILLS, STUDENTS
+
+schools = ReadModel(SCHOOLS, "school_id")
+classrooms = ReadModel(CLASSROOMS, "classroom_id")
+students = ReadModel(STUDENTS, "student_id")
 
 
 async def lock(uow: UnitOfWork, district_id: str, kind: str, key: str) -> None:
@@ -25,90 +29,63 @@ async def lock(uow: UnitOfWork, district_id: str, kind: str, key: str) -> None:
     )
 
 
-async def _apply_if_newer(
-    uow: UnitOfWork,
-    collection: str,
-    key: dict[str, str],
-    fields: dict[str, Any],
-    event_time: datetime | None,
-) -> tuple[bool, Document | None]:
-    """Write `fields` unless the document already reflects a newer event.
-
-    Returns whether it was written and the document as it was before.
-    """
-    before = await uow.collection(collection).find_one(key, session=uow.session)
-    if before is not None and not is_newer(event_time, before.get("event_time")):
-        return False, before
-    await uow.collection(collection).update_one(
-        key, {"$set": {**fields, "event_time": event_time}}, upsert=True, session=uow.session
-    )
-    return True, before
-
-
 async def upsert_school(
-    uow: UnitOfWork, district_id: str, school: School, event_time: datetime | None
+    uow: UnitOfWork, district_id: str, school: School, version: datetime | None
 ) -> None:
-    await _apply_if_newer(
+    await schools.upsert(
         uow,
-        SCHOOLS,
-        {"district_id": district_id, "school_id": school.school_id},
+        district_id,
+        school.school_id,
         {"timezone": school.timezone, "language": school.language},
-        event_time,
+        version=version,
     )
 
 
 async def upsert_classroom(
-    uow: UnitOfWork, district_id: str, classroom: Classroom, event_time: datetime | None
+    uow: UnitOfWork, district_id: str, classroom: Classroom, version: datetime | None
 ) -> bool:
     """Record a classroom; True when it was written (not an older event)."""
-    written, _ = await _apply_if_newer(
+    applied = await classrooms.upsert(
         uow,
-        CLASSROOMS,
-        {"district_id": district_id, "classroom_id": classroom.classroom_id},
+        district_id,
+        classroom.classroom_id,
         {
             "school_id": classroom.school_id,
             "grade": classroom.grade,
             "teacher_ids": sorted(classroom.teacher_ids),
             "student_ids": sorted(classroom.student_ids),
-            "removed": classroom.removed,
         },
-        event_time,
+        version=version,
     )
-    return written
+    return applied.written
+
+
+async def remove_classroom(
+    uow: UnitOfWork, district_id: str, classroom_id: str, school_id: str, version: datetime | None
+) -> None:
+    # The tombstone keeps its school: the classroom's meetings stay readable by its admins.
+    await classrooms.remove(
+        uow, district_id, classroom_id, version=version, keep={"school_id": school_id}
+    )
 
 
 async def upsert_student(
-    uow: UnitOfWork, district_id: str, student: Student, event_time: datetime | None
+    uow: UnitOfWork, district_id: str, student: Student, version: datetime | None
 ) -> None:
-    await _apply_if_newer(
+    await students.upsert(
         uow,
-        STUDENTS,
-        {"district_id": district_id, "student_id": student.student_id},
-        {
-            "school_id": student.school_id,
-            "guardian_ids": sorted(student.guardian_ids),
-            "removed": student.removed,
-        },
-        event_time,
+        district_id,
+        student.student_id,
+        {"school_id": student.school_id, "guardian_ids": sorted(student.guardian_ids)},
+        version=version,
     )
 
 
-async def mark_removed(
-    uow: UnitOfWork,
-    district_id: str,
-    collection: str,
-    id_field: str,
-    id_value: str,
-    school_id: str,
-    event_time: datetime | None,
+async def remove_student(
+    uow: UnitOfWork, district_id: str, student_id: str, school_id: str, version: datetime | None
 ) -> None:
-    """Keep a removed classroom or student as a tombstone, so a late upsert cannot revive it."""
-    await _apply_if_newer(
-        uow,
-        collection,
-        {"district_id": district_id, id_field: id_value},
-        {"removed": True, "school_id": school_id},
-        event_time,
+    await students.remove(
+        uow, district_id, student_id, version=version, keep={"school_id": school_id}
     )
 
 
@@ -139,16 +116,13 @@ def _student(doc: Document) -> Student:
 
 
 async def get_school(uow: UnitOfWork, district_id: str, school_id: str) -> School | None:
-    doc = await uow.collection(SCHOOLS).find_one(
-        {"district_id": district_id, "school_id": school_id}, session=uow.session
-    )
+    doc = await schools.get(uow, district_id, school_id)
     return _school(doc) if doc else None
 
 
 async def get_classroom(uow: UnitOfWork, district_id: str, classroom_id: str) -> Classroom | None:
-    doc = await uow.collection(CLASSROOMS).find_one(
-        {"district_id": district_id, "classroom_id": classroom_id}, session=uow.session
-    )
+    """A classroom, also one removed from the roster: its meetings stay readable."""
+    doc = await classrooms.get(uow, district_id, classroom_id, removed=True)
     return _classroom(doc) if doc else None
 
 
@@ -156,8 +130,7 @@ async def classrooms_of_school(
     uow: UnitOfWork, district_id: str, school_id: str
 ) -> list[Classroom]:
     cursor = uow.collection(CLASSROOMS).find(
-        {"district_id": district_id, "school_id": school_id, "removed": False},
-        session=uow.session,
+        classrooms.live(district_id, {"school_id": school_id}), session=uow.session
     )
     return [_classroom(doc) async for doc in cursor.sort("classroom_id")]
 
@@ -171,16 +144,12 @@ async def school_is_known(uow: UnitOfWork, district_id: str, school_id: str) -> 
     )
 
 
-async def get_student(uow: UnitOfWork, district_id: str, student_id: str) -> Student | None:
-    doc = await uow.collection(STUDENTS).find_one(
-        {"district_id": district_id, "student_id": student_id}, session=uow.session
-    )
-    return _student(doc) if doc else None
-
-
-async def get_students(uow: UnitOfWork, district_id: str, student_ids: list[str]) -> list[Student]:
+async def current_students(
+    uow: UnitOfWork, district_id: str, student_ids: list[str]
+) -> list[Student]:
+    """The students of these ids the roster holds and has not removed."""
     cursor = uow.collection(STUDENTS).find(
-        {"district_id": district_id, "student_id": {"$in": student_ids}}, session=uow.session
+        students.live(district_id, {"student_id": {"$in": student_ids}}), session=uow.session
     )
     return [_student(doc) async for doc in cursor]
 
@@ -201,8 +170,7 @@ async def district_skills(uow: UnitOfWork, district_id: str) -> set[str]:
 
 async def children_of(uow: UnitOfWork, district_id: str, guardian_id: str) -> list[Student]:
     cursor = uow.collection(STUDENTS).find(
-        {"district_id": district_id, "guardian_ids": guardian_id, "removed": False},
-        session=uow.session,
+        students.live(district_id, {"guardian_ids": guardian_id}), session=uow.session
     )
     return [_student(doc) async for doc in cursor.limit(50)]
 
@@ -211,7 +179,6 @@ async def classrooms_of_students(
     uow: UnitOfWork, district_id: str, student_ids: list[str]
 ) -> list[Classroom]:
     cursor = uow.collection(CLASSROOMS).find(
-        {"district_id": district_id, "student_ids": {"$in": student_ids}, "removed": False},
-        session=uow.session,
+        classrooms.live(district_id, {"student_ids": {"$in": student_ids}}), session=uow.session
     )
     return [_classroom(doc) async for doc in cursor.limit(200)]

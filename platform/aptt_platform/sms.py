@@ -1,10 +1,14 @@
-"""SMS segment counting, as carriers and Twilio's `num_segments` count.
+"""SMS facts every part of the system counts the same way: segments and webhook signatures.
 
-A body that fits the GSM 03.38 alphabet goes as GSM-7: 160 septets in one segment, 153 per
-segment once split; extension-table characters take two septets and an escape pair is never
-split. Any other character makes the whole message UCS-2: 70 UTF-16 units, 67 per segment,
-never splitting a surrogate pair. (The same rules as the local stand-in's counter, written
-again here because the service must not depend on the local tooling.)
+Segments are counted as carriers (and Twilio's `num_segments`) count them. A body that fits
+the GSM 03.38 alphabet is sent as GSM-7: 160 septets in one segment, 153 per segment once
+split (the rest is the concatenation header); characters of the extension table take two
+septets and an escape pair is never split across segments. Any other character switches the
+whole message to UCS-2: 70 UTF-16 code units, 67 per segment when split, and a surrogate pair
+is never split either. Twilio's optional "smart encoding" is off, as it is by default.
+
+The notify service stores the count per SMS; the local SMS stand-in reports it as Twilio
+does. Both sign and check webhooks with `webhook_signature`.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -52,25 +56,19 @@ def count_segments(body: str) -> Segments:
     return Segments("UCS-2", sum(sizes), _split(sizes, 70, 67))
 
 
-# Babel puts narrow and non-breaking spaces in times ("6:00\u202fPM"); one of them would
-# turn a whole English text into UCS-2 and double its segments.
-_SPACES = str.maketrans({"\u202f": " ", "\u00a0": " ", "\u2009": " "})
+Params = Mapping[str, str] | Iterable[tuple[str, str]]
 
 
-def plain_spaces(text: str) -> str:
-    return text.translate(_SPACES)
-
-
-def webhook_signature(url: str, params: Iterable[tuple[str, str]], auth_token: str) -> str:
+def webhook_signature(url: str, params: Params, auth_token: str) -> str:
     """Twilio's `X-Twilio-Signature`: base64 HMAC-SHA1, keyed by the auth token, of the full
-    URL followed by every POST parameter's name and value, sorted."""
-    data = url + "".join(name + value for name, value in sorted(set(params)))
-    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
+    URL followed by every POST parameter's name and value, sorted by name then value; a
+    repeated pair counts once, as in Twilio's own helper libraries."""
+    pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
+    data = url + "".join(name + value for name, value in sorted(set(pairs)))
+    digest = hmac.new(auth_token.encode("utf-8"), data.encode("utf-8"), hashlib.sha1).digest()
     return base64.b64encode(digest).decode("ascii")
 
 
-def signature_matches(
-    url: str, params: Iterable[tuple[str, str]], auth_token: str, signature: str
-) -> bool:
+def signature_matches(url: str, params: Params, auth_token: str, signature: str) -> bool:
     expected = webhook_signature(url, params, auth_token)
     return hmac.compare_digest(expected.encode(), signature.encode())

@@ -1,9 +1,11 @@
 """Message texts from the gettext catalogues, with dates, times and numbers worded by Babel.
 
 The catalogues are `.po` files in the package (`locales/<lang>/LC_MESSAGES/notify.po`), read
-with Babel's `read_po` once per process: no compiled `.mo` files to keep in step. Message ids
+through the platform's `Catalogues` (one gettext mechanism for every service). Message ids
 are keys (`<template>.<part>`) so one template's parts stay together for translators; English
-and Spanish are complete, any other language gets English (docs/decisions/0502).
+and Spanish are complete, any other language gets English text and English formats; a
+regional tag (`es-MX`) reads its language's catalogue with its own formats
+(docs/decisions/0502).
 """
 
 from __future__ import annotations
@@ -12,60 +14,39 @@ import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
+from aptt_platform.i18n import Catalogues
+from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from aptt_notify.domain.model import Template
-from aptt_notify.domain.sms import plain_spaces
 
-LOCALES = Path(__file__).resolve().parent.parent / "locales"
-CATALOGUE_DOMAIN = "notify"
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "es")
-FALLBACK_LANGUAGE = "en"
+CATALOGUES = Catalogues(Path(__file__).resolve().parent / "locales", "notify", SUPPORTED_LANGUAGES)
+FALLBACK_LANGUAGE = CATALOGUES.fallback
+
+# Babel puts narrow and non-breaking spaces in times ("6:00\u202fPM"); one of them would
+# turn a whole English text into UCS-2 and double its segments.
+_SPACES = str.maketrans({"\u202f": " ", "\u00a0": " ", "\u2009": " "})
 
 
-@cache
-def catalogue(language: str) -> dict[str, str]:
-    """Message id -> text of one language's catalogue (fuzzy entries left out)."""
-    path = LOCALES / language / "LC_MESSAGES" / f"{CATALOGUE_DOMAIN}.po"
-    with path.open("rb") as po:
-        entries = read_po(po, locale=language, domain=CATALOGUE_DOMAIN)
-    return {
-        str(m.id): str(m.string)
-        for m in entries
-        if m.id and isinstance(m.string, str) and m.string and not m.fuzzy
-    }
+def plain_spaces(text: str) -> str:
+    return text.translate(_SPACES)
 
 
 def text_language(tag: str | None) -> str:
     """The catalogue language for a BCP 47 tag: es-MX -> es, vi -> en."""
-    primary = (tag or "").replace("_", "-").split("-")[0].lower()
-    return primary if primary in SUPPORTED_LANGUAGES else FALLBACK_LANGUAGE
-
-
-def formatting_locale(tag: str | None, language: str) -> Locale:
-    """Dates in the guardian's own variant (es-MX) when the text is in that language."""
-    # Compare the tag's own language: a fallback (vi -> en texts) keeps English dates too.
-    if tag and tag.replace("_", "-").split("-")[0].lower() == language:
-        try:
-            return Locale.parse(tag.replace("_", "-"), sep="-")
-        except (ValueError, UnknownLocaleError):
-            pass
-    return Locale.parse(language)
+    return CATALOGUES.language_for(tag)
 
 
 def lookup(language: str, key: str) -> str:
-    texts = catalogue(language)
-    if key in texts:
-        return texts[key]
-    return catalogue(FALLBACK_LANGUAGE)[key]
+    if not CATALOGUES.has(key):
+        raise KeyError(key)  # a template without its text is a bug, not a message to send
+    return CATALOGUES.gettext(key, language)
 
 
 @dataclass(frozen=True)
@@ -89,11 +70,13 @@ class SkillWords:
 def _skill_fields(skill: SkillWords | None, language: str) -> dict[str, str]:
     if skill is None:
         return {"skill": lookup(language, "skill.unknown.name"), "unit": ""}
-    texts = catalogue(language) | {
-        k: v for k, v in catalogue(FALLBACK_LANGUAGE).items() if k not in catalogue(language)
-    }
-    name = texts.get(f"skill.{skill.code}.name") or skill.names.get(language)
-    unit = texts.get(f"skill.{skill.code}.unit") or skill.units.get(language)
+    name_key, unit_key = f"skill.{skill.code}.name", f"skill.{skill.code}.unit"
+    name = (CATALOGUES.has(name_key) and CATALOGUES.gettext(name_key, language)) or (
+        skill.names.get(language)
+    )
+    unit = (CATALOGUES.has(unit_key) and CATALOGUES.gettext(unit_key, language)) or (
+        skill.units.get(language)
+    )
     return {
         "skill": name or skill.names.get(FALLBACK_LANGUAGE) or skill.code,
         "unit": unit or skill.units.get(FALLBACK_LANGUAGE) or "",
@@ -153,7 +136,7 @@ def render(
 ) -> Rendered:
     """Every text of one message in the guardian's language (English when not offered)."""
     language = text_language(tag)
-    locale = formatting_locale(tag, language)
+    locale = CATALOGUES.formatting_locale(tag, language)
     fields = _fields(params, locale, zone, language) | _skill_fields(skill, language)
     base = variant_of(template, params)
     short = lookup(language, f"{base}.sms").format_map(fields)
@@ -182,4 +165,4 @@ def to_html(text: str, subject: str, language: str) -> str:
 
 
 def all_keys() -> set[str]:
-    return set(catalogue(FALLBACK_LANGUAGE))
+    return set(CATALOGUES.texts[FALLBACK_LANGUAGE])

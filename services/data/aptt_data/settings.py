@@ -1,0 +1,74 @@
+"""The data service's settings (APTT_* environment variables) and the `Config` it hands the
+platform: use cases and handlers read it (`uow.config_as(Config)`), routes through `ConfigDep`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from aptt_platform.settings import ServiceSettings
+from pydantic import Field, field_validator
+
+from aptt_data.oneroster import fields
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Config:
+    """What the use cases need from the service's settings."""
+
+    default_timezone: str
+    default_language: str
+    min_report_group_size: int
+    phone_region: str
+    max_rejections_reported: int
+    max_upload_bytes: int
+    max_unzipped_bytes: int
+    import_chunk_size: int = 500
+    import_lease_seconds: float = 30.0
+
+
+class Settings(ServiceSettings):
+    service_name: str = "data"
+    # A class report with fewer scored students than this shows no chart (a district may
+    # set its own through PUT /v1/district/settings).
+    min_report_group_size: int = Field(default=5, ge=1, le=100)
+    # A million-student district's OneRoster zip is about 1 GiB; it unpacks to about 5 GiB.
+    max_upload_bytes: int = Field(default=2048 * MIB, ge=1024)
+    # A zip may unpack to at most this much (zip bombs).
+    max_unzipped_bytes: int = Field(default=10240 * MIB, ge=1024)
+    # Entities (or result rows) an import applies per transaction, and how long a worker's
+    # claim on an import lasts without renewal before another pod takes it over.
+    import_chunk_size: int = Field(default=500, ge=10, le=5000)
+    import_lease_seconds: float = Field(default=30.0, ge=1.0)
+    # OneRoster does not say where a school is: new schools get this until changed.
+    default_timezone: str = "America/Los_Angeles"
+    default_language: str = "en"
+    # Phone numbers without +country code are read as numbers of this region (ISO 3166).
+    phone_region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    max_rejections_reported: int = Field(default=5000, ge=10, le=100_000)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        ZoneInfo(value)
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        return fields.language(value)
+
+    def config(self) -> Config:
+        return Config(
+            default_timezone=self.default_timezone,
+            default_language=self.default_language,
+            min_report_group_size=self.min_report_group_size,
+            phone_region=self.phone_region,
+            max_rejections_reported=self.max_rejections_reported,
+            max_upload_bytes=self.max_upload_bytes,
+            max_unzipped_bytes=self.max_unzipped_bytes,
+            import_chunk_size=self.import_chunk_size,
+            import_lease_seconds=self.import_lease_seconds,
+        )

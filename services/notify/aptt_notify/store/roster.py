@@ -1,0 +1,97 @@
+"""Read models of other services' aggregates: schools, classrooms, students, skills, and the
+guardians (their contacts from the restricted topic, with the preferences they set here).
+
+All go through `aptt_platform.readmodel.ReadModel`: an event older than what is kept is not
+applied, and a removal is a tombstone every read hides, so a late retried upsert cannot
+bring a removed classroom or student back. Meetings keep their own version (`version_at`)
+because a cancellation is final whatever comes after it (store/meetings.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from aptt_platform.mongo import Document, UnitOfWork
+from aptt_platform.readmodel import ReadModel
+from pymongo import IndexModel
+
+from aptt_notify.store.collections import (
+    CLASSROOMS,
+    GUARDIANS,
+    SCHOOLS,
+    SKILLS,
+    STUDENTS,
+    by_district,
+)
+
+schools = ReadModel(SCHOOLS, "school_id")
+classrooms = ReadModel(CLASSROOMS, "classroom_id")
+students = ReadModel(STUDENTS, "student_id")
+skills = ReadModel(SKILLS, "skill_code")
+# The contact is the read model's part (versioned by its event); `preferences` are the
+# guardian's own choices in this service and are written beside it.
+guardians = ReadModel(GUARDIANS, "guardian_id")
+
+INDEXES: dict[str, Sequence[IndexModel]] = {
+    SCHOOLS: [schools.index()],
+    CLASSROOMS: [classrooms.index(), by_district("student_ids", name="by_student")],
+    STUDENTS: [students.index(), by_district("guardian_ids", name="by_guardian")],
+    GUARDIANS: [guardians.index()],
+    SKILLS: [skills.index()],
+}
+
+
+async def guardians_of_students(
+    uow: UnitOfWork, district_id: str, student_ids: Iterable[str]
+) -> set[str]:
+    cursor = uow.collection(STUDENTS).find(
+        students.live(district_id, {"student_id": {"$in": list(student_ids)}}),
+        {"guardian_ids": 1},
+        session=uow.session,
+    )
+    return {g for doc in await cursor.to_list() for g in doc.get("guardian_ids", [])}
+
+
+async def classrooms_of_student(uow: UnitOfWork, district_id: str, student_id: str) -> list[str]:
+    cursor = uow.collection(CLASSROOMS).find(
+        classrooms.live(district_id, {"student_ids": student_id}),
+        {"classroom_id": 1},
+        session=uow.session,
+    )
+    return [doc["classroom_id"] for doc in await cursor.to_list()]
+
+
+async def classroom_guardians(uow: UnitOfWork, district_id: str, classroom_id: str) -> set[str]:
+    """Guardians of the students of a classroom that is not removed."""
+    classroom = await classrooms.get(uow, district_id, classroom_id)
+    if classroom is None:
+        return set()
+    return await guardians_of_students(uow, district_id, classroom.get("student_ids", []))
+
+
+async def await_document(
+    uow: UnitOfWork, model: ReadModel, district_id: str, value: str, now: datetime
+) -> None:
+    """Write to the document a message waits for, existing or not yet. The event that brings
+    it writes the same document, so the two transactions cannot both miss each other: one
+    of them hits a write conflict and runs again, seeing the other's result. A placeholder
+    has no event version, so the first real event applies over it."""
+    await uow.collection(model.collection).update_one(
+        model.key(district_id, value),
+        {"$set": {"awaited_at": now}},
+        upsert=True,
+        session=uow.session,
+    )
+
+
+async def set_guardian_preferences(
+    uow: UnitOfWork, district_id: str, guardian_id: str, fields: Document
+) -> None:
+    """The guardian's own choices; the contact and its version stay as they are."""
+    await uow.collection(GUARDIANS).update_one(
+        guardians.key(district_id, guardian_id),
+        {"$set": fields},
+        upsert=True,
+        session=uow.session,
+    )

@@ -1,0 +1,23 @@
+"""Texts the scheduling service renders for people: the title of a team meeting in a
+calendar file. Catalogues are `locales/<language>/LC_MESSAGES/scheduling.po`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aptt_platform.i18n import Catalogues
+
+LANGUAGES = ("en", "es")
+CATALOGUES = Catalogues(Path(__file__).parent / "locales", "scheduling", LANGUAGES)
+
+MEETING_TITLE = "Class team meeting"
+CANCELLED_TITLE = "Cancelled: {title}"
+MESSAGE_IDS = (MEETING_TITLE, CANCELLED_TITLE)
+
+
+def meeting_summary(language: str, *, cancelled: bool) -> str:
+    """The calendar entry's title, in the reader's language."""
+    title = CATALOGUES.gettext(MEETING_TITLE, language)
+    if not cancelled:
+        return title
+    return CATALOGUES.gettext(CANCELLED_TITLE, language).format(title=title)

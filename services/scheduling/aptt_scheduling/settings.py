@@ -1,0 +1,44 @@
+"""Settings of the scheduling service (`APTT_*` environment variables), and the part of them
+the use cases and handlers read (`uow.config_as(Config)`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aptt_platform.settings import ServiceSettings
+from pydantic import Field, field_validator
+
+DEFAULT_TIMEZONE = "America/Los_Angeles"
+
+
+@dataclass(frozen=True)
+class Config:
+    """What the use cases need of the settings; the platform hands it to every unit of work."""
+
+    # The zone of a school the roster has not given one yet (dates of windows, display).
+    default_timezone: str = DEFAULT_TIMEZONE
+    # None: attendance may be taken once a meeting is scheduled. A number: only from that
+    # many minutes before the start, as families sign in (decision 0304).
+    attendance_opens_minutes_before: int | None = None
+
+
+class Settings(ServiceSettings):
+    service_name: str = "scheduling"
+    default_timezone: str = DEFAULT_TIMEZONE
+    attendance_opens_minutes_before: int | None = Field(default=None, ge=0, le=7 * 24 * 60)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone") from exc
+        return value
+
+    def config(self) -> Config:
+        return Config(
+            default_timezone=self.default_timezone,
+            attendance_opens_minutes_before=self.attendance_opens_minutes_before,
+        )
