@@ -150,7 +150,9 @@ async def test_an_import_killed_mid_way_is_finished_by_another_worker_exactly_on
 
         async def some_entities_applied() -> bool:
             job = await deployment.db["imports"].find_one({"import_id": import_id})
-            return bool(job and job["phase"].startswith("entities:students") and job["step"] > 0)
+            # The phase goes through users.csv in sourcedId order: guardians come first.
+            students = await deployment.db["students"].count_documents({"district_id": district})
+            return bool(job and job["phase"] == "entities:students" and students > 0)
 
         await eventually(some_entities_applied, timeout=120, what="the first student chunks")
     # The pod is gone mid-import (its worker cancelled inside a chunk, its lease left behind).

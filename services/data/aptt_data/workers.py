@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 import uuid
 
 from aptt_platform.logging import get_logger
@@ -68,8 +69,6 @@ async def run_job(mongo: Mongo, job: Document, *, owner: str, config: Config) ->
         with contextlib.suppress(Exception):
             await imports.release(mongo, job, owner=owner)
         return
-    with contextlib.suppress(Exception):
-        await imports.clean_up(mongo, job)
 
 
 async def _run(mongo: Mongo, job: Document, *, owner: str, config: Config) -> None:
@@ -79,8 +78,15 @@ async def _run(mongo: Mongo, job: Document, *, owner: str, config: Config) -> No
         validate, phases = assessments.validate_results, assessments.RESULT_PHASES
     if job["phase"] == "validate":
         renewing = asyncio.create_task(_renew(mongo, job["import_id"], owner, config))
+        began = time.monotonic()
         try:
             await validate(mongo, job, owner=owner, config=config)
+            log.info(
+                "import phase done",
+                import_id=job["import_id"],
+                phase="validate",
+                seconds=round(time.monotonic() - began, 2),
+            )
         finally:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -288,7 +288,7 @@ async def finish_results(
     """Chunk: the report, as a result import always answered."""
     counts = {name: job.get("counts", {}).get(name, 0) for name in ("accepted", "unchanged")}
     report = {"counts": counts, **await report_rejections(uow, job, config)}
-    return Step(set_={**report, "status": "done", "lease": None})
+    return Step(set_=report)
 
 
 RESULT_PHASES: dict[str, Phase] = {

@@ -10,6 +10,7 @@ leaves the job at its last committed chunk and the next worker goes on from ther
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,12 +22,11 @@ from aptt_platform.errors import DomainError, NotFound, PayloadTooLarge
 from aptt_platform.logging import get_logger
 from aptt_platform.mongo import Document, Mongo, UnitOfWork, utcnow
 from bson import ObjectId
-from pymongo import UpdateOne
 
 from aptt_data.oneroster.package import PackageError, open_package, roster_plan
 from aptt_data.service import Config, stored_now
 from aptt_data.service import reports as report_cases
-from aptt_data.store import IMPORT_ROWS, IMPORTS
+from aptt_data.store import IMPORT_ROWS, IMPORTS, find_in
 from aptt_data.store import imports as store
 from aptt_data.store import roster as roster_store
 
@@ -258,11 +258,30 @@ async def run_phases(
 ) -> None:
     """Apply the job chunk by chunk from its checkpoint until it is done."""
     order = list(phases)
+    current, began = None, time.monotonic()
     while True:
         job = await store.reload_job(mongo.db, import_id)
         if (job.get("lease") or {}).get("owner") != owner:
             raise store.LeaseLost(import_id)
+        if job["phase"] != current:
+            if current is not None:
+                # How long each phase takes, to see where an import spends its time.
+                log.info(
+                    "import phase done",
+                    import_id=import_id,
+                    phase=current,
+                    seconds=round(time.monotonic() - began, 2),
+                )
+            current, began = job["phase"], time.monotonic()
         if job["status"] == "done":
+            return
+        if job["phase"] == "done":
+            # The report is written: drop the scratch data before the job says it is done,
+            # so that a done job holds nothing more than its report.
+            await clean_up(mongo, job)
+            await store.update_job(
+                mongo.db, import_id, owner=owner, set_={"status": "done", "lease": None}
+            )
             return
         phase = phases[job["phase"]]
         if phase.source is not None and job.get("ranges_for") != job["phase"]:
@@ -327,8 +346,6 @@ async def _one_chunk(
         following = order.index(job["phase"]) + 1
         changes["phase"] = order[following] if following < len(order) else "done"
         changes["checkpoint"] = None
-    if step.set_.get("lease", True) is None:
-        del changes["lease.expires_at"]
     await store.advance(
         uow, import_id, owner=owner, step=job.get("step", 0), set_=changes, inc=step.inc
     )
@@ -336,21 +353,21 @@ async def _one_chunk(
 
 async def touch(uow: UnitOfWork, job: Document, what: str, ids: Iterable[str]) -> None:
     """Remember students or classrooms whose upcoming class reports must be refreshed."""
-    writes = [
-        UpdateOne(
-            {
-                "district_id": job["district_id"],
-                "import_id": job["import_id"],
-                "file": what,
-                "sourced_id": item,
-            },
-            {"$setOnInsert": {"state": "touched"}},
-            upsert=True,
+    wanted = set(ids)
+    if not wanted:
+        return
+    where = {"district_id": job["district_id"], "import_id": job["import_id"], "file": what}
+    rows = uow.collection(IMPORT_ROWS)
+    known = await find_in(
+        rows, where, "sourced_id", wanted, projection={"sourced_id": 1}, session=uow.session
+    )
+    new = wanted - {doc["sourced_id"] for doc in known}
+    if new:
+        await rows.insert_many(
+            [{**where, "sourced_id": item, "state": "touched"} for item in sorted(new)],
+            ordered=False,
+            session=uow.session,
         )
-        for item in set(ids)
-    ]
-    if writes:
-        await uow.collection(IMPORT_ROWS).bulk_write(writes, ordered=False, session=uow.session)
 
 
 async def classrooms_of_touched_students(

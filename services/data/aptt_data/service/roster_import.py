@@ -668,7 +668,7 @@ async def finish(uow: UnitOfWork, job: Document, config: Config, docs: list[Docu
     }
     counts = total(list(by_kind.values()))
     report = {"counts": counts, "by_kind": by_kind, **await report_rejections(uow, job, config)}
-    return Step(set_={**report, "status": "done", "lease": None})
+    return Step(set_=report)
 
 
 def _records(kind: Kind) -> Callable[[Document], dict[str, Any]]:

@@ -107,27 +107,49 @@ async def write_records(
     upserts: Iterable[tuple[str, str, Fields, list[str]]],
     deletes: Iterable[tuple[str, str]],
 ) -> None:
-    """Accepted records (file, sourcedId, fields, refs) replace what was kept; `deletes` go."""
-    writes: list[Any] = [
-        ReplaceOne(
-            {"district_id": district_id, "file": file, "sourced_id": sid},
-            {
+    """Accepted records (file, sourcedId, fields, refs) replace what was kept; `deletes` go.
+
+    What is stored is read first (a few `$in` lists per file): new records are plain
+    inserts, unchanged ones are not written at all, and only changed ones are replaced (an
+    upsert per record costs the local database a lookup each)."""
+    by_file: dict[str, dict[str, tuple[Fields, list[str]]]] = {}
+    for file, sid, fields, refs in upserts:
+        by_file.setdefault(file, {})[sid] = (fields, refs)
+    collection = uow.collection(ROSTER_RECORDS)
+    writes: list[Any] = []
+    for file, wanted in by_file.items():
+        stored = {
+            doc["sourced_id"]: doc
+            for doc in await find_in(
+                collection,
+                {"district_id": district_id, "file": file},
+                "sourced_id",
+                wanted,
+                projection={"_id": 0, "sourced_id": 1, "fields": 1, "refs": 1},
+                session=uow.session,
+            )
+        }
+        for sid, (fields, refs) in wanted.items():
+            doc = {
                 "district_id": district_id,
                 "file": file,
                 "sourced_id": sid,
                 "fields": fields,
                 "refs": refs,
-            },
-            upsert=True,
-        )
-        for file, sid, fields, refs in upserts
-    ]
+            }
+            before = stored.get(sid)
+            if before is None:
+                writes.append(InsertOne(doc))
+            elif before.get("fields") != fields or before.get("refs") != refs:
+                writes.append(
+                    ReplaceOne({"district_id": district_id, "file": file, "sourced_id": sid}, doc)
+                )
     writes += [
         DeleteOne({"district_id": district_id, "file": file, "sourced_id": sid})
         for file, sid in deletes
     ]
     if writes:
-        await uow.collection(ROSTER_RECORDS).bulk_write(writes, ordered=False, session=uow.session)
+        await collection.bulk_write(writes, ordered=False, session=uow.session)
 
 
 async def entities(
