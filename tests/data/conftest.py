@@ -71,13 +71,16 @@ class DataService:
     async def import_roster(
         self, district: str, package: bytes, *, mode: str = "bulk", name: str = "roster.zip"
     ) -> httpx.Response:
+        """Post a package and wait for its job: the job's final state (status done, with
+        the report), or the refusal when the upload was not accepted (413, 422...)."""
         async with self.client() as client:
-            return await client.post(
+            posted = await client.post(
                 "/v1/roster/imports",
                 headers=self.admin(district),
                 files={"file": (name, package, "application/zip")},
                 data={"mode": mode},
             )
+            return await finished_job(client, posted, self.admin(district))
 
     async def import_results(
         self,
@@ -88,11 +91,12 @@ class DataService:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         async with self.client() as client:
-            return await client.post(
+            posted = await client.post(
                 "/v1/assessments/imports",
                 headers=headers or self.admin(district),
                 files={"file": (name, content, "text/csv")},
             )
+            return await finished_job(client, posted, headers or self.admin(district))
 
     async def events(self, district: str, topic: str) -> list[tuple[str, dict[str, Any]]]:
         """(type, payload) of what the service published for a district, in topic order."""
@@ -115,6 +119,25 @@ class DataService:
 
         await eventually(arrived, timeout=30, what=f"events on {topic}")
         return seen
+
+
+async def finished_job(
+    client: httpx.AsyncClient, posted: httpx.Response, headers: dict[str, str], timeout: float = 120
+) -> httpx.Response:
+    """Follow a posted import (202 and its Location) until it is done or failed."""
+    if posted.status_code != 202:
+        return posted
+    location = posted.headers["location"]
+    assert posted.json()["status"] == "queued"
+    last = posted
+
+    async def ended() -> bool:
+        nonlocal last
+        last = await client.get(location, headers=headers)
+        return last.status_code != 200 or last.json()["status"] in ("done", "failed")
+
+    await eventually(ended, timeout=timeout, what=f"import {location}")
+    return last
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,15 @@ import zipfile
 from aptt_local.oneroster import build_package
 from aptt_local.testing import random_id
 
-from .conftest import UPLOAD_LIMIT, DataService, district_roster, edit_csv, unzip_files, zip_bytes
+from .conftest import (
+    UPLOAD_LIMIT,
+    DataService,
+    district_roster,
+    edit_csv,
+    finished_job,
+    unzip_files,
+    zip_bytes,
+)
 
 
 def line_of(package: bytes, file: str, sourced_id: str) -> int:
@@ -267,11 +275,13 @@ async def test_a_chunked_upload_is_measured_as_it_arrives(data_service: DataServ
         "Content-Type": f"multipart/form-data; boundary={boundary}",
     }
     async with data_service.client() as client:
-        small = await client.post(
+        posted = await client.post(
             "/v1/roster/imports",
             headers=headers,
             content=chunks(body(build_package(district_roster(district)))),
         )
+        assert posted.status_code == 202, posted.text
+        small = await finished_job(client, posted, data_service.admin(district))
         large = await client.post(
             "/v1/roster/imports", headers=headers, content=chunks(body(b"\0" * 2 * UPLOAD_LIMIT))
         )

@@ -139,6 +139,22 @@ def templates(messages: list[dict[str, Any]]) -> Counter[str]:
     return Counter(m["template"] for m in messages)
 
 
+async def import_done(
+    client: httpx.AsyncClient, data: str, headers: dict[str, str], posted: httpx.Response
+) -> dict[str, Any]:
+    """Follow an import job (202 and its Location) until it is done; its report."""
+    job: dict[str, Any] = posted.json()
+
+    async def ended() -> bool:
+        nonlocal job
+        job = (await client.get(f"{data}{posted.headers['location']}", headers=headers)).json()
+        return job["status"] in ("done", "failed")
+
+    await eventually(ended, timeout=120, what="the import job")
+    assert job["status"] == "done", job
+    return job
+
+
 async def test_the_aptt_cycle(system: System) -> None:
     district = "e2e-" + uuid.uuid4().hex[:8]
     roster, families = make_roster(district)
@@ -155,15 +171,16 @@ async def test_the_aptt_cycle(system: System) -> None:
 
     async with httpx.AsyncClient(timeout=30) as client:
         # 1. The district imports its roster and a first round of results.
-        report = await client.post(
+        posted = await client.post(
             f"{data}/v1/roster/imports",
             headers=admin,
             files={"file": ("roster.zip", build_package(roster), "application/zip")},
             data={"mode": "bulk"},
         )
-        assert report.status_code == 200, report.text
-        assert report.json()["rejected"] == []
-        assert report.json()["counts"]["created"] > 0
+        assert posted.status_code == 202, posted.text
+        report = await import_done(client, data, admin, posted)
+        assert report["rejected"] == []
+        assert report["counts"]["created"] > 0
         settings = await client.put(
             f"{data}/v1/schools/{school_id}/settings",
             headers=admin,
@@ -176,13 +193,13 @@ async def test_the_aptt_cycle(system: System) -> None:
             (f.student.sourced_id, "orf", float(s), fall)
             for f, s in zip(families, first_scores, strict=True)
         ]
-        results = await client.post(
+        posted = await client.post(
             f"{data}/v1/assessments/imports",
             headers=admin,
             files={"file": ("results.csv", results_csv(rows), "text/csv")},
         )
-        assert results.status_code == 200, results.text
-        assert results.json()["counts"]["accepted"] == 6
+        assert posted.status_code == 202, posted.text
+        assert (await import_done(client, data, admin, posted))["counts"]["accepted"] == 6
 
         # 2. The teacher schedules a team meeting on reading, three days from now.
         starts_at = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
@@ -392,7 +409,7 @@ async def test_the_aptt_cycle(system: System) -> None:
 
         # 7. New results: the family hears once how the child is doing.
         later = date.today()
-        results = await client.post(
+        posted = await client.post(
             f"{data}/v1/assessments/imports",
             headers=admin,
             files={
@@ -403,7 +420,7 @@ async def test_the_aptt_cycle(system: System) -> None:
                 )
             },
         )
-        assert results.json()["counts"]["accepted"] == 1
+        assert (await import_done(client, data, admin, posted))["counts"]["accepted"] == 1
 
         async def progress_heard() -> bool:
             return templates(await inbox(client, system, district, maya))[GOAL_PROGRESS] == 1

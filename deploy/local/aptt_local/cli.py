@@ -5,6 +5,8 @@ aptt token --role teacher --district demo-district [--subject ID] [--school ID] 
 aptt events aptt.scheduling.meetings.v1 [--from-beginning]
 aptt dlq list goals | aptt dlq replay goals
 aptt mail | aptt sms         what the mail sink and SMS stand-in received
+aptt import roster FILE [--mode bulk|delta] | aptt import results FILE
+                             upload to the running data service, follow the job, print the report
 """
 
 from __future__ import annotations
@@ -172,6 +174,24 @@ def token(args: argparse.Namespace) -> int:
     return 0
 
 
+def import_file(args: argparse.Namespace) -> int:
+    from aptt_platform.devissuer import DevIssuer
+
+    from aptt_local.imports import run_import
+
+    info = _run_info()
+    issuer = DevIssuer(info["issuer"], ISSUER_KEY)
+    bearer = issuer.mint(subject="aptt-cli", district_id=args.district, roles=["district_admin"])
+    mode = args.mode if args.kind == "roster" else None
+    return run_import(
+        info["services"]["data"],
+        {"Authorization": f"Bearer {bearer}"},
+        args.kind,
+        Path(args.file),
+        mode=mode,
+    )
+
+
 def events(args: argparse.Namespace) -> int:
     from aiokafka import AIOKafkaConsumer
 
@@ -272,6 +292,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("action", choices=["list", "replay"])
     p.add_argument("service", choices=SERVICES)
     p.set_defaults(run=dlq)
+    p = commands.add_parser(
+        "import", help="import a roster package or results into the data service"
+    )
+    p.add_argument("kind", choices=["roster", "results"])
+    p.add_argument("file", help="a OneRoster zip (roster), or a results CSV or gradebook zip")
+    p.add_argument("--mode", choices=["bulk", "delta"], default="bulk", help="roster imports")
+    p.add_argument("--district", default=DEMO_DISTRICT)
+    p.set_defaults(run=import_file)
     commands.add_parser("mail", help="mail the SMTP sink received").set_defaults(run=mail)
     commands.add_parser("sms", help="texts the SMS stand-in received").set_defaults(run=sms)
     args = parser.parse_args(argv)

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 from aptt_platform.devissuer import DevIssuer
 
+from aptt_local.imports import post_import, wait_for_import
 from aptt_local.oneroster import (
     Classroom,
     Guardian,
@@ -116,6 +117,11 @@ def demo_roster() -> Roster:
     )
 
 
+def _must_be_done(job: dict[str, object]) -> None:
+    if job["status"] != "done" or job.get("rejected_count"):
+        raise RuntimeError(f"the demo import did not go through: {job}")
+
+
 def seed(
     service_urls: Mapping[str, str], *, issuer_key: Path, issuer_url: str, stack: LocalStack
 ) -> str:
@@ -128,12 +134,15 @@ def seed(
     roster = demo_roster()
     with httpx.Client(timeout=60) as http:
         data, scheduling = service_urls["data"], service_urls["scheduling"]
-        http.post(
-            f"{data}/v1/roster/imports",
-            headers=admin,
-            data={"mode": "bulk"},
-            files={"file": ("roster.zip", build_package(roster), "application/zip")},
-        ).raise_for_status()
+        posted = post_import(
+            http,
+            data,
+            admin,
+            "roster",
+            ("roster.zip", build_package(roster), "application/zip"),
+            mode="bulk",
+        )
+        _must_be_done(wait_for_import(http, data, admin, posted, timeout=300))
         for school in roster.schools:
             http.put(
                 f"{data}/v1/schools/{school.sourced_id}/settings",
@@ -146,11 +155,10 @@ def seed(
             skill = "orf" if student.grade == 3 else "math-facts"
             base = 70.0 if skill == "orf" else 18.0
             rows.append((student.sourced_id, skill, base + (k % 8) * 6, fall))
-        http.post(
-            f"{data}/v1/assessments/imports",
-            headers=admin,
-            files={"file": ("fall.csv", results_csv(rows), "text/csv")},
-        ).raise_for_status()
+        posted = post_import(
+            http, data, admin, "results", ("fall.csv", results_csv(rows), "text/csv")
+        )
+        _must_be_done(wait_for_import(http, data, admin, posted, timeout=300))
         meetings = []
         for classroom in roster.classrooms:
             teacher = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aptt_platform.runtime import ServiceDefinition, create_app, serve
 from fastapi import FastAPI
 
-from aptt_data import api, consumers, i18n, store
+from aptt_data import api, consumers, i18n, store, workers
 from aptt_data.api.deps import UploadLimit
 from aptt_data.settings import Settings
 
@@ -21,6 +21,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
             routers=[api.router],
             handlers=consumers.HANDLERS,
             indexes=store.INDEXES,
+            background=[workers.import_worker],
             config=settings.config(),
         )
     )

@@ -25,6 +25,8 @@ class Config:
     max_rejections_reported: int
     max_upload_bytes: int
     max_unzipped_bytes: int
+    import_chunk_size: int = 500
+    import_lease_seconds: float = 30.0
 
 
 class Settings(ServiceSettings):
@@ -32,9 +34,14 @@ class Settings(ServiceSettings):
     # A class report with fewer scored students than this shows no chart (a district may
     # set its own through PUT /v1/district/settings).
     min_report_group_size: int = Field(default=5, ge=1, le=100)
-    max_upload_bytes: int = Field(default=20 * MIB, ge=1024)
+    # A million-student district's OneRoster zip is about 1 GiB; it unpacks to about 5 GiB.
+    max_upload_bytes: int = Field(default=2048 * MIB, ge=1024)
     # A zip may unpack to at most this much (zip bombs).
-    max_unzipped_bytes: int = Field(default=200 * MIB, ge=1024)
+    max_unzipped_bytes: int = Field(default=10240 * MIB, ge=1024)
+    # Entities (or result rows) an import applies per transaction, and how long a worker's
+    # claim on an import lasts without renewal before another pod takes it over.
+    import_chunk_size: int = Field(default=500, ge=10, le=5000)
+    import_lease_seconds: float = Field(default=30.0, ge=1.0)
     # OneRoster does not say where a school is: new schools get this until changed.
     default_timezone: str = "America/Los_Angeles"
     default_language: str = "en"
@@ -62,4 +69,6 @@ class Settings(ServiceSettings):
             max_rejections_reported=self.max_rejections_reported,
             max_upload_bytes=self.max_upload_bytes,
             max_unzipped_bytes=self.max_unzipped_bytes,
+            import_chunk_size=self.import_chunk_size,
+            import_lease_seconds=self.import_lease_seconds,
         )

@@ -2,36 +2,32 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from aptt_contracts.skills import Skill
 from aptt_platform.deps import CurrentUser, DistrictAdmin, RuntimeDep, SchoolAdmin, Store
-from aptt_platform.errors import DomainError, NotFound
+from aptt_platform.errors import DomainError
 from aptt_platform.web import Cursor, Limit, RequestModel
-from fastapi import APIRouter, File, Path, Query, UploadFile
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 from pydantic import BaseModel, Field, StringConstraints
 
 from aptt_data.api.deps import (
+    IMPORT_RESPONSES,
     ConfigDep,
     Id,
+    ImportError_,
+    ImportProgress,
+    ImportStatus,
     RejectedRow,
     StudentReader,
     problems,
-    read_upload,
 )
-from aptt_data.domain.assessments import ResultRows, read_gradebook, read_plain
-from aptt_data.oneroster.csvfile import FileRejected
-from aptt_data.oneroster.package import PackageError, unzip
-from aptt_data.service import assessments, results, skills
+from aptt_data.service import imports, results, skills
 from aptt_data.service.results import Disclosures, StudentResults
 from aptt_data.service.skills import SkillView
-from aptt_data.store import ASSESSMENT_IMPORTS
-from aptt_data.store import roster as roster_store
 
 router = APIRouter(tags=["skills and assessments"])
-ZIP_MAGIC = b"PK\x03\x04"
 
 
 SKILL_CODE = r"^[a-z][a-z0-9-]{1,40}$"
@@ -113,79 +109,66 @@ class ResultCounts(BaseModel):
     unchanged: int
 
 
-class AssessmentImportReport(BaseModel):
+class AssessmentImport(BaseModel):
+    """A result import: its state and progress; once done, the report (the fields from
+    `counts` on, as a result import always answered)."""
+
     import_id: str
-    counts: ResultCounts
-    rejected: list[RejectedRow]
-    rejected_count: int
-    rejected_truncated: bool
+    status: ImportStatus
+    phase: str | None
+    progress: ImportProgress
     imported_by: str
     imported_at: datetime
-
-
-def read_results(name: str, data: bytes, *, max_unzipped_bytes: int) -> ResultRows:
-    """A plain CSV, or a zip with OneRoster lineItems.csv and results.csv."""
-    try:
-        if data.startswith(ZIP_MAGIC) or name.lower().endswith(".zip"):
-            files = unzip(data, max_unzipped_bytes=max_unzipped_bytes, upload_name=name)
-            missing = [f for f in ("lineItems.csv", "results.csv") if f not in files]
-            if missing:
-                raise PackageError(f"the zip lacks {' and '.join(missing)}", file=name)
-            return read_gradebook(files)
-        return read_plain(name, data)
-    except FileRejected as exc:
-        return ResultRows(rejections=[exc.rejection])
+    error: ImportError_ | None = None
+    counts: ResultCounts | None = None
+    rejected: list[RejectedRow] | None = None
+    rejected_count: int | None = None
+    rejected_truncated: bool | None = None
 
 
 @router.post(
     "/assessments/imports",
-    summary="Import assessment results: CSV or OneRoster lineItems.csv + results.csv (zip)",
-    responses={413: {"description": "Larger than APTT_MAX_UPLOAD_BYTES"}},
+    status_code=202,
+    summary="Import assessment results (CSV, or OneRoster lineItems.csv + results.csv), as a job",
+    responses=IMPORT_RESPONSES,
 )
 async def import_results(
     principal: SchoolAdmin,
     runtime: RuntimeDep,
     config: ConfigDep,
+    response: Response,
     file: Annotated[
         UploadFile, File(description="student_sourced_id,skill_code,score,assessed_on")
     ],
-) -> AssessmentImportReport:
-    data = await read_upload(file, config.max_upload_bytes)
-    name = file.filename or "results.csv"
-    try:
-        found = await asyncio.to_thread(
-            read_results, name, data, max_unzipped_bytes=config.max_unzipped_bytes
-        )
-    except PackageError as exc:
-        raise DomainError(
-            exc.reason,
-            code="not-a-package",
-            rejected=[
-                {"file": exc.file or name, "line": None, "column": None, "reason": exc.reason}
-            ],
-        ) from exc
-    report = await runtime.mongo.run(
-        assessments.import_results,
-        district_id=principal.district_id,
-        found=found,
+) -> AssessmentImport:
+    job = await imports.post_import(
+        runtime.mongo,
+        kind="results",
+        source=file.file,
+        name=file.filename or "results.csv",
         by=principal,
-        today=datetime.now(UTC).date(),
         config=config,
     )
-    runtime.wake_relay()
-    return AssessmentImportReport.model_validate(report)
+    response.headers["Location"] = f"/v1/assessments/imports/{job['import_id']}"
+    return AssessmentImport.model_validate(job)
 
 
-@router.get("/assessments/imports/{import_id}", summary="The report of an earlier import")
+@router.get(
+    "/assessments/imports/{import_id}",
+    summary="A result import's progress, and its report once done",
+    responses=problems(403, 404, 422),
+)
 async def assessment_import(
-    import_id: str, principal: SchoolAdmin, runtime: RuntimeDep
-) -> AssessmentImportReport:
-    doc = await runtime.mongo.run(
-        roster_store.get_import, ASSESSMENT_IMPORTS, principal.district_id, import_id
+    import_id: Annotated[str, Path(max_length=64)], principal: SchoolAdmin, mongo: Store
+) -> AssessmentImport:
+    job = await mongo.run(
+        imports.get_import,
+        district_id=principal.district_id,
+        import_id=import_id,
+        kind="results",
+        by=principal,
     )
-    if doc is None or (not principal.is_district_admin and doc["imported_by"] != principal.subject):
-        raise NotFound(f"no assessment import {import_id}")
-    return AssessmentImportReport.model_validate(doc)
+    return AssessmentImport.model_validate(job)
 
 
 @router.get(

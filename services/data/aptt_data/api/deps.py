@@ -1,22 +1,20 @@
 """What the data service's routes share beyond the platform's dependencies: its config,
-the callers who may read a student's data, ids in paths, and uploads."""
+the callers who may read a student's data, ids in paths, uploads and import jobs."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aptt_platform.auth import Principal, require_roles
 from aptt_platform.deps import config_dependency
-from aptt_platform.errors import PayloadTooLarge
 from aptt_platform.web import PROBLEM_JSON
-from fastapi import Depends, Path, UploadFile
-from pydantic import BaseModel, ConfigDict
+from fastapi import Depends, Path
+from pydantic import BaseModel, ConfigDict, Field
 
+from aptt_data.service.imports import too_large
 from aptt_data.settings import Config
-
-CHUNK = 256 * 1024
 
 ConfigDep = Annotated[Config, Depends(config_dependency(Config))]
 # A student's data is for their guardians and their staff; educators (home visits) do not
@@ -70,20 +68,35 @@ class RejectedRow(BaseModel):
     reason: str
 
 
-async def read_upload(file: UploadFile, limit: int) -> bytes:
-    """The uploaded file, refused with 413 as soon as it passes the limit."""
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await file.read(CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(_too_large(limit), limit_bytes=limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+class ImportProgress(BaseModel):
+    rows_read: int = Field(description="rows of the upload read and checked so far")
+    rows_applied: int = Field(description="accepted rows written so far")
+    rows_rejected: int = Field(description="problems found so far (see the report)")
+    entities_applied: int = Field(
+        default=0, description="roster records created, changed or removed"
+    )
+    chunks_applied: int = Field(description="chunks committed (each its own transaction)")
+
+
+class ImportError_(BaseModel):
+    file: str | None
+    reason: str
+
+
+ImportStatus = Literal["queued", "validating", "applying", "done", "failed"]
+IMPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"description": "Stored and queued; follow `Location` to see progress and the report"},
+    413: {"description": "Larger than APTT_MAX_UPLOAD_BYTES", "content": {PROBLEM_JSON: {}}},
+    422: {
+        "description": "`not-a-package`: not a zip, unsafe, too big unpacked, no usable "
+        "manifest; or a bad form field",
+        "content": {PROBLEM_JSON: {}},
+    },
+}
 
 
 def _too_large(limit: int) -> str:
-    return f"uploads are limited to {limit:,} bytes ({limit / 1048576:.1f} MiB)"
+    return too_large(limit).detail
 
 
 Scope = MutableMapping[str, Any]
@@ -96,10 +109,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 class UploadLimit:
     """Refuses an upload larger than the limit before the form parser spools it to disk.
 
-    With a Content-Length the answer comes before the body is parsed; a chunked body is read
-    into memory up to the limit and passed on only if it fits. A refused body up to four
-    times the limit is read and dropped first, so the client sees the answer rather than a
-    reset connection; a bigger one is cut off.
+    With a Content-Length the answer comes before the body is parsed; a chunked body is
+    counted as it streams and cut off at the limit. A refused body up to four times the limit
+    is read and dropped first, so the client sees the answer rather than a reset connection;
+    a bigger one is cut off.
     """
 
     SLACK = 64 * 1024  # multipart boundaries and the form's other fields
@@ -125,29 +138,34 @@ class UploadLimit:
                 return
             await self.app(scope, receive, send)
             return
-        body = bytearray()
-        more = True
-        while more:
+        # A chunked body is counted as it passes through, never held: past the limit the
+        # app reads an end of input, and we answer 413 in its place.
+        received = 0
+        over = False
+
+        async def counted() -> Message:
+            nonlocal received, over
             message = await receive()
-            if message["type"] != "http.request":
-                return
-            body.extend(message.get("body", b""))
-            more = message.get("more_body", False)
-            if len(body) > cap:
-                if more:
-                    await self._drain(receive, budget=3 * cap)
-                await self._refuse(scope, send)
-                return
-        sent = False
+            if message["type"] == "http.request" and not over:
+                received += len(message.get("body", b""))
+                if received > cap:
+                    over = True
+                    if message.get("more_body", False):
+                        await self._drain(receive, budget=3 * cap)
+                    return {"type": "http.disconnect"}
+            return message
 
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": bytes(body), "more_body": False}
-            return await receive()
+        async def guarded(message: Message) -> None:
+            if not over:
+                await send(message)
 
-        await self.app(scope, replay, send)
+        try:
+            await self.app(scope, counted, guarded)
+        except Exception:
+            if not over:
+                raise
+        if over:
+            await self._refuse(scope, send)
 
     async def _drain(self, receive: Receive, *, budget: int) -> None:
         """Read and drop the rest of a refused body (up to `budget` bytes), so the client

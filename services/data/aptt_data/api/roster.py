@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aptt_platform.deps import DistrictAdmin, RuntimeDep, SchoolAdmin, Store
-from aptt_platform.errors import DomainError, NotFound
 from aptt_platform.web import RequestModel
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Path, Response, UploadFile
 from pydantic import BaseModel, Field, field_validator
 
-from aptt_data.api.deps import ConfigDep, Id, RejectedRow, problems, read_upload
+from aptt_data.api.deps import (
+    IMPORT_RESPONSES,
+    ConfigDep,
+    Id,
+    ImportError_,
+    ImportProgress,
+    ImportStatus,
+    RejectedRow,
+    problems,
+)
 from aptt_data.oneroster import fields
-from aptt_data.oneroster.package import PackageError, read_roster_package
-from aptt_data.service import roster, schools
+from aptt_data.service import imports, schools
 from aptt_data.service.schools import DistrictSettings, SchoolSettings
-from aptt_data.store import ROSTER_IMPORTS
-from aptt_data.store import roster as roster_store
 
 router = APIRouter(tags=["roster"])
 
@@ -31,68 +35,68 @@ class Counts(BaseModel):
     deleted: int
 
 
-class RosterImportReport(BaseModel):
+class RosterImport(BaseModel):
+    """A roster import: its state and progress; once done, the report (the fields from
+    `counts` on, as a roster import always answered)."""
+
     import_id: str
+    status: ImportStatus
+    phase: str | None
     mode: Literal["bulk", "delta"]
-    counts: Counts
-    by_kind: dict[str, Counts]
-    rejected: list[RejectedRow]
-    rejected_count: int
-    rejected_truncated: bool
+    progress: ImportProgress
     imported_by: str
     imported_at: datetime
+    error: ImportError_ | None = None
+    counts: Counts | None = None
+    by_kind: dict[str, Counts] | None = None
+    rejected: list[RejectedRow] | None = None
+    rejected_count: int | None = None
+    rejected_truncated: bool | None = None
 
 
 @router.post(
     "/roster/imports",
-    summary="Import a OneRoster 1.2 CSV package (zip), bulk or delta",
-    responses={413: {"description": "Larger than APTT_MAX_UPLOAD_BYTES"}},
+    status_code=202,
+    summary="Import a OneRoster 1.2 CSV package (zip), bulk or delta, as a job",
+    responses=IMPORT_RESPONSES,
 )
 async def import_roster(
     principal: DistrictAdmin,
     runtime: RuntimeDep,
     config: ConfigDep,
+    response: Response,
     file: Annotated[UploadFile, File(description="zip with manifest.csv and the CSV files")],
     mode: Annotated[Literal["bulk", "delta"], Form()] = "bulk",
-) -> RosterImportReport:
-    data = await read_upload(file, config.max_upload_bytes)
-    try:
-        upload = await asyncio.to_thread(
-            read_roster_package,
-            data,
-            mode=mode,
-            phone_region=config.phone_region,
-            max_unzipped_bytes=config.max_unzipped_bytes,
-        )
-    except PackageError as exc:
-        name = exc.file or file.filename or "upload"
-        raise DomainError(
-            exc.reason,
-            code="not-a-package",
-            rejected=[{"file": name, "line": None, "column": None, "reason": exc.reason}],
-        ) from exc
-    report = await runtime.mongo.run(
-        roster.import_roster,
-        district_id=principal.district_id,
-        upload=upload,
+) -> RosterImport:
+    job = await imports.post_import(
+        runtime.mongo,
+        kind="roster",
+        source=file.file,
+        name=file.filename or "roster.zip",
+        mode=mode,
         by=principal,
-        today=datetime.now(UTC).date(),
         config=config,
     )
-    runtime.wake_relay()
-    return RosterImportReport.model_validate(report)
+    response.headers["Location"] = f"/v1/roster/imports/{job['import_id']}"
+    return RosterImport.model_validate(job)
 
 
-@router.get("/roster/imports/{import_id}", summary="The report of an earlier roster import")
+@router.get(
+    "/roster/imports/{import_id}",
+    summary="A roster import's progress, and its report once done",
+    responses=problems(403, 404, 422),
+)
 async def roster_import(
-    import_id: str, principal: DistrictAdmin, runtime: RuntimeDep
-) -> RosterImportReport:
-    doc = await runtime.mongo.run(
-        roster_store.get_import, ROSTER_IMPORTS, principal.district_id, import_id
+    import_id: Annotated[str, Path(max_length=64)], principal: DistrictAdmin, mongo: Store
+) -> RosterImport:
+    job = await mongo.run(
+        imports.get_import,
+        district_id=principal.district_id,
+        import_id=import_id,
+        kind="roster",
+        by=principal,
     )
-    if doc is None:
-        raise NotFound(f"no roster import {import_id}")
-    return RosterImportReport.model_validate(doc)
+    return RosterImport.model_validate(job)
 
 
 class SchoolSettingsBody(RequestModel):

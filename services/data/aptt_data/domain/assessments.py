@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from aptt_contracts.skills import Skill
 from aptt_data.oneroster import fields as f
-from aptt_data.oneroster.csvfile import CsvTable, Rejection, read_table
+from aptt_data.oneroster.csvfile import CsvRow, CsvTable, Rejection, read_table
 
 PLAIN_COLUMNS = ("student_sourced_id", "skill_code", "score", "assessed_on")
 SCORE_STATUSES = frozenset(
@@ -69,18 +69,35 @@ def read_plain(file: str, data: bytes) -> ResultRows:
     table = read_table(file, data, required_columns=PLAIN_COLUMNS)
     out = ResultRows(rejections=list(table.rejections))
     for row in table.rows:
-        values = row.values
-        problems = _required(file, row.line, values, PLAIN_COLUMNS)
-        score, when = _score_and_date(file, row.line, values, PLAIN, problems)
-        if problems or score is None or when is None:
-            out.rejections.extend(problems)
-            continue
-        out.rows.append(
-            ResultRow(
-                file, row.line, values[PLAIN.student], values[PLAIN.skill], score, when, PLAIN
-            )
-        )
+        _collect(out, plain_result(file, row))
     return out
+
+
+def _collect(out: ResultRows, found: ResultRow | list[Rejection]) -> None:
+    if isinstance(found, ResultRow):
+        out.rows.append(found)
+    else:
+        out.rejections.extend(found)
+
+
+def plain_result(file: str, row: CsvRow) -> ResultRow | list[Rejection]:
+    """One row of the plain format: the result it gives, or why it gives none."""
+    values = row.values
+    problems = _required(file, row.line, values, PLAIN_COLUMNS)
+    score, when = _score_and_date(file, row.line, values, PLAIN, problems)
+    if problems or score is None or when is None:
+        return problems
+    return ResultRow(file, row.line, values[PLAIN.student], values[PLAIN.skill], score, when, PLAIN)
+
+
+GRADEBOOK_RESULT_COLUMNS = (
+    "sourcedId",
+    "lineItemSourcedId",
+    "studentSourcedId",
+    "scoreStatus",
+    "score",
+    "scoreDate",
+)
 
 
 def read_gradebook(files: Mapping[str, bytes]) -> ResultRows:
@@ -92,62 +109,59 @@ def read_gradebook(files: Mapping[str, bytes]) -> ResultRows:
     results_table = read_table(
         "results.csv",
         files["results.csv"],
-        required_columns=(
-            "sourcedId",
-            "lineItemSourcedId",
-            "studentSourcedId",
-            "scoreStatus",
-            "score",
-            "scoreDate",
-        ),
+        required_columns=GRADEBOOK_RESULT_COLUMNS,
     )
     out = ResultRows(rejections=[*items_table.rejections, *results_table.rejections])
-    skills, refused = _line_items(items_table, out.rejections)
+    skills, refused = line_items(items_table, out.rejections)
     for row in results_table.rows:
-        values = row.values
-        problems = _required(
-            "results.csv", row.line, values, ("sourcedId", "lineItemSourcedId", "studentSourcedId")
-        )
-        item = values["lineItemSourcedId"]
-        if values.get("status") == "tobedeleted":
-            problems.append(
-                Rejection("results.csv", row.line, "status", "results are corrected, not deleted")
-            )
-        if values["scoreStatus"] != "fully graded":
-            reason = (
-                f"scoreStatus is {values['scoreStatus']!r}: only fully graded results are recorded"
-                if values["scoreStatus"] in SCORE_STATUSES
-                else f"{values['scoreStatus']!r} is not a OneRoster scoreStatus"
-            )
-            problems.append(Rejection("results.csv", row.line, "scoreStatus", reason))
-        if item and item not in skills:
-            reason = (
-                f"line item {item} was refused (lineItems.csv line {refused[item]})"
-                if item in refused
-                else f"lineItems.csv has no line item {item}"
-            )
-            problems.append(Rejection("results.csv", row.line, "lineItemSourcedId", reason))
-        raw_date = values.get("scoreDate", "")
-        values = {**values, "scoreDate": raw_date[:10] if "T" in raw_date else raw_date}
-        score, when = _score_and_date("results.csv", row.line, values, GRADEBOOK, problems)
-        if problems or score is None or when is None:
-            out.rejections.extend(problems)
-            continue
-        out.rows.append(
-            ResultRow(
-                "results.csv",
-                row.line,
-                values["studentSourcedId"],
-                skills[item],
-                score,
-                when,
-                GRADEBOOK,
-            )
-        )
+        _collect(out, gradebook_result(row, skills, refused))
     return out
 
 
-def _line_items(
+def gradebook_result(
+    row: CsvRow, skills: Mapping[str, str], refused: Mapping[str, int]
+) -> ResultRow | list[Rejection]:
+    """One row of results.csv, given the line items' skills (and the refused line items)."""
+    values = row.values
+    problems = _required(
+        "results.csv", row.line, values, ("sourcedId", "lineItemSourcedId", "studentSourcedId")
+    )
+    item = values["lineItemSourcedId"]
+    if values.get("status") == "tobedeleted":
+        problems.append(
+            Rejection("results.csv", row.line, "status", "results are corrected, not deleted")
+        )
+    if values["scoreStatus"] != "fully graded":
+        reason = (
+            f"scoreStatus is {values['scoreStatus']!r}: only fully graded results are recorded"
+            if values["scoreStatus"] in SCORE_STATUSES
+            else f"{values['scoreStatus']!r} is not a OneRoster scoreStatus"
+        )
+        problems.append(Rejection("results.csv", row.line, "scoreStatus", reason))
+    if item and item not in skills:
+        reason = (
+            f"line item {item} was refused (lineItems.csv line {refused[item]})"
+            if item in refused
+            else f"lineItems.csv has no line item {item}"
+        )
+        problems.append(Rejection("results.csv", row.line, "lineItemSourcedId", reason))
+    raw_date = values.get("scoreDate", "")
+    values = {**values, "scoreDate": raw_date[:10] if "T" in raw_date else raw_date}
+    score, when = _score_and_date("results.csv", row.line, values, GRADEBOOK, problems)
+    if problems or score is None or when is None:
+        return problems
+    return ResultRow(
+        "results.csv",
+        row.line,
+        values["studentSourcedId"],
+        skills[item],
+        score,
+        when,
+        GRADEBOOK,
+    )
+
+
+def line_items(
     table: CsvTable, rejections: list[Rejection]
 ) -> tuple[dict[str, str], dict[str, int]]:
     skills: dict[str, str] = {}
@@ -216,25 +230,11 @@ def check_results(
     candidates: list[ResultRow] = []
     latest_allowed = today + timedelta(days=1)  # a school ahead of UTC is already tomorrow
     for row in found.rows:
-        cols = row.columns
-        problems = []
-        if row.student_id not in students:
-            problems.append((cols.student, f"no student {row.student_id} in {scope}"))
-        skill = skills.get(row.skill_code)
-        if skill is None:
-            problems.append((cols.skill, f"no skill {row.skill_code!r}; see GET /v1/skills"))
-        elif not skill.scale_min <= row.score <= skill.scale_max:
-            problems.append(
-                (
-                    cols.score,
-                    f"{row.score:g} is outside the {skill.code} scale "
-                    f"{skill.scale_min:g}-{skill.scale_max:g}",
-                )
-            )
-        if row.assessed_on > latest_allowed:
-            problems.append((cols.date, f"{row.assessed_on.isoformat()} is in the future"))
+        problems = result_problems(
+            row, students=students, skills=skills, latest_allowed=latest_allowed, scope=scope
+        )
         if problems:
-            checked.rejections.extend(Rejection(row.file, row.line, c, r) for c, r in problems)
+            checked.rejections.extend(problems)
         else:
             candidates.append(row)
     by_key: dict[tuple[str, str, date], list[ResultRow]] = {}
@@ -261,3 +261,32 @@ def check_results(
         )
     checked.rejections.sort(key=lambda r: (r.file, r.line or 0))
     return checked
+
+
+def result_problems(
+    row: ResultRow,
+    *,
+    students: Mapping[str, str],
+    skills: Mapping[str, Skill],
+    latest_allowed: date,
+    scope: str,
+) -> list[Rejection]:
+    """Why a row cannot be recorded: its student (among `students`), skill, scale, date."""
+    cols = row.columns
+    problems = []
+    if row.student_id not in students:
+        problems.append((cols.student, f"no student {row.student_id} in {scope}"))
+    skill = skills.get(row.skill_code)
+    if skill is None:
+        problems.append((cols.skill, f"no skill {row.skill_code!r}; see GET /v1/skills"))
+    elif not skill.scale_min <= row.score <= skill.scale_max:
+        problems.append(
+            (
+                cols.score,
+                f"{row.score:g} is outside the {skill.code} scale "
+                f"{skill.scale_min:g}-{skill.scale_max:g}",
+            )
+        )
+    if row.assessed_on > latest_allowed:
+        problems.append((cols.date, f"{row.assessed_on.isoformat()} is in the future"))
+    return [Rejection(row.file, row.line, c, r) for c, r in problems]

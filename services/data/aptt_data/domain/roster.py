@@ -1,8 +1,10 @@
 """The roster as the platform sees it, derived from the accepted OneRoster records.
 
-Schools, classrooms, students, guardians and teachers are computed from the whole accepted
-record set after every import, so the same records always give the same roster (a re-import
-changes nothing) and each change can be counted and published once.
+Schools, classrooms, students, guardians and teachers are computed from accepted records, so
+the same records always give the same roster (a re-import changes nothing) and each change can
+be counted and published once. An import derives a district in batches: for each batch of
+entities it reads the records they depend on (`derive` over that window gives the same
+entities as over the whole roster).
 """
 
 from __future__ import annotations
@@ -191,10 +193,15 @@ def derive(
 
     teacher_ids = {u for u in users if any(r["role"] == "teacher" for r in roles.get(u, []))}
     _derive_classrooms(records, view, teacher_ids, today)
+    # One pass over the classrooms, not one per teacher (that was quadratic in a district).
+    taught_in: dict[str, set[str]] = {}
+    for room in view.classrooms.values():
+        for teacher_id in room.teacher_ids:
+            taught_in.setdefault(teacher_id, set()).add(room.school_id)
     for teacher_id in sorted(teacher_ids):
         user = users[teacher_id]
         given, family = _names(user)
-        taught = {c.school_id for c in view.classrooms.values() if teacher_id in c.teacher_ids}
+        taught = taught_in.get(teacher_id, set())
         view.teachers[teacher_id] = Teacher(
             teacher_id=teacher_id,
             given_name=given,

@@ -6,10 +6,12 @@ with one rejection naming the file; a row with the wrong number of fields is ref
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 BOM = b"\xef\xbb\xbf"
 
@@ -51,27 +53,119 @@ class CsvTable:
 
 def decode_text(file: str, data: bytes) -> str:
     """UTF-8 with or without a byte-order mark; anything else is refused, naming the file."""
-    if data.startswith(BOM):
-        data = data[len(BOM) :]
+    return "".join(iter_lines(file, [data]))
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")
+
+
+def iter_lines(file: str, chunks: Iterable[bytes]) -> Iterator[str]:
+    """The text of a file arriving in pieces, line by line (ends kept, as the csv module
+    wants them). UTF-8 with or without BOM; a bad byte or a NUL refuses the whole file,
+    naming the line it is on."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    newlines = 0  # in the bytes already decoded
+    pending = ""
+    first = True
+    for chunk in chunks:
+        if first and chunk:
+            chunk = chunk.removeprefix(BOM)
+            first = False
+        try:
+            text = decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(file, newlines, exc) from exc
+        _check_nul(file, newlines, text)
+        newlines += chunk.count(b"\n")
+        pending += text
+        end = 0
+        for match in _LINE.finditer(pending):
+            line = match.group()
+            if line.endswith("\r") and match.end() == len(pending):
+                break  # a CR at the end of a piece may be the start of CRLF
+            end = match.end()
+            yield line
+        pending = pending[end:]
     try:
-        text = data.decode("utf-8")
+        pending += decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise FileRejected(
-            Rejection(
-                file,
-                line,
-                None,
-                f"{file} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
-                "save it as UTF-8 (with or without BOM) and upload it again",
-            )
-        ) from exc
+        raise _not_utf8(file, newlines, exc) from exc
+    if pending:
+        yield from (m.group() for m in re.finditer(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", pending))
+
+
+def _not_utf8(file: str, newlines_before: int, exc: UnicodeDecodeError) -> FileRejected:
+    data = exc.object
+    line = newlines_before + data.count(b"\n", 0, exc.start) + 1
+    return FileRejected(
+        Rejection(
+            file,
+            line,
+            None,
+            f"{file} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+            "save it as UTF-8 (with or without BOM) and upload it again",
+        )
+    )
+
+
+def _check_nul(file: str, newlines_before: int, text: str) -> None:
     if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
+        line = newlines_before + text.count("\n", 0, text.index("\x00")) + 1
         raise FileRejected(
             Rejection(file, line, None, f"{file} contains a NUL byte on line {line}: not a CSV")
         )
-    return text
+
+
+@dataclass
+class CsvStream:
+    """A CSV file read row by row: its checked header, then rows or refused rows."""
+
+    file: str
+    header: list[str]
+    rows: Iterator[CsvRow | Rejection]
+
+
+def stream_table(
+    file: str,
+    lines: Iterable[str],
+    *,
+    required_columns: Iterable[str],
+    known_columns: Iterable[str] | None = None,
+    extension_prefix: str | None = "metadata.",
+) -> CsvStream:
+    """Like `read_table`, one row at a time: memory stays the size of a row. A file found
+    unreadable half-way raises `FileRejected` from the row iterator."""
+    reader = csv.reader(iter(lines), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise _malformed(file, reader.line_num, exc) from exc
+    if header is None or not any(h.strip() for h in header):
+        raise FileRejected(Rejection(file, 1, None, f"{file} is empty: it needs a header row"))
+    header = [h.strip() for h in header]
+    _check_header(file, header, list(required_columns), known_columns, extension_prefix)
+    return CsvStream(file, header, _rows(file, header, reader))
+
+
+def _rows(file: str, header: list[str], reader: Any) -> Iterator[CsvRow | Rejection]:
+    previous_end = reader.line_num
+    try:
+        for values in reader:
+            start = previous_end + 1
+            previous_end = reader.line_num
+            if not values or (len(values) == 1 and not values[0].strip()):
+                continue  # blank line
+            if len(values) != len(header):
+                yield Rejection(
+                    file,
+                    start,
+                    None,
+                    f"the row has {len(values)} fields but the header has {len(header)}",
+                )
+                continue
+            yield CsvRow(start, {h: v.strip() for h, v in zip(header, values, strict=True)})
+    except csv.Error as exc:
+        raise _malformed(file, reader.line_num, exc) from exc
 
 
 def read_table(
@@ -87,39 +181,19 @@ def read_table(
     With `known_columns`, another column is refused unless it starts with the extension
     prefix (OneRoster's `metadata.` columns).
     """
-    text = decode_text(file, data)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise _malformed(file, reader.line_num, exc) from exc
-    if header is None or not any(h.strip() for h in header):
-        raise FileRejected(Rejection(file, 1, None, f"{file} is empty: it needs a header row"))
-    header = [h.strip() for h in header]
-    _check_header(file, header, list(required_columns), known_columns, extension_prefix)
-    table = CsvTable(file=file, header=header)
-    previous_end = reader.line_num
-    try:
-        for values in reader:
-            start = previous_end + 1
-            previous_end = reader.line_num
-            if not values or (len(values) == 1 and not values[0].strip()):
-                continue  # blank line
-            if len(values) != len(header):
-                table.rejections.append(
-                    Rejection(
-                        file,
-                        start,
-                        None,
-                        f"the row has {len(values)} fields but the header has {len(header)}",
-                    )
-                )
-                continue
-            table.rows.append(
-                CsvRow(start, {h: v.strip() for h, v in zip(header, values, strict=True)})
-            )
-    except csv.Error as exc:
-        raise _malformed(file, reader.line_num, exc) from exc
+    stream = stream_table(
+        file,
+        iter_lines(file, [data]),
+        required_columns=required_columns,
+        known_columns=known_columns,
+        extension_prefix=extension_prefix,
+    )
+    table = CsvTable(file=file, header=stream.header)
+    for item in stream.rows:
+        if isinstance(item, Rejection):
+            table.rejections.append(item)
+        else:
+            table.rows.append(item)
     return table
 
 

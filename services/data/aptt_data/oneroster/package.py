@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import IO
 
 from aptt_data.oneroster.csvfile import FileRejected, Rejection, read_table
-from aptt_data.oneroster.spec import Mode, ParsedFile, check_rows, roster_specs
+from aptt_data.oneroster.spec import FileSpec, Mode, ParsedFile, check_rows, roster_specs
 
 MANIFEST = "manifest.csv"
 MAX_ENTRIES = 64
@@ -29,13 +31,47 @@ class PackageError(Exception):
         self.file = file
 
 
-def unzip(data: bytes, *, max_unzipped_bytes: int, upload_name: str = "upload") -> dict[str, bytes]:
-    """The CSV files of a zip, by base name."""
+class Package:
+    """An opened zip whose structure passed the checks; its files are read as streams, and
+    all of them together may unpack to at most `max_unzipped_bytes` (counted while read)."""
+
+    def __init__(self, archive: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], limit: int):
+        self.archive = archive
+        self.entries = entries
+        self.limit = limit
+        self.budget = limit
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.entries
+
+    def chunks(self, name: str, size: int = 256 * 1024) -> Iterator[bytes]:
+        info = self.entries[name]
+        try:
+            with self.archive.open(info) as stream:
+                while chunk := stream.read(size):
+                    self.budget -= len(chunk)
+                    if self.budget < 0:
+                        raise PackageError(_too_big(self.limit))
+                    yield chunk
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise PackageError(f"{info.filename} is damaged in the zip: {exc}") from exc
+
+    def read(self, name: str) -> bytes:
+        return b"".join(self.chunks(name))
+
+    def close(self) -> None:
+        self.archive.close()
+
+
+def open_package(
+    source: IO[bytes], *, max_unzipped_bytes: int, upload_name: str = "upload"
+) -> Package:
+    """Check a zip's structure (paths, encryption, declared sizes) without unpacking it."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError) as exc:
         raise PackageError(f"{upload_name} is not a zip file", file=upload_name) from exc
-    with archive:
+    try:
         entries = [i for i in archive.infolist() if not i.is_dir()]
         if len(entries) > MAX_ENTRIES:
             raise PackageError(f"the zip holds {len(entries)} files; at most {MAX_ENTRIES}")
@@ -48,18 +84,29 @@ def unzip(data: bytes, *, max_unzipped_bytes: int, upload_name: str = "upload") 
         if sum(i.file_size for i in kept) > max_unzipped_bytes:
             raise PackageError(_too_big(max_unzipped_bytes))
         prefix = _common_folder([i.filename for i in kept])
-        files: dict[str, bytes] = {}
-        budget = max_unzipped_bytes
+        files: dict[str, zipfile.ZipInfo] = {}
         for info in kept:
             name = info.filename[len(prefix) :]
             if "/" in name:
                 raise PackageError(f"{info.filename}: the package's files belong at the top level")
             if name in files:
                 raise PackageError(f"the zip holds {name} twice")
-            content = _read_bounded(archive, info, budget, max_unzipped_bytes)
-            budget -= len(content)
-            files[name] = content
-        return files
+            files[name] = info
+    except BaseException:
+        archive.close()
+        raise
+    return Package(archive, files, max_unzipped_bytes)
+
+
+def unzip(data: bytes, *, max_unzipped_bytes: int, upload_name: str = "upload") -> dict[str, bytes]:
+    """The CSV files of a zip, by base name."""
+    package = open_package(
+        io.BytesIO(data), max_unzipped_bytes=max_unzipped_bytes, upload_name=upload_name
+    )
+    try:
+        return {name: package.read(name) for name in package.entries}
+    finally:
+        package.close()
 
 
 def _is_noise(name: str) -> bool:
@@ -84,23 +131,6 @@ def _common_folder(names: list[str]) -> str:
     if len(folders) == 1 and all("/" in n for n in names):
         return folders.pop() + "/"
     return ""
-
-
-def _read_bounded(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, limit: int
-) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        with archive.open(info) as stream:
-            while chunk := stream.read(64 * 1024):
-                size += len(chunk)
-                if size > budget:
-                    raise PackageError(_too_big(limit))
-                chunks.append(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise PackageError(f"{info.filename} is damaged in the zip: {exc}") from exc
-    return b"".join(chunks)
 
 
 def _too_big(limit: int) -> str:
@@ -146,24 +176,34 @@ class RosterUpload:
     rejections: list[Rejection] = field(default_factory=list)  # whole files refused
 
 
-def read_roster_package(
-    data: bytes, *, mode: Mode, phone_region: str, max_unzipped_bytes: int
-) -> RosterUpload:
-    files = unzip(data, max_unzipped_bytes=max_unzipped_bytes)
-    if MANIFEST not in files:
+@dataclass(frozen=True)
+class RosterFile:
+    """A file of the package to read, with the columns its header must name."""
+
+    spec: FileSpec
+    required: list[str]
+
+
+def roster_plan(
+    package: Package, *, mode: Mode, phone_region: str
+) -> tuple[list[RosterFile], list[Rejection]]:
+    """Which rostering files to read, in the order they are applied, and the files refused
+    by the manifest."""
+    if MANIFEST not in package:
         raise PackageError("the package has no manifest.csv", file=MANIFEST)
-    manifest = read_manifest(files[MANIFEST])
-    upload = RosterUpload(mode=mode)
+    manifest = read_manifest(package.read(MANIFEST))
+    plan: list[RosterFile] = []
+    rejections: list[Rejection] = []
     for name, spec in roster_specs(phone_region).items():
         declared = manifest.modes.get(spec.manifest_key, "absent")
         if declared == "absent":
-            if name in files:
-                upload.rejections.append(
+            if name in package:
+                rejections.append(
                     Rejection(name, None, None, f"manifest.csv marks {name} absent: not read")
                 )
             continue
         if declared != mode:
-            upload.rejections.append(
+            rejections.append(
                 Rejection(
                     name,
                     None,
@@ -172,20 +212,39 @@ def read_roster_package(
                 )
             )
             continue
-        if name not in files:
-            upload.rejections.append(
+        if name not in package:
+            rejections.append(
                 Rejection(name, None, None, f"manifest.csv lists {name} but the zip lacks it")
             )
             continue
         required = [c.name for c in spec.columns if c.required]
         if mode == "delta":
             required += ["status", "dateLastModified"]
-        try:
-            table = read_table(
-                name, files[name], required_columns=required, known_columns=spec.column_names
-            )
-        except FileRejected as exc:
-            upload.rejections.append(exc.rejection)
-            continue
-        upload.files[name] = check_rows(spec, table, mode=mode)
-    return upload
+        plan.append(RosterFile(spec, required))
+    return plan, rejections
+
+
+def read_roster_package(
+    data: bytes, *, mode: Mode, phone_region: str, max_unzipped_bytes: int
+) -> RosterUpload:
+    """The whole package in memory (for small packages and rule tests; imports stream)."""
+    package = open_package(io.BytesIO(data), max_unzipped_bytes=max_unzipped_bytes)
+    try:
+        plan, rejections = roster_plan(package, mode=mode, phone_region=phone_region)
+        upload = RosterUpload(mode=mode, rejections=rejections)
+        for item in plan:
+            name = item.spec.file
+            try:
+                table = read_table(
+                    name,
+                    package.read(name),
+                    required_columns=item.required,
+                    known_columns=item.spec.column_names,
+                )
+            except FileRejected as exc:
+                upload.rejections.append(exc.rejection)
+                continue
+            upload.files[name] = check_rows(item.spec, table, mode=mode)
+        return upload
+    finally:
+        package.close()

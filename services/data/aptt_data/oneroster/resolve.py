@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from aptt_data.oneroster.csvfile import Rejection
 from aptt_data.oneroster.package import RosterUpload
@@ -72,6 +72,86 @@ class _State:
 
     def get(self, file: str, sourced_id: str) -> Fields | None:
         return self.roster[file].get(sourced_id)
+
+    def refused_line(self, file: str, sourced_id: str) -> int | None:
+        return self.refused_lines.get((file, sourced_id))
+
+    def deleted_line(self, file: str, sourced_id: str) -> int | None:
+        return self.deleted_by.get((file, sourced_id))
+
+    def roles(self, user_id: str) -> list[Fields]:
+        return self.roles_of.get(user_id, [])
+
+    def from_package(self, file: str, sourced_id: str) -> bool:
+        return self.origin.get((file, sourced_id)) == "package"
+
+
+class RecordView(Protocol):
+    """What the integrity rules read: the roster as it would be after the import, and why a
+    record is missing from it."""
+
+    courses_known: bool
+
+    def get(self, file: str, sourced_id: str) -> Fields | None: ...
+    def refused_line(self, file: str, sourced_id: str) -> int | None: ...
+    def deleted_line(self, file: str, sourced_id: str) -> int | None: ...
+    def roles(self, user_id: str) -> list[Fields]: ...
+    def from_package(self, file: str, sourced_id: str) -> bool: ...
+
+
+@dataclass
+class Window:
+    """The part of the resulting roster that a batch of rows refers to (read from the
+    database in a few indexed queries), for checking the batch without the whole roster."""
+
+    records: dict[tuple[str, str], Fields | None] = field(default_factory=dict)
+    refused: dict[tuple[str, str], int] = field(default_factory=dict)
+    deleted: dict[tuple[str, str], int] = field(default_factory=dict)
+    roles_by_user: dict[str, list[Fields]] = field(default_factory=dict)
+    package_keys: set[tuple[str, str]] = field(default_factory=set)
+    courses_known: bool = False
+
+    def get(self, file: str, sourced_id: str) -> Fields | None:
+        return self.records.get((file, sourced_id))
+
+    def refused_line(self, file: str, sourced_id: str) -> int | None:
+        return self.refused.get((file, sourced_id))
+
+    def deleted_line(self, file: str, sourced_id: str) -> int | None:
+        return self.deleted.get((file, sourced_id))
+
+    def roles(self, user_id: str) -> list[Fields]:
+        return self.roles_by_user.get(user_id, [])
+
+    def from_package(self, file: str, sourced_id: str) -> bool:
+        return (file, sourced_id) in self.package_keys
+
+
+def references(file: str, r: Fields) -> list[tuple[str, str]]:
+    """Every record a record points to, as (file, sourcedId)."""
+    refs: list[tuple[str, str | None]] = []
+    if file in ("orgs.csv", "academicSessions.csv"):
+        refs.append((file, r.get("parentSourcedId")))
+    elif file == "courses.csv":
+        refs += [("orgs.csv", r["orgSourcedId"])]
+        refs += [("academicSessions.csv", r.get("schoolYearSourcedId"))]
+    elif file == "classes.csv":
+        refs += [("orgs.csv", r["schoolSourcedId"]), ("courses.csv", r["courseSourcedId"])]
+        refs += [("academicSessions.csv", t) for t in r["termSourcedIds"]]
+    elif file == "users.csv":
+        refs += [("users.csv", a) for a in r.get("agentSourcedIds") or ()]
+        refs.append(("orgs.csv", r.get("primaryOrgSourcedId")))
+    elif file == "roles.csv":
+        refs += [("users.csv", r["userSourcedId"]), ("orgs.csv", r["orgSourcedId"])]
+    elif file == "enrollments.csv":
+        refs += [("classes.csv", r["classSourcedId"]), ("users.csv", r["userSourcedId"])]
+        refs.append(("orgs.csv", r["schoolSourcedId"]))
+    return list(dict.fromkeys((f, i) for f, i in refs if i))
+
+
+def problems_of(view: RecordView, file: str, record_id: str, r: Fields) -> list[Problem]:
+    """Why a record of the resulting roster cannot stay as it is (nothing: it can)."""
+    return list(_problems(view, file, record_id, r))
 
 
 def resolve(upload: RosterUpload, stored: Roster) -> Resolution:
@@ -163,25 +243,26 @@ def _restore(state: _State, target: tuple[str, str], *, used_by: tuple[str, str]
     return True
 
 
-def _missing(state: _State, file: str, record_id: str, column: str) -> Problem | None:
-    if record_id in state.roster[file]:
+def _missing(state: RecordView, file: str, record_id: str, column: str) -> Problem | None:
+    if state.get(file, record_id) is not None:
         return None
-    line = state.refused_lines.get((file, record_id))
+    line = state.refused_line(file, record_id)
     noun = NOUNS[file]
     if line is not None:
         reason = f"{noun} {record_id} was refused ({file} line {line})"
-    elif (file, record_id) in state.deleted_by:
+    elif state.deleted_line(file, record_id) is not None:
         reason = f"{noun} {record_id} is deleted by this import"
     else:
         reason = f"{file} has no {noun} {record_id}"
     return Problem(column, reason, (file, record_id))
 
 
-def _school(state: _State, org_id: str, column: str) -> Problem | None:
+def _school(state: RecordView, org_id: str, column: str) -> Problem | None:
     missing = _missing(state, "orgs.csv", org_id, column)
     if missing is not None:
         return missing
-    org = state.roster["orgs.csv"][org_id]
+    org = state.get("orgs.csv", org_id)
+    assert org is not None
     if org["type"] != "school":
         return Problem(
             column, f"org {org_id} is a {org['type']}, not a school", ("orgs.csv", org_id)
@@ -189,7 +270,7 @@ def _school(state: _State, org_id: str, column: str) -> Problem | None:
     return None
 
 
-def _problems(state: _State, file: str, record_id: str, r: Fields) -> Iterator[Problem]:
+def _problems(state: RecordView, file: str, record_id: str, r: Fields) -> Iterator[Problem]:
     def ref(target: str, value: str | None, column: str) -> Iterator[Problem]:
         if value:
             problem = _missing(state, target, value, column)
@@ -213,7 +294,7 @@ def _problems(state: _State, file: str, record_id: str, r: Fields) -> Iterator[P
         for agent in r.get("agentSourcedIds") or ():
             yield from ref("users.csv", agent, "agentSourcedIds")
         yield from ref("orgs.csv", r.get("primaryOrgSourcedId"), "primaryOrgSourcedId")
-        if state.origin.get((file, record_id)) == "package":
+        if state.from_package(file, record_id):
             yield from _user_roles(state, record_id)
     elif file == "roles.csv":
         yield from ref("users.csv", r["userSourcedId"], "userSourcedId")
@@ -222,18 +303,19 @@ def _problems(state: _State, file: str, record_id: str, r: Fields) -> Iterator[P
         yield from _enrollment(state, r)
 
 
-def _user_roles(state: _State, user_id: str) -> Iterator[Problem]:
-    roles = state.roles_of.get(user_id, [])
+def _user_roles(state: RecordView, user_id: str) -> Iterator[Problem]:
+    roles = state.roles(user_id)
     if not roles:
         yield Problem("sourcedId", "no row of roles.csv gives this user a role")
         return
     student_orgs = [r["orgSourcedId"] for r in roles if r["role"] == "student"]
-    orgs = state.roster["orgs.csv"]
-    if student_orgs and not any(orgs.get(o, {}).get("type") == "school" for o in student_orgs):
+    if student_orgs and not any(
+        (state.get("orgs.csv", o) or {}).get("type") == "school" for o in student_orgs
+    ):
         yield Problem("sourcedId", "this student's role in roles.csv is not at a school")
 
 
-def _enrollment(state: _State, r: Fields) -> Iterator[Problem]:
+def _enrollment(state: RecordView, r: Fields) -> Iterator[Problem]:
     class_id, user_id, school_id = r["classSourcedId"], r["userSourcedId"], r["schoolSourcedId"]
     problems = [
         _missing(state, "classes.csv", class_id, "classSourcedId"),
@@ -244,7 +326,9 @@ def _enrollment(state: _State, r: Fields) -> Iterator[Problem]:
     yield from found
     if found:
         return
-    class_school = state.roster["classes.csv"][class_id]["schoolSourcedId"]
+    klass = state.get("classes.csv", class_id)
+    assert klass is not None
+    class_school = klass["schoolSourcedId"]
     if class_school != school_id:
         yield Problem(
             "schoolSourcedId",
@@ -252,7 +336,7 @@ def _enrollment(state: _State, r: Fields) -> Iterator[Problem]:
             ("classes.csv", class_id),
         )
     if r["role"] in ("student", "teacher"):
-        roles = {role["role"] for role in state.roles_of.get(user_id, [])}
+        roles = {role["role"] for role in state.roles(user_id)}
         if r["role"] not in roles:
             yield Problem(
                 "role",

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any, Literal
 
 from aptt_data.oneroster import fields as f
-from aptt_data.oneroster.csvfile import CsvTable, Rejection
+from aptt_data.oneroster.csvfile import CsvRow, CsvTable, Rejection
 
 Mode = Literal["bulk", "delta"]
 
@@ -242,41 +242,63 @@ def roster_specs(phone_region: str) -> dict[str, FileSpec]:
     return {spec.file: spec for spec in specs}
 
 
+@dataclass(frozen=True)
+class RowCheck:
+    """One row checked alone: its sourcedId (if it has one), the record or the problems."""
+
+    sourced_id: str
+    record: Record | None
+    problems: list[Rejection]
+
+
+def row_columns(spec: FileSpec, header: Sequence[str]) -> list[Column]:
+    """The columns of `spec` (and its extensions) that a file's header names."""
+    return [c for c in (*spec.columns, *spec.extensions) if c.name in header]
+
+
+def check_row(spec: FileSpec, columns: Sequence[Column], row: CsvRow, *, mode: Mode) -> RowCheck:
+    """Required fields, vocabularies and formats of one row."""
+    problems: list[Rejection] = []
+    values: dict[str, Any] = {}
+    for column in columns:
+        raw = row.values.get(column.name, "")
+        if not raw:
+            if column.required:
+                problems.append(
+                    Rejection(spec.file, row.line, column.name, f"{column.name} is required")
+                )
+            continue
+        try:
+            values[column.name] = column.parse(raw)
+        except f.BadValue as exc:
+            problems.append(Rejection(spec.file, row.line, column.name, str(exc)))
+    problems.extend(_status_problems(spec.file, row.line, values, mode))
+    sourced_id = values.get("sourcedId") or row.values.get("sourcedId", "")
+    if problems:
+        return RowCheck(sourced_id, None, problems)
+    record = Record(
+        file=spec.file,
+        sourced_id=sourced_id,
+        line=row.line,
+        deleted=values.get("status") == "tobedeleted",
+        fields={k: v for k, v in values.items() if k in spec.keep},
+    )
+    return RowCheck(sourced_id, record, [])
+
+
 def check_rows(spec: FileSpec, table: CsvTable, *, mode: Mode) -> ParsedFile:
     """Every row checked on its own: required fields, vocabularies, formats, duplicates."""
     parsed = ParsedFile(file=spec.file, rejections=list(table.rejections))
-    columns = [c for c in (*spec.columns, *spec.extensions) if c.name in table.header]
+    columns = row_columns(spec, table.header)
     by_id: dict[str, list[tuple[Record, dict[str, str]]]] = {}
     for row in table.rows:
-        problems: list[Rejection] = []
-        values: dict[str, Any] = {}
-        for column in columns:
-            raw = row.values.get(column.name, "")
-            if not raw:
-                if column.required:
-                    problems.append(
-                        Rejection(spec.file, row.line, column.name, f"{column.name} is required")
-                    )
-                continue
-            try:
-                values[column.name] = column.parse(raw)
-            except f.BadValue as exc:
-                problems.append(Rejection(spec.file, row.line, column.name, str(exc)))
-        problems.extend(_status_problems(spec.file, row.line, values, mode))
-        sourced_id = values.get("sourcedId") or row.values.get("sourcedId", "")
-        if problems:
-            parsed.rejections.extend(problems)
-            if sourced_id:
-                parsed.rejected_ids.setdefault(sourced_id, row.line)
+        checked = check_row(spec, columns, row, mode=mode)
+        if checked.record is None:
+            parsed.rejections.extend(checked.problems)
+            if checked.sourced_id:
+                parsed.rejected_ids.setdefault(checked.sourced_id, row.line)
             continue
-        record = Record(
-            file=spec.file,
-            sourced_id=sourced_id,
-            line=row.line,
-            deleted=values.get("status") == "tobedeleted",
-            fields={k: v for k, v in values.items() if k in spec.keep},
-        )
-        by_id.setdefault(sourced_id, []).append((record, row.values))
+        by_id.setdefault(checked.sourced_id, []).append((checked.record, row.values))
     for sourced_id, copies in by_id.items():
         first, first_values = copies[0]
         if len(copies) == 1:

@@ -5,10 +5,13 @@ Queries live in the modules of this package: roster, assessments, reports.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from aptt_platform.readmodel import ReadModel
 from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 
 DISTRICTS = "districts"  # district settings, and the import lock
 ROSTER_RECORDS = "roster_records"  # accepted OneRoster records (kept columns only)
@@ -17,10 +20,13 @@ CLASSROOMS = "classrooms"
 STUDENTS = "students"
 GUARDIANS = "guardians"
 TEACHERS = "teachers"
-ROSTER_IMPORTS = "roster_imports"
+# Import jobs (roster and results): state, lease, checkpoint, progress, and the report.
+IMPORTS = "imports"
+IMPORT_ROWS = "import_rows"  # an import's staged rows, until it is done
+IMPORT_REJECTIONS = "import_rejections"  # an import's refused rows, until it is done
+UPLOADS = "uploads"  # GridFS bucket of uploaded files, until their import is done
 SKILLS = "skills"
 RESULTS = "results"
-ASSESSMENT_IMPORTS = "assessment_imports"
 CLASS_REPORTS = "class_reports"
 DISCLOSURES = "disclosures"
 # Scheduling's team meetings, as far as class reports need them (a read model, with tombstones).
@@ -39,7 +45,14 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
             "district",
         )
     ],
-    ROSTER_RECORDS: [_unique("record", "file", "sourced_id")],
+    ROSTER_RECORDS: [
+        _unique("record", "file", "sourced_id"),
+        # What points at a record: a user's roles, a class's enrollments, a guardian's
+        # children; one multikey index serves every such lookup of an import.
+        IndexModel(
+            [("district_id", ASCENDING), ("refs", ASCENDING), ("file", ASCENDING)], name="by_ref"
+        ),
+    ],
     SCHOOLS: [_unique("school", "school_id")],
     CLASSROOMS: [
         _unique("classroom", "classroom_id"),
@@ -52,12 +65,35 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
     ],
     GUARDIANS: [_unique("guardian", "guardian_id")],
     TEACHERS: [_unique("teacher", "teacher_id")],
-    ROSTER_IMPORTS: [_unique("import", "import_id")],
+    IMPORTS: [
+        _unique("import", "import_id"),
+        IndexModel([("district_id", ASCENDING), ("created_at", ASCENDING)], name="by_district"),
+        # Workers look for work across districts, as the relay does in the outbox.
+        IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="queue"),
+    ],
+    IMPORT_ROWS: [
+        _unique("row", "import_id", "file", "sourced_id"),
+        IndexModel(
+            [("district_id", ASCENDING), ("import_id", ASCENDING), ("refs", ASCENDING)],
+            name="by_ref",
+        ),
+    ],
+    IMPORT_REJECTIONS: [
+        IndexModel(
+            [
+                ("district_id", ASCENDING),
+                ("import_id", ASCENDING),
+                ("file", ASCENDING),
+                ("line", ASCENDING),
+                ("column", ASCENDING),
+            ],
+            name="in_report_order",
+        )
+    ],
     SKILLS: [_unique("skill", "code")],
     RESULTS: [
         _unique("result", "student_id", "skill_code", "assessed_on"),
     ],
-    ASSESSMENT_IMPORTS: [_unique("import", "import_id")],
     CLASS_REPORTS: [
         _unique("meeting", "meeting_id"),
         _unique("report", "report_id"),
@@ -79,3 +115,24 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
         )
     ],
 }
+
+
+IN_BATCH = 50  # the local database answers many short $in lists faster than one long one
+
+
+async def find_in(
+    collection: AsyncCollection[dict[str, Any]],
+    query: Mapping[str, Any],
+    field: str,
+    values: Iterable[Any],
+    *,
+    projection: Mapping[str, Any] | None = None,
+    session: AsyncClientSession | None = None,
+) -> list[dict[str, Any]]:
+    """Documents whose `field` is one of `values` (and that match `query`)."""
+    wanted = list(dict.fromkeys(values))
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(wanted), IN_BATCH):
+        part = {**query, field: {"$in": wanted[start : start + IN_BATCH]}}
+        found += await collection.find(part, projection, session=session).to_list()
+    return found

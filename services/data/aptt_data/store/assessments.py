@@ -11,7 +11,7 @@ from aptt_platform.mongo import Document, UnitOfWork, utcnow
 from pymongo import DESCENDING, UpdateOne
 
 from aptt_data.domain.skills import skill_from_document
-from aptt_data.store import RESULTS, SKILLS
+from aptt_data.store import RESULTS, SKILLS, find_in
 
 
 async def custom_skills(uow: UnitOfWork, district_id: str) -> dict[str, Skill]:
@@ -38,11 +38,14 @@ async def save_skill(uow: UnitOfWork, district_id: str, skill: Skill) -> None:
 async def existing_results(
     uow: UnitOfWork, district_id: str, student_ids: Iterable[str]
 ) -> dict[tuple[str, str, str], Document]:
-    cursor = uow.collection(RESULTS).find(
-        {"district_id": district_id, "student_id": {"$in": list(set(student_ids))}},
+    found = await find_in(
+        uow.collection(RESULTS),
+        {"district_id": district_id},
+        "student_id",
+        student_ids,
         session=uow.session,
     )
-    return {(d["student_id"], d["skill_code"], d["assessed_on"]): d async for d in cursor}
+    return {(d["student_id"], d["skill_code"], d["assessed_on"]): d for d in found}
 
 
 async def upsert_results(uow: UnitOfWork, district_id: str, docs: list[Document]) -> None:

@@ -1,4 +1,4 @@
-"""Roster queries: accepted OneRoster records, the derived roster, imports, settings."""
+"""Roster queries: accepted OneRoster records, the derived roster, settings."""
 
 from __future__ import annotations
 
@@ -7,19 +7,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aptt_platform.mongo import Document, UnitOfWork, utcnow
-from pymongo import DeleteOne, InsertOne, UpdateOne
+from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
 
 from aptt_data.domain.changes import Changes
 from aptt_data.domain.roster import ID_FIELDS, Classroom, Guardian, Kind, School, Student, Teacher
-from aptt_data.oneroster.resolve import Roster
-from aptt_data.store import (
-    CLASSROOMS,
-    DISTRICTS,
-    ROSTER_IMPORTS,
-    ROSTER_RECORDS,
-    SCHOOLS,
-    STUDENTS,
-)
+from aptt_data.store import CLASSROOMS, DISTRICTS, ROSTER_RECORDS, SCHOOLS, STUDENTS, find_in
+
+Fields = dict[str, Any]
 
 _ENTITY_TYPES: tuple[tuple[Kind, type[Any]], ...] = (
     ("schools", School),
@@ -32,20 +26,6 @@ ENTITY_FIELDS: dict[Kind, tuple[str, ...]] = {
     kind: tuple(f.name for f in dataclasses.fields(cls)) for kind, cls in _ENTITY_TYPES
 }
 SCHOOL_SETTINGS = ("timezone", "language")
-
-
-async def lock_district(uow: UnitOfWork, district_id: str) -> Document:
-    """Imports of one district run one at a time: a concurrent one meets a write conflict
-    on this document and the driver runs it again after this one commits."""
-    doc = await uow.collection(DISTRICTS).find_one_and_update(
-        {"district_id": district_id},
-        {"$inc": {"roster_version": 1}, "$setOnInsert": {"district_id": district_id}},
-        upsert=True,
-        return_document=True,
-        session=uow.session,
-    )
-    assert doc is not None
-    return doc
 
 
 async def district_settings(uow: UnitOfWork, district_id: str) -> Document:
@@ -66,43 +46,128 @@ async def set_district_settings(
     )
 
 
-async def load_records(uow: UnitOfWork, district_id: str) -> Roster:
-    roster: Roster = {}
-    cursor = uow.collection(ROSTER_RECORDS).find(
-        {"district_id": district_id}, {"file": 1, "sourced_id": 1, "fields": 1}, session=uow.session
+REF_CODES = {
+    "academicSessions.csv": "a",
+    "orgs.csv": "o",
+    "courses.csv": "k",
+    "classes.csv": "c",
+    "users.csv": "u",
+    "roles.csv": "r",
+    "enrollments.csv": "e",
+}
+
+
+def ref_key(file: str, sourced_id: str) -> str:
+    """How a reference to a record is written in `refs` (short: one per link, indexed)."""
+    return f"{REF_CODES[file]}:{sourced_id}"
+
+
+async def records(
+    uow: UnitOfWork, district_id: str, file: str, ids: Iterable[str]
+) -> dict[str, Fields]:
+    found = await find_in(
+        uow.collection(ROSTER_RECORDS),
+        {"district_id": district_id, "file": file},
+        "sourced_id",
+        ids,
+        projection={"_id": 0, "sourced_id": 1, "fields": 1},
+        session=uow.session,
     )
-    async for doc in cursor:
-        roster.setdefault(doc["file"], {})[doc["sourced_id"]] = doc["fields"]
-    return roster
+    return {doc["sourced_id"]: doc["fields"] for doc in found}
 
 
-async def save_records(uow: UnitOfWork, district_id: str, before: Roster, after: Roster) -> None:
-    # Plain inserts for new records: upserts cost a lookup each, and a first import is all new.
+async def records_referring(
+    uow: UnitOfWork, district_id: str, refs: Iterable[str], file: str | None = None
+) -> list[Document]:
+    """Records that point at any of `refs` (see `ref_key`), of one file or of any."""
+    query: dict[str, Any] = {"district_id": district_id}
+    if file is not None:
+        query["file"] = file
+    found = await find_in(
+        uow.collection(ROSTER_RECORDS),
+        query,
+        "refs",
+        refs,
+        projection={"_id": 0, "file": 1, "sourced_id": 1, "fields": 1},
+        session=uow.session,
+    )
+    return list({(d["file"], d["sourced_id"]): d for d in found}.values())
+
+
+async def has_records(uow: UnitOfWork, district_id: str, file: str) -> bool:
+    doc = await uow.collection(ROSTER_RECORDS).find_one(
+        {"district_id": district_id, "file": file}, {"_id": 1}, session=uow.session
+    )
+    return doc is not None
+
+
+async def write_records(
+    uow: UnitOfWork,
+    district_id: str,
+    upserts: Iterable[tuple[str, str, Fields, list[str]]],
+    deletes: Iterable[tuple[str, str]],
+) -> None:
+    """Accepted records (file, sourcedId, fields, refs) replace what was kept; `deletes` go.
+
+    What is stored is read first (a few `$in` lists per file): new records are plain
+    inserts, unchanged ones are not written at all, and only changed ones are replaced (an
+    upsert per record costs the local database a lookup each)."""
+    by_file: dict[str, dict[str, tuple[Fields, list[str]]]] = {}
+    for file, sid, fields, refs in upserts:
+        by_file.setdefault(file, {})[sid] = (fields, refs)
+    collection = uow.collection(ROSTER_RECORDS)
     writes: list[Any] = []
-    for file in set(before) | set(after):
-        old, new = before.get(file, {}), after.get(file, {})
-        for sourced_id, fields in new.items():
-            key = {"district_id": district_id, "file": file, "sourced_id": sourced_id}
-            if sourced_id not in old:
-                writes.append(InsertOne({**key, "fields": fields}))
-            elif old[sourced_id] != fields:
-                writes.append(UpdateOne(key, {"$set": {"fields": fields}}))
-        for sourced_id in old.keys() - new.keys():
-            writes.append(
-                DeleteOne({"district_id": district_id, "file": file, "sourced_id": sourced_id})
+    for file, wanted in by_file.items():
+        stored = {
+            doc["sourced_id"]: doc
+            for doc in await find_in(
+                collection,
+                {"district_id": district_id, "file": file},
+                "sourced_id",
+                wanted,
+                projection={"_id": 0, "sourced_id": 1, "fields": 1, "refs": 1},
+                session=uow.session,
             )
+        }
+        for sid, (fields, refs) in wanted.items():
+            doc = {
+                "district_id": district_id,
+                "file": file,
+                "sourced_id": sid,
+                "fields": fields,
+                "refs": refs,
+            }
+            before = stored.get(sid)
+            if before is None:
+                writes.append(InsertOne(doc))
+            elif before.get("fields") != fields or before.get("refs") != refs:
+                writes.append(
+                    ReplaceOne({"district_id": district_id, "file": file, "sourced_id": sid}, doc)
+                )
+    writes += [
+        DeleteOne({"district_id": district_id, "file": file, "sourced_id": sid})
+        for file, sid in deletes
+    ]
     if writes:
-        await uow.collection(ROSTER_RECORDS).bulk_write(writes, ordered=False, session=uow.session)
+        await collection.bulk_write(writes, ordered=False, session=uow.session)
 
 
-async def load_entities(uow: UnitOfWork, district_id: str, kind: Kind) -> dict[str, Document]:
-    """The accepted roster of one kind, each document cut to the entity's own fields."""
+async def entities(
+    uow: UnitOfWork, district_id: str, kind: Kind, ids: Iterable[str]
+) -> dict[str, Document]:
+    """Some of the accepted roster of one kind, each document cut to the entity's fields."""
     names = ENTITY_FIELDS[kind]
     projection = dict.fromkeys(names, 1) | {"_id": 0}
-    cursor = uow.collection(kind).find(
-        {"district_id": district_id}, projection, session=uow.session
+    id_field = ID_FIELDS[kind]
+    found = await find_in(
+        uow.collection(kind),
+        {"district_id": district_id},
+        id_field,
+        ids,
+        projection=projection,
+        session=uow.session,
     )
-    return {doc[ID_FIELDS[kind]]: doc async for doc in cursor}
+    return {doc[id_field]: doc for doc in found}
 
 
 async def write_entities(
@@ -193,12 +258,15 @@ async def get_classroom(uow: UnitOfWork, district_id: str, classroom_id: str) ->
 async def classrooms_of_students(
     uow: UnitOfWork, district_id: str, student_ids: Iterable[str]
 ) -> list[str]:
-    cursor = uow.collection(CLASSROOMS).find(
-        {"district_id": district_id, "student_ids": {"$in": list(student_ids)}},
-        {"classroom_id": 1},
+    found = await find_in(
+        uow.collection(CLASSROOMS),
+        {"district_id": district_id},
+        "student_ids",
+        student_ids,
+        projection={"classroom_id": 1},
         session=uow.session,
     )
-    return [doc["classroom_id"] async for doc in cursor]
+    return list(dict.fromkeys(doc["classroom_id"] for doc in found))
 
 
 async def teaches_student(
@@ -212,16 +280,22 @@ async def teaches_student(
     return doc is not None
 
 
-async def insert_import(uow: UnitOfWork, collection: str, doc: Document) -> None:
-    await uow.collection(collection).insert_one(dict(doc), session=uow.session)
+__all__ = ["SCHOOL_SETTINGS"]
 
 
-async def get_import(
-    uow: UnitOfWork, collection: str, district_id: str, import_id: str
-) -> Document | None:
-    return await uow.collection(collection).find_one(
-        {"district_id": district_id, "import_id": import_id}, {"_id": 0}, session=uow.session
+async def schools_of_students(
+    uow: UnitOfWork, district_id: str, student_ids: Iterable[str], school_ids: Iterable[str] | None
+) -> dict[str, str]:
+    """Student id -> school id for those of `student_ids` in the roster (and in the schools)."""
+    query: dict[str, Any] = {"district_id": district_id}
+    if school_ids is not None:
+        query["school_id"] = {"$in": list(school_ids)}
+    found = await find_in(
+        uow.collection(STUDENTS),
+        query,
+        "student_id",
+        student_ids,
+        projection={"student_id": 1, "school_id": 1},
+        session=uow.session,
     )
-
-
-__all__ = ["ROSTER_IMPORTS", "SCHOOL_SETTINGS"]
+    return {doc["student_id"]: doc["school_id"] for doc in found}
