@@ -177,8 +177,8 @@ async def _consume(
     total = USE_CASES + EVENTS
     with timed() as t:
         await consumer.start()
-        while await mongo.db[STUDENTS.collection].estimated_document_count() < total:
-            await asyncio.sleep(0.1)
+        while await mongo.db[STUDENTS.collection].count_documents({}) < total:
+            await asyncio.sleep(0.5)
     await consumer.stop()
     figures.rate(
         "consume with dedupe (read-model upserts)",
