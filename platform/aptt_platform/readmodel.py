@@ -128,25 +128,26 @@ class ReadModel:
         )
 
     async def apply_many(self, uow: UnitOfWork, changes: list[Change]) -> list[Applied]:
-        """Apply a run of changes in two round trips (one read, one bulk write), with the same
-        rule as one at a time: each applies only when newer than what is kept, in order."""
+        """Apply a run of changes in few round trips (a read per 200 ids, one bulk write), with
+        the same rule as one at a time: each applies only when newer than what is kept."""
         if not changes:
             return []
         keys = {(c.district_id, c.aggregate_id) for c in changes}
         by_district: dict[str, list[str]] = {}
         for district_id, aggregate_id in keys:
             by_district.setdefault(district_id, []).append(aggregate_id)
-        query = {
-            "$or": [
-                {"district_id": district_id, self.id_field: {"$in": ids}}
-                for district_id, ids in by_district.items()
-            ]
-        }
         collection = uow.collection(self.collection)
-        kept: dict[tuple[str, str], Document] = {
-            (doc["district_id"], doc[self.id_field]): doc
-            async for doc in collection.find(query, session=uow.session)
-        }
+        kept: dict[tuple[str, str], Document] = {}
+        # One query per district and a bounded id list each: SecantusDB plans an `$or` of
+        # them as a scan of the whole collection (39 s for 500 ids among 20,000 documents).
+        for district_id, ids in by_district.items():
+            for start in range(0, len(ids), 200):
+                query = {
+                    "district_id": district_id,
+                    self.id_field: {"$in": ids[start : start + 200]},
+                }
+                async for doc in collection.find(query, session=uow.session):
+                    kept[(district_id, doc[self.id_field])] = doc
         applied: list[Applied] = []
         writes: dict[tuple[str, str], dict[str, Any]] = {}
         for change in changes:
