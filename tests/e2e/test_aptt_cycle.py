@@ -150,7 +150,7 @@ async def import_done(
         job = (await client.get(f"{data}{posted.headers['location']}", headers=headers)).json()
         return job["status"] in ("done", "failed")
 
-    await eventually(ended, timeout=120, what="the import job")
+    await eventually(ended, timeout=180, what="the import job")
     assert job["status"] == "done", job
     return job
 
@@ -230,7 +230,7 @@ async def test_the_aptt_cycle(system: System) -> None:
             return False
 
         meeting: dict[str, Any] = {}
-        await eventually(roster_reached_scheduling, timeout=60, what="the roster in scheduling")
+        await eventually(roster_reached_scheduling, timeout=180, what="the roster in scheduling")
         meeting_id = meeting["meeting_id"]
 
         # 3. Every guardian gets exactly one invitation, in their language, on their channel.
@@ -240,7 +240,7 @@ async def test_the_aptt_cycle(system: System) -> None:
                     return False
             return True
 
-        await eventually(everyone_invited, timeout=90, what="one invitation per guardian")
+        await eventually(everyone_invited, timeout=180, what="one invitation per guardian")
         mail = read_mail(system.stack.maildir)
         texts = read_sms(system.stack.sms_store)
         for family in families:
@@ -275,7 +275,7 @@ async def test_the_aptt_cycle(system: System) -> None:
             )
             return answer.status_code == 200
 
-        await eventually(report_ready, timeout=60, what="the class report")
+        await eventually(report_ready, timeout=180, what="the class report")
         chart = (
             await client.get(f"{data}/v1/meetings/{meeting_id}/class-report", headers=teacher)
         ).json()
@@ -318,7 +318,7 @@ async def test_the_aptt_cycle(system: System) -> None:
                     return False
             return True
 
-        await eventually(numbers_delivered, timeout=60, what="each family's private number")
+        await eventually(numbers_delivered, timeout=180, what="each family's private number")
         for family in families:
             [message] = [
                 m
@@ -391,7 +391,7 @@ async def test_the_aptt_cycle(system: System) -> None:
 
         refused: dict[str, Any] = {}
         await eventually(
-            goal_setting_open, timeout=60, what="goal setting to open after attendance"
+            goal_setting_open, timeout=180, what="goal setting to open after attendance"
         )
         failed = {c["name"] for c in refused["checks"] if not c["passed"]}
         assert {"time_bound", "realistic"} <= failed
@@ -405,7 +405,7 @@ async def test_the_aptt_cycle(system: System) -> None:
         async def confirmed() -> bool:
             return templates(await inbox(client, system, district, maya))[GOAL_CONFIRMATION] == 1
 
-        await eventually(confirmed, timeout=60, what="the goal confirmation")
+        await eventually(confirmed, timeout=180, what="the goal confirmation")
 
         # 7. New results: the family hears once how the child is doing.
         later = date.today()
@@ -425,7 +425,7 @@ async def test_the_aptt_cycle(system: System) -> None:
         async def progress_heard() -> bool:
             return templates(await inbox(client, system, district, maya))[GOAL_PROGRESS] == 1
 
-        await eventually(progress_heard, timeout=60, what="the progress message")
+        await eventually(progress_heard, timeout=180, what="the progress message")
         progressed = (await client.get(f"{goals}/v1/goals/{goal_id}", headers=maya_token)).json()
         assert progressed["progress"]["percent"] == 60  # (68 - 62) / (72 - 62)
         texts = read_sms(system.stack.sms_store)
