@@ -211,14 +211,15 @@ async def staged(
 async def staged_referring(
     uow: UnitOfWork, district_id: str, import_id: str, file: str, refs: Iterable[str]
 ) -> list[Document]:
+    # Filtered by file here for the reason store.roster.records_referring gives.
     found = await find_in(
         uow.collection(IMPORT_ROWS),
-        {"district_id": district_id, "import_id": import_id, "file": file},
+        {"district_id": district_id, "import_id": import_id},
         "refs",
         refs,
         session=uow.session,
     )
-    return list({doc["sourced_id"]: doc for doc in found}.values())
+    return list({doc["sourced_id"]: doc for doc in found if doc["file"] == file}.values())
 
 
 async def staged_batches(

@@ -80,18 +80,20 @@ async def records_referring(
     uow: UnitOfWork, district_id: str, refs: Iterable[str], file: str | None = None
 ) -> list[Document]:
     """Records that point at any of `refs` (see `ref_key`), of one file or of any."""
-    query: dict[str, Any] = {"district_id": district_id}
-    if file is not None:
-        query["file"] = file
+    # The file is filtered here, not in the query: SecantusDB plans `file` with the unique
+    # (district, file, sourcedId) index and tests the `$in` on every record of the file
+    # (44 s for 500 refs among 20,000 records, against 0.5 s on the by_ref index alone).
     found = await find_in(
         uow.collection(ROSTER_RECORDS),
-        query,
+        {"district_id": district_id},
         "refs",
         refs,
         projection={"_id": 0, "file": 1, "sourced_id": 1, "fields": 1},
         session=uow.session,
     )
-    return list({(d["file"], d["sourced_id"]): d for d in found}.values())
+    return list(
+        {(d["file"], d["sourced_id"]): d for d in found if file in (None, d["file"])}.values()
+    )
 
 
 async def has_records(uow: UnitOfWork, district_id: str, file: str) -> bool:
