@@ -8,8 +8,15 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import uvicorn
 from aptt_local.process import free_port
+from aptt_local.querycheck import QuerySampler, scans
 from aptt_local.servers import LocalStack
 from aptt_platform.devissuer import DevIssuer
+from pymongo import monitoring
+
+# Registered before any client exists, so every client of the session reports its queries.
+QUERIES = QuerySampler()
+monitoring.register(QUERIES)
+SCANS: list[str] = []
 
 
 @pytest.fixture(scope="session")
@@ -19,8 +26,17 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     stack.start()
     try:
         yield stack
+        SCANS.extend(scans(stack.mongo_url, list(QUERIES.samples.values())))
     finally:
         stack.stop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Queries the database planned as collection scans (aptt_local.querycheck)."""
+    if SCANS:
+        terminalreporter.section("queries planned as collection scans")
+        for found in SCANS:
+            terminalreporter.write_line(found)
 
 
 @pytest.fixture(scope="session")

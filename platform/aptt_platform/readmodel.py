@@ -195,9 +195,31 @@ class ReadModel:
             return None
         return doc
 
-    def live(self, district_id: str, query: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """A query for the aggregates that are not removed."""
-        return {"district_id": district_id, REMOVED_FIELD: {"$ne": True}, **(query or {})}
+    async def find_live(
+        self,
+        uow: UnitOfWork,
+        district_id: str,
+        query: Mapping[str, Any] | None = None,
+        *,
+        limit: int,
+        projection: Mapping[str, Any] | None = None,
+        sort: str | None = None,
+    ) -> list[Document]:
+        """The aggregates of `query` that are not removed, at most `limit` (tombstones count
+        toward the bound, which is a safety bound, not a page).
+
+        Tombstones are left out here, not in the query: SecantusDB plans any query with a
+        field outside the index it would use, `$ne` included, as a collection scan, and the
+        read models are the largest collections of the services that keep them.
+        """
+        fields = None if projection is None else {**projection, REMOVED_FIELD: 1}
+        cursor = uow.collection(self.collection).find(
+            {"district_id": district_id, **(query or {})}, fields, session=uow.session
+        )
+        if sort is not None:
+            cursor = cursor.sort(sort)
+        docs = await cursor.limit(limit).to_list()
+        return [doc for doc in docs if not doc.get(REMOVED_FIELD, False)]
 
     async def _apply(
         self,

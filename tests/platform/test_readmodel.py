@@ -101,10 +101,8 @@ async def test_live_queries_leave_tombstones_out(mongo: Mongo) -> None:
     await remove(mongo, "c6", at(2))
 
     async def use_case(uow: UnitOfWork) -> list[str]:
-        docs = uow.collection(CLASSROOMS.collection).find(
-            CLASSROOMS.live("d1", {"grade": 2}), session=uow.session
-        )
-        return sorted([d["classroom_id"] async for d in docs])
+        docs = await CLASSROOMS.find_live(uow, "d1", {"grade": 2}, limit=10)
+        return sorted(d["classroom_id"] for d in docs)
 
     assert await mongo.run(use_case) == ["c5"]
 

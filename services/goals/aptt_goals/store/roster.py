@@ -132,10 +132,8 @@ async def get_classroom(uow: UnitOfWork, district_id: str, classroom_id: str) ->
 async def classrooms_of_student(
     uow: UnitOfWork, district_id: str, student_id: str
 ) -> list[Classroom]:
-    docs = uow.collection(CLASSROOMS).find(
-        CLASSROOM_MODEL.live(district_id, {"student_ids": student_id}), session=uow.session
-    )
-    return [_classroom(doc) async for doc in docs.limit(50)]
+    docs = await CLASSROOM_MODEL.find_live(uow, district_id, {"student_ids": student_id}, limit=50)
+    return [_classroom(doc) for doc in docs]
 
 
 async def upsert_school(
@@ -190,8 +188,8 @@ async def upsert_skill(
 
 
 async def district_skills(uow: UnitOfWork, district_id: str) -> list[SkillScale]:
-    docs = uow.collection(SKILLS).find(SKILL_MODEL.live(district_id), session=uow.session)
-    return [_scale(doc) async for doc in docs.limit(500)]
+    docs = await SKILL_MODEL.find_live(uow, district_id, limit=500)
+    return [_scale(doc) for doc in docs]
 
 
 async def upsert_result(uow: UnitOfWork, district_id: str, result: Result) -> None:

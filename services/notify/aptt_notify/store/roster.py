@@ -25,6 +25,9 @@ from aptt_notify.store.collections import (
     by_district,
 )
 
+# A student is in a handful of classrooms (homeroom and subjects); the bound is generous.
+MAX_CLASSROOMS_OF_STUDENT = 50
+
 schools = ReadModel(SCHOOLS, "school_id")
 classrooms = ReadModel(CLASSROOMS, "classroom_id")
 students = ReadModel(STUDENTS, "student_id")
@@ -45,21 +48,26 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
 async def guardians_of_students(
     uow: UnitOfWork, district_id: str, student_ids: Iterable[str]
 ) -> set[str]:
-    cursor = uow.collection(STUDENTS).find(
-        students.live(district_id, {"student_id": {"$in": list(student_ids)}}),
-        {"guardian_ids": 1},
-        session=uow.session,
+    wanted = list(student_ids)
+    docs = await students.find_live(
+        uow,
+        district_id,
+        {"student_id": {"$in": wanted}},
+        projection={"guardian_ids": 1},
+        limit=len(wanted),
     )
-    return {g for doc in await cursor.to_list() for g in doc.get("guardian_ids", [])}
+    return {g for doc in docs for g in doc.get("guardian_ids", [])}
 
 
 async def classrooms_of_student(uow: UnitOfWork, district_id: str, student_id: str) -> list[str]:
-    cursor = uow.collection(CLASSROOMS).find(
-        classrooms.live(district_id, {"student_ids": student_id}),
-        {"classroom_id": 1},
-        session=uow.session,
+    docs = await classrooms.find_live(
+        uow,
+        district_id,
+        {"student_ids": student_id},
+        projection={"classroom_id": 1},
+        limit=MAX_CLASSROOMS_OF_STUDENT,
     )
-    return [doc["classroom_id"] for doc in await cursor.to_list()]
+    return [doc["classroom_id"] for doc in docs]
 
 
 async def classroom_guardians(uow: UnitOfWork, district_id: str, classroom_id: str) -> set[str]:

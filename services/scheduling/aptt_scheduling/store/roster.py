@@ -10,6 +10,9 @@ from aptt_platform.readmodel import Change, ReadModel
 from aptt_scheduling.domain.roster import Classroom, School, Student
 from aptt_scheduling.store import CLASSROOMS, LOCKS, SCHOOLS, SKILLS, STUDENTS
 
+# Bounds of roster lists: a school of a large district has a few hundred classrooms.
+MAX_CLASSROOMS = 1000
+
 schools = ReadModel(SCHOOLS, "school_id")
 classrooms = ReadModel(CLASSROOMS, "classroom_id")
 students = ReadModel(STUDENTS, "student_id")
@@ -135,10 +138,10 @@ async def get_classroom(uow: UnitOfWork, district_id: str, classroom_id: str) ->
 async def classrooms_of_school(
     uow: UnitOfWork, district_id: str, school_id: str
 ) -> list[Classroom]:
-    cursor = uow.collection(CLASSROOMS).find(
-        classrooms.live(district_id, {"school_id": school_id}), session=uow.session
+    docs = await classrooms.find_live(
+        uow, district_id, {"school_id": school_id}, sort="classroom_id", limit=MAX_CLASSROOMS
     )
-    return [_classroom(doc) async for doc in cursor.sort("classroom_id")]
+    return [_classroom(doc) for doc in docs]
 
 
 async def school_is_known(uow: UnitOfWork, district_id: str, school_id: str) -> bool:
@@ -154,10 +157,10 @@ async def current_students(
     uow: UnitOfWork, district_id: str, student_ids: list[str]
 ) -> list[Student]:
     """The students of these ids the roster holds and has not removed."""
-    cursor = uow.collection(STUDENTS).find(
-        students.live(district_id, {"student_id": {"$in": student_ids}}), session=uow.session
+    docs = await students.find_live(
+        uow, district_id, {"student_id": {"$in": student_ids}}, limit=len(student_ids)
     )
-    return [_student(doc) async for doc in cursor]
+    return [_student(doc) for doc in docs]
 
 
 async def add_skill(uow: UnitOfWork, district_id: str, skill_code: str) -> None:
@@ -175,16 +178,14 @@ async def district_skills(uow: UnitOfWork, district_id: str) -> set[str]:
 
 
 async def children_of(uow: UnitOfWork, district_id: str, guardian_id: str) -> list[Student]:
-    cursor = uow.collection(STUDENTS).find(
-        students.live(district_id, {"guardian_ids": guardian_id}), session=uow.session
-    )
-    return [_student(doc) async for doc in cursor.limit(50)]
+    docs = await students.find_live(uow, district_id, {"guardian_ids": guardian_id}, limit=50)
+    return [_student(doc) for doc in docs]
 
 
 async def classrooms_of_students(
     uow: UnitOfWork, district_id: str, student_ids: list[str]
 ) -> list[Classroom]:
-    cursor = uow.collection(CLASSROOMS).find(
-        classrooms.live(district_id, {"student_ids": {"$in": student_ids}}), session=uow.session
+    docs = await classrooms.find_live(
+        uow, district_id, {"student_ids": {"$in": student_ids}}, limit=200
     )
-    return [_classroom(doc) async for doc in cursor.limit(200)]
+    return [_classroom(doc) for doc in docs]
