@@ -18,3 +18,8 @@ router = APIRouter(prefix="/v1")
 router.include_router(calendars)
 router.include_router(meetings)
 router.include_router(families)
+
+# Home visits (PTHV).
+from aptt_scheduling.api.visits import router as visits  # noqa: E402
+
+router.include_router(visits)
