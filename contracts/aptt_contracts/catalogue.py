@@ -67,7 +67,8 @@ EVENT_TOPICS: tuple[Topic, ...] = (
     Topic(
         name="aptt.data.assessments.v1",
         producer="data",
-        consumers=("goals",),
+        # scheduling: the bands of home-visit coverage.
+        consumers=("goals", "scheduling"),
         description="Accepted assessment results: student id, skill code, score, date.",
     ),
     Topic(

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from typing import Any
 
 import pytest
 from aptt_contracts.catalogue import TOPICS
+from aptt_contracts.data import AssessmentResultRecorded
 from aptt_local.kafkatools import read_topic
-from aptt_local.testing import random_id
+from aptt_local.testing import eventually, random_id
 
 from .conftest import Scheduling
 from .visiting import YEAR, Programme, at, programme, visit_events
@@ -283,3 +285,94 @@ async def test_every_visit_route_refuses_another_pair_school_family_and_district
     unchanged = await p.client.get(visit, headers=p.educator(0))
     assert unchanged.json()["status"] == "scheduled"
     assert unchanged.json()["place_kind"] == "home"
+
+
+async def visited_families(p: Programme, students: list[int]) -> None:
+    for n, student in enumerate(students):
+        await p.answer(student, yes=True)
+        visit_id = await scheduled_visit(p, student, 60 + n)
+        await complete(p, visit_id, at(-2, -2), at(-2, -1))
+
+
+async def class_with_results(scheduling: Scheduling, struggling: int, others: int) -> Programme:
+    p = await programme(scheduling, students=struggling + others, educators=2, opted_in=2)
+    await scheduling.roster(
+        *(
+            AssessmentResultRecorded(
+                district_id=p.d.district_id,
+                result_id=random_id("r"),
+                student_id=student_id,
+                school_id=p.d.school_id,
+                skill_code="orf",
+                # Grade 3 in the fall: the benchmark is 83 words a minute.
+                score=50 if n < struggling else 85,
+                assessed_on=date(2026, 11, 16),
+            )
+            for n, student_id in enumerate(p.d.students)
+        )
+    )
+
+    async def arrived() -> bool:
+        query = {"district_id": p.d.district_id, "skill_code": "orf"}
+        return await scheduling.db["latest_results"].count_documents(query) == len(p.d.students)
+
+    await eventually(arrived, what="the results to reach scheduling")
+    return p
+
+
+async def coverage(p: Programme, scope: str = "classroom") -> dict[str, Any]:
+    scope_id = p.d.classroom_id if scope == "classroom" else p.d.school_id
+    answer = await p.client.get(
+        f"/v1/{scope}s/{scope_id}/visit-coverage",
+        params={"school_year": YEAR, "skill_code": "orf"},
+        headers=p.d.school_admin,
+    )
+    assert answer.status_code == 200, answer.text
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+async def test_coverage_flags_visits_skewed_to_struggling_students_and_not_a_random_choice(
+    scheduling: Scheduling,
+) -> None:
+    # Students 0-9 are well below benchmark, 10-19 at it.
+    skewed = await class_with_results(scheduling, struggling=10, others=10)
+    await visited_families(skewed, [0, 1, 2, 3, 4, 5])
+    report = await coverage(skewed)
+    assert (report["families"], report["invited"], report["accepted"]) == (20, 20, 6)
+    assert (report["visited_once"], report["visited_twice"]) == (6, 0)
+    bands = report["bands"]
+    assert bands["class_bands"] == {"well_below": 10, "below": 0, "at": 10, "above": 0}
+    assert bands["visited_bands"] == {"well_below": 6, "below": 0, "at": 0, "above": 0}
+    # 210 of the C(20, 6) = 38,760 ways to pick six students hold six of the ten below.
+    assert bands["p_value"] == pytest.approx(210 / 38760, abs=1e-6)
+    assert bands["flagged"] is True
+    assert "look targeted" in bands["message"]
+    assert (await coverage(skewed, "school"))["bands"]["flagged"] is True
+
+    balanced = await class_with_results(scheduling, struggling=10, others=10)
+    await visited_families(balanced, [0, 1, 2, 10, 11, 12])
+    fair = (await coverage(balanced))["bands"]
+    assert fair["visited_bands"] == {"well_below": 3, "below": 0, "at": 3, "above": 0}
+    assert fair["p_value"] > 0.5
+    assert fair["flagged"] is False
+
+    small = await class_with_results(scheduling, struggling=2, others=2)
+    await visited_families(small, [0, 1])
+    hidden = (await coverage(small))["bands"]
+    assert (hidden["suppressed"], hidden["visited_bands"], hidden["p_value"]) == (True, None, None)
+    assert hidden["flagged"] is False
+
+    for url in (
+        f"/v1/classrooms/{small.d.classroom_id}/visit-coverage",
+        f"/v1/schools/{small.d.school_id}/visit-coverage",
+    ):
+        params = {"school_year": YEAR, "skill_code": "orf"}
+        other = small.d.headers(random_id("p"), "school_admin", schools=[random_id("sch")])
+        far = small.d.headers(
+            random_id("p"), "school_admin", schools=[small.d.school_id], district_id=random_id("d")
+        )
+        assert (await small.client.get(url, params=params, headers=other)).status_code == 403
+        assert (await small.client.get(url, params=params, headers=far)).status_code == 404
+        educator = small.educator(0)
+        assert (await small.client.get(url, params=params, headers=educator)).status_code == 403

@@ -27,6 +27,8 @@ class Config:
     visit_school_day_starts: time = time(8, 0)
     visit_school_day_ends: time = time(15, 0)
     visit_reflection_retention_days: int = 365
+    # Coverage bands are not shown for fewer students with results than this.
+    visit_coverage_min_group: int = 5
 
 
 class Settings(ServiceSettings):
@@ -37,6 +39,7 @@ class Settings(ServiceSettings):
     visit_school_day_starts: time = time(8, 0)
     visit_school_day_ends: time = time(15, 0)
     visit_reflection_retention_days: int = Field(default=365, ge=0, le=10 * 365)
+    visit_coverage_min_group: int = Field(default=5, ge=1, le=100)
 
     @field_validator("default_timezone")
     @classmethod
@@ -60,4 +63,5 @@ class Settings(ServiceSettings):
             visit_school_day_starts=self.visit_school_day_starts,
             visit_school_day_ends=self.visit_school_day_ends,
             visit_reflection_retention_days=self.visit_reflection_retention_days,
+            visit_coverage_min_group=self.visit_coverage_min_group,
         )

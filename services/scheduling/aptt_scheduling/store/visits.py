@@ -324,6 +324,39 @@ async def done_visits(
     return [_visit(doc) async for doc in cursor]
 
 
+async def invitations_of_students(
+    uow: UnitOfWork, district_id: str, school_year: str, student_ids: list[str]
+) -> list[Invitation]:
+    cursor = uow.collection(INVITATIONS).find(
+        {
+            "district_id": district_id,
+            "school_year": school_year,
+            "student_id": {"$in": student_ids},
+        },
+        session=uow.session,
+    )
+    return [_invitation(doc) async for doc in cursor]
+
+
+async def done_by_student(
+    uow: UnitOfWork, district_id: str, school_year: str, student_ids: list[str]
+) -> dict[str, int]:
+    cursor = uow.collection(VISITS).find(
+        {
+            "district_id": district_id,
+            "school_year": school_year,
+            "student_id": {"$in": student_ids},
+            "status": "done",
+        },
+        {"student_id": 1},
+        session=uow.session,
+    )
+    counts: dict[str, int] = {}
+    async for doc in cursor:
+        counts[doc["student_id"]] = counts.get(doc["student_id"], 0) + 1
+    return counts
+
+
 async def done_count(uow: UnitOfWork, district_id: str, school_year: str, student_id: str) -> int:
     return await uow.collection(VISITS).count_documents(
         {
