@@ -215,9 +215,6 @@ class VisitScheduled(EventModel):
     starts_at: datetime
     duration_minutes: int = Field(ge=15, le=240)
     place_kind: PlaceKind
-    previous_starts_at: datetime | None = Field(
-        default=None, description="Set when a scheduled visit was moved"
-    )
 
 
 class VisitCompleted(EventModel):
