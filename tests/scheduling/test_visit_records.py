@@ -202,6 +202,18 @@ async def test_every_visit_route_refuses_another_pair_school_family_and_district
             [(d.guardian(1), 404), (far_guardian, 404)],
         ),
         (
+            "PUT",
+            f"/v1/visit-invitations/{invitation}/answers/{d.guardians[d.students[0]][0]}",
+            {"answer": "no", "channel": "phone"},
+            [(other_school, 403), (far_admin, 404)],
+        ),
+        (
+            "GET",
+            f"{visit}.ics",
+            None,
+            [(p.educator(2), 403), (other_school, 403), (d.district_admin, 403), (far_admin, 404)],
+        ),
+        (
             "POST",
             "/v1/home-visits",
             {

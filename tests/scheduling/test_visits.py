@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, timedelta
 
+from aptt_local.testing import random_id
+
 from .conftest import Scheduling, iso
 from .visiting import YEAR, Programme, at, programme, visit_events
 
@@ -62,6 +64,30 @@ async def test_inviting_again_invites_nobody_twice_and_a_draw_is_recorded(
     assert filtered.status_code == 422
 
 
+async def test_a_coordinator_records_an_answer_given_on_paper(scheduling: Scheduling) -> None:
+    p = await programme(scheduling, students=1)
+    student = p.d.students[0]
+    guardian = p.d.guardians[student][1]
+    url = f"/v1/visit-invitations/{p.invitations[student]}/answers/{guardian}"
+    recorded = await p.client.put(
+        url, json={"answer": "yes", "channel": "paper"}, headers=p.d.school_admin
+    )
+    assert recorded.status_code == 200, recorded.text
+    body = recorded.json()
+    assert (body["status"], body["answered_by"], body["answer_channel"]) == (
+        "accepted",
+        guardian,
+        "paper",
+    )
+    stranger = await p.client.put(
+        f"/v1/visit-invitations/{p.invitations[student]}/answers/{random_id('g')}",
+        json={"answer": "yes", "channel": "phone"},
+        headers=p.d.school_admin,
+    )
+    assert stranger.status_code == 422
+    assert (await p.propose(0)).status_code == 201
+
+
 async def test_a_pair_is_two_different_trained_educators_who_opted_in(
     scheduling: Scheduling,
 ) -> None:
@@ -101,11 +127,21 @@ async def test_the_family_chooses_a_time_or_offers_another_that_the_pair_confirm
     await p.answer(1, yes=True)
     times = [at(5, 1), at(6, 1)]
     first = await p.proposed(0, times=times)
-    chosen = await p.choose(0, first, times[1], place_kind="library")
+    chosen = await p.choose(0, first, times[1], place_kind="library", address="Main Street branch")
     assert chosen.status_code == 200, chosen.text
     assert (chosen.json()["status"], chosen.json()["place_kind"]) == ("scheduled", "library")
     [scheduled] = await visit_events(p, SCHEDULED)
     assert (scheduled["visit_id"], scheduled["place_kind"]) == (first, "library")
+    ics = await p.client.get(
+        f"/v1/home-visits/{first}.ics", params={"lang": "es"}, headers=p.educator(1)
+    )
+    assert ics.status_code == 200, ics.text
+    assert ics.headers["content-type"].startswith("text/calendar")
+    assert "SUMMARY:Visita al hogar" in ics.text
+    assert "LOCATION:Main Street branch" in ics.text
+    assert f"UID:{first}@aptt.org" in ics.text
+    family_ics = await p.client.get(f"/v1/home-visits/{first}.ics", headers=p.d.guardian(0))
+    assert family_ics.status_code == 403
 
     second = await p.proposed(1, times=[at(7, 1), at(8, 1)])
     offered = await p.choose(1, second, at(9, 2), place_kind="park")

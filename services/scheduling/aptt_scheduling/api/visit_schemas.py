@@ -108,6 +108,11 @@ class AnswerIn(RequestModel):
     answer: Literal["yes", "no"]
 
 
+class RecordedAnswerIn(RequestModel):
+    answer: Literal["yes", "no"]
+    channel: Literal["phone", "paper"]
+
+
 class ProposeIn(RequestModel):
     invitation_id: Id
     educator_ids: list[Id] = Field(min_length=2, max_length=2)

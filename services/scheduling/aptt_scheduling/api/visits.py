@@ -6,11 +6,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from aptt_platform.deps import CurrentUser, Educator, Guardian, Now, SchoolAdmin, Store
+from aptt_platform.deps import (
+    CurrentUser,
+    Educator,
+    Guardian,
+    Now,
+    SchoolAdmin,
+    Store,
+    out_of_reach,
+)
 from aptt_platform.web import Limit, Page, problems
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
-from aptt_scheduling.api.schemas import PathId, SchoolYear
+from aptt_scheduling.api.schemas import LANGUAGE_TAG, PathId, SchoolYear
+from aptt_scheduling.api.visit_calendar import visit_calendar
 from aptt_scheduling.api.visit_schemas import (
     AnswerIn,
     CancelIn,
@@ -27,12 +36,15 @@ from aptt_scheduling.api.visit_schemas import (
     PeriodHoursOut,
     PeriodIn,
     ProposeIn,
+    RecordedAnswerIn,
     ReflectionIn,
     ReflectionOut,
     VisitOut,
 )
+from aptt_scheduling.i18n import CATALOGUES
 from aptt_scheduling.service import visit_records as records
 from aptt_scheduling.service import visits as service
+from aptt_scheduling.service.visit_access import CLOSE
 
 router = APIRouter(tags=["home visits"])
 READ = problems(403, 404)
@@ -137,6 +149,31 @@ async def answer(
     return InvitationOut.of(found)
 
 
+@router.put(
+    "/visit-invitations/{invitation_id}/answers/{guardian_id}",
+    summary="A coordinator records a guardian's answer given by phone or on paper",
+    responses=CHANGE,
+)
+async def record_answer(
+    invitation_id: PathId,
+    guardian_id: PathId,
+    body: RecordedAnswerIn,
+    principal: SchoolAdmin,
+    mongo: Store,
+    now: Now,
+) -> InvitationOut:
+    found = await mongo.run(
+        service.record_answer,
+        principal=principal,
+        invitation_id=invitation_id,
+        guardian_id=guardian_id,
+        yes=body.answer == "yes",
+        channel=body.channel,
+        now=now,
+    )
+    return InvitationOut.of(found)
+
+
 @router.post(
     "/home-visits",
     status_code=status.HTTP_201_CREATED,
@@ -160,6 +197,32 @@ async def propose(body: ProposeIn, principal: Educator, mongo: Store, now: Now) 
 async def my_visits(principal: Educator, mongo: Store, limit: Limit = 50) -> Page[VisitOut]:
     views = await mongo.run(service.my_visits, principal=principal, limit=limit)
     return Page(items=[VisitOut.of(v) for v in views])
+
+
+# Declared before /home-visits/{visit_id}, which would otherwise take "x.ics" as an id.
+@router.get(
+    "/home-visits/{visit_id}.ics",
+    summary="The visit as an iCalendar file (the pair and the school's coordinators)",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}, **CHANGE},
+)
+async def calendar_file(
+    visit_id: PathId,
+    principal: Educator,
+    mongo: Store,
+    now: Now,
+    lang: str | None = Query(default=None, max_length=35, pattern=LANGUAGE_TAG),
+    accept_language: str | None = Header(default=None, max_length=1000),
+) -> Response:
+    view = await mongo.run(service.get_visit, principal=principal, visit_id=visit_id)
+    if view.standing not in CLOSE:
+        raise out_of_reach(principal, "home visit")
+    language = CATALOGUES.language_for(lang) if lang else CATALOGUES.negotiate(accept_language)
+    return Response(
+        visit_calendar(view, language=language, now=now),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{visit_id}.ics"'},
+    )
 
 
 @router.get("/home-visits/{visit_id}", summary="A home visit", responses=READ)

@@ -230,6 +230,35 @@ async def answer_invitation(
     return after
 
 
+async def record_answer(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    invitation_id: str,
+    guardian_id: str,
+    yes: bool,
+    channel: AnswerChannel,
+    now: datetime,
+) -> Invitation:
+    """A coordinator records an answer a guardian gave by phone or on paper."""
+    invitation = await store.get_invitation(uow, principal.district_id, invitation_id)
+    if invitation is None:
+        raise NotFound("no such invitation", code="unknown-invitation")
+    if not coordinates(principal, invitation.school_id):
+        raise out_of_reach(principal, "invitation")
+    if guardian_id not in invitation.guardian_ids:
+        raise DomainError("the guardian is not one of the family's", code="not-the-family")
+    return await answer_invitation(
+        uow,
+        district_id=principal.district_id,
+        guardian_id=guardian_id,
+        invitation_id=invitation_id,
+        yes=yes,
+        channel=channel,
+        now=now,
+    )
+
+
 # -- visits ---------------------------------------------------------------------------
 
 
