@@ -72,6 +72,16 @@ async def test_a_family_hears_of_its_visit_in_its_language_from_invitation_to_ca
             duration_minutes=60,
             place_kind="home",
         ),
+    )
+    bodies = [sms["body"] for sms in await notify.wait_sms(spanish.phone, count=3)]
+    assert sum("proponen 3 horarios" in b for b in bodies) == 1
+    assert sum(b.startswith("¡Gracias! La visita de los maestros es el") for b in bodies) == 1
+    reminder = {"district_id": d, "template": "visit-reminder-1d"}
+    [planned] = await notify.db["notices"].find(reminder).to_list(None)
+    assert planned["status"] == "scheduled"
+    assert planned["due_at"] == soon - timedelta(days=1)
+
+    await notify.publish(
         VisitCancelled(
             district_id=d,
             visit_id=visit_id,
@@ -82,12 +92,12 @@ async def test_a_family_hears_of_its_visit_in_its_language_from_invitation_to_ca
             starts_at=soon,
             reason="withdrawn",
             cancelled_by="family",
-        ),
+        )
     )
     bodies = [sms["body"] for sms in await notify.wait_sms(spanish.phone, count=4)]
-    assert sum("proponen 3 horarios" in b for b in bodies) == 1
-    assert sum(b.startswith("¡Gracias! La visita de los maestros es el") for b in bodies) == 1
     assert sum(b.startswith("La visita de los maestros se canceló") for b in bodies) == 1
+    [stopped] = await notify.db["notices"].find(reminder).to_list(None)
+    assert stopped["status"] == "cancelled"
     # The proposal went to the guardian who said yes; the neighbours heard nothing.
     assert len(notify.sms_to(english.phone)) == 1
     assert notify.sms_to(neighbour.guardians[0].phone) == []

@@ -38,6 +38,7 @@ class Template(StrEnum):
     VISIT_INVITATION = "visit-invitation"
     VISIT_PROPOSED = "visit-proposed"
     VISIT_CONFIRMED = "visit-confirmed"
+    VISIT_REMINDER_1D = "visit-reminder-1d"
     VISIT_CANCELLED = "visit-cancelled"
 
     @property

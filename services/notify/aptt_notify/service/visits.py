@@ -11,8 +11,10 @@ from aptt_contracts.scheduling import FamilyInvited, VisitCancelled, VisitPropos
 from aptt_platform.events import ReceivedEvent
 from aptt_platform.mongo import UnitOfWork, utcnow
 
+from aptt_notify import store
 from aptt_notify.domain.model import Template
-from aptt_notify.service.notices import create_notice, guardians_audience
+from aptt_notify.domain.timing import ReminderOffset, reminder_time
+from aptt_notify.service.notices import cancel_notices, create_notice, guardians_audience
 from aptt_notify.settings import Config
 
 VisitEvent = FamilyInvited | VisitProposed | VisitScheduled | VisitCancelled
@@ -37,9 +39,18 @@ def _what(event: VisitEvent) -> tuple[Template, list[str], dict[str, Any], datet
     return Template.VISIT_CANCELLED, [event.guardian_id], {}, event.starts_at
 
 
+# Notices of one visit carry its id as `meeting_id`, so a cancellation stops those still due.
+BEFORE_THE_VISIT = (Template.VISIT_PROPOSED, Template.VISIT_CONFIRMED, Template.VISIT_REMINDER_1D)
+
+
 async def on_visit_event(uow: UnitOfWork, event: VisitEvent, meta: ReceivedEvent) -> None:
     template, guardian_ids, params, expires_at = _what(event)
     now = utcnow()
+    visit_id = None if isinstance(event, FamilyInvited) else event.visit_id
+    if isinstance(event, VisitCancelled):
+        await cancel_notices(uow, meta.district_id, event.visit_id, BEFORE_THE_VISIT)
+    if isinstance(event, VisitScheduled):
+        await _remind(uow, event, meta, now)
     await create_notice(
         uow,
         district_id=meta.district_id,
@@ -53,4 +64,32 @@ async def on_visit_event(uow: UnitOfWork, event: VisitEvent, meta: ReceivedEvent
         expires_at=expires_at,
         school_id=event.school_id,
         student_id=event.student_id,
+        meeting_id=visit_id,
+    )
+
+
+async def _remind(
+    uow: UnitOfWork, event: VisitScheduled, meta: ReceivedEvent, now: datetime
+) -> None:
+    """The day before, at the visit's local time (quiet hours still apply when it is sent)."""
+    config = uow.config_as(Config)
+    school = await store.roster.schools.get(uow, meta.district_id, event.school_id)
+    zone = config.zone(school.get("timezone") if school else None)
+    due_at = reminder_time(event.starts_at, ReminderOffset.DAY, zone)
+    if due_at <= now:
+        return
+    await create_notice(
+        uow,
+        district_id=meta.district_id,
+        source_event_id=meta.id,
+        template=Template.VISIT_REMINDER_1D,
+        audience=guardians_audience([event.guardian_id]),
+        params={"starts_at": event.starts_at},
+        due_at=due_at,
+        now=now,
+        fanout_until=due_at + config.recipient_wait,
+        expires_at=event.starts_at,
+        school_id=event.school_id,
+        student_id=event.student_id,
+        meeting_id=event.visit_id,
     )
