@@ -143,6 +143,12 @@ async def test_the_family_chooses_a_time_or_offers_another_that_the_pair_confirm
     family_ics = await p.client.get(f"/v1/home-visits/{first}.ics", headers=p.d.guardian(0))
     assert family_ics.status_code == 403
 
+    [mine] = (await p.client.get("/v1/me/home-visits", headers=p.d.guardian(0))).json()["items"]
+    assert (mine["visit_id"], mine["address"]) == (first, None)
+    assert (await p.client.get("/v1/me/home-visits", headers=p.d.guardian(1))).json()["items"] == []
+    pair_list = (await p.client.get("/v1/me/home-visits", headers=p.educator(0))).json()["items"]
+    assert [v["visit_id"] for v in pair_list] == [first]
+    assert pair_list[0]["address"] == "Main Street branch"
     second = await p.proposed(1, times=[at(7, 1), at(8, 1)])
     offered = await p.choose(1, second, at(9, 2), place_kind="park")
     assert offered.json()["status"] == "counter_proposed"

@@ -193,8 +193,12 @@ async def propose(body: ProposeIn, principal: Educator, mongo: Store, now: Now) 
     return VisitOut.of(view)
 
 
-@router.get("/me/home-visits", summary="An educator's home visits, newest first")
-async def my_visits(principal: Educator, mongo: Store, limit: Limit = 50) -> Page[VisitOut]:
+@router.get(
+    "/me/home-visits",
+    summary="An educator's home visits, or a guardian's family visits, newest first",
+    responses=problems(403),
+)
+async def my_visits(principal: CurrentUser, mongo: Store, limit: Limit = 50) -> Page[VisitOut]:
     views = await mongo.run(service.my_visits, principal=principal, limit=limit)
     return Page(items=[VisitOut.of(v) for v in views])
 

@@ -338,9 +338,21 @@ async def get_visit(uow: UnitOfWork, *, principal: Principal, visit_id: str) -> 
 
 
 async def my_visits(uow: UnitOfWork, *, principal: Principal, limit: int) -> list[VisitView]:
-    """An educator's visits, newest first."""
-    found = await store.visits_of_educator(uow, principal.district_id, principal.subject, limit)
-    return [await _view(uow, v, "pair") for v in found]
+    """An educator's visits, or a guardian's family visits (without the address), newest
+    first."""
+    district_id = principal.district_id
+    if "educator" in principal.roles:
+        found = await store.visits_of_educator(uow, district_id, principal.subject, limit)
+        return [await _view(uow, v, "pair") for v in found]
+    if not principal.is_guardian:
+        raise out_of_reach(principal, "home visit")
+    children = await roster.children_of(uow, district_id, principal.subject)
+    if not children:
+        return []
+    found = await store.visits_of_students(
+        uow, district_id, [c.student_id for c in children], limit
+    )
+    return [await _view(uow, v, "family") for v in found]
 
 
 async def choose_time(

@@ -44,11 +44,13 @@ VISIT_INDEXES: dict[str, Sequence[IndexModel]] = {
         IndexModel(_keys("invitation_id"), name="one_per_invitation", unique=True),
         IndexModel(_keys("school_year", "student_id"), name="once_a_year", unique=True),
         IndexModel(_keys("classroom_id", "school_year"), name="by_classroom"),
+        IndexModel(_keys("student_id"), name="by_student"),
     ],
     DRAWS: [IndexModel(_keys("draw_id"), name="one_per_draw", unique=True)],
     VISITS: [
         IndexModel(_keys("visit_id"), name="one_per_visit", unique=True),
         IndexModel(_keys("invitation_id"), name="by_invitation"),
+        IndexModel(_keys("student_id", "created_at"), name="by_family"),
         IndexModel(_keys("educator_ids", "starts_at"), name="by_educator"),
         IndexModel(_keys("school_id", "ended_at"), name="by_school_worked"),
         # The first and the second visit of a family's year are each done once.
@@ -304,6 +306,15 @@ async def visits_of_educator(
 ) -> list[HomeVisit]:
     cursor = uow.collection(VISITS).find(
         {"district_id": district_id, "educator_ids": educator_id}, session=uow.session
+    )
+    return [_visit(doc) async for doc in cursor.sort("created_at", -1).limit(limit)]
+
+
+async def visits_of_students(
+    uow: UnitOfWork, district_id: str, student_ids: list[str], limit: int
+) -> list[HomeVisit]:
+    cursor = uow.collection(VISITS).find(
+        {"district_id": district_id, "student_id": {"$in": student_ids}}, session=uow.session
     )
     return [_visit(doc) async for doc in cursor.sort("created_at", -1).limit(limit)]
 
