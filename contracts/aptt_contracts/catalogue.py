@@ -67,7 +67,8 @@ EVENT_TOPICS: tuple[Topic, ...] = (
     Topic(
         name="aptt.data.assessments.v1",
         producer="data",
-        consumers=("goals",),
+        # scheduling: the bands of home-visit coverage.
+        consumers=("goals", "scheduling"),
         description="Accepted assessment results: student id, skill code, score, date.",
     ),
     Topic(
@@ -99,7 +100,8 @@ EVENT_TOPICS: tuple[Topic, ...] = (
         name="aptt.scheduling.visits.v1",
         producer="scheduling",
         consumers=("notify",),
-        description="Home visits arranged, completed and cancelled.",
+        description="Home visits: families invited and answering; visits proposed, scheduled, "
+        "done, missed, cancelled; reflections written (the fact only). No address, no text.",
     ),
     Topic(
         name="aptt.goals.goals.v1",

@@ -124,3 +124,148 @@ class MeetingWindowsCreated(EventModel):
     template_id: str
     school_year: str = Field(pattern=r"^[0-9]{4}-[0-9]{4}$")
     windows: list[MeetingWindow]
+
+
+# -- home visits (PTHV) ---------------------------------------------------------------
+# Ids, codes, counts and times only. A visit's address, the family's words and the pair's
+# reflection stay in scheduling's database (decision 0320).
+
+VISITS = "aptt.scheduling.visits.v1"
+
+AnswerChannel = Literal["sms", "web", "phone", "paper"]
+PlaceKind = Literal["home", "library", "park", "coffee_shop", "other"]
+VisitActor = Literal["family", "educator", "coordinator"]
+CancelReason = Literal[
+    "family_request", "educator_unavailable", "illness", "weather", "withdrawn", "other"
+]
+MissedReason = Literal["family_not_home", "educators_could_not_go", "other"]
+
+
+class FamilyInvited(EventModel):
+    """A family was invited to the home-visit programme for a school year."""
+
+    event_type = "org.aptt.scheduling.visit-invitation.sent.v1"
+    topic = VISITS
+    subject_field = "invitation_id"
+
+    invitation_id: str
+    student_id: str
+    guardian_ids: list[str] = Field(max_length=20)
+    school_id: str
+    classroom_id: str
+    school_year: str = Field(pattern=r"^[0-9]{4}-[0-9]{4}$")
+    draw_id: str | None = Field(
+        default=None, description="The recorded random draw the family came from, if any"
+    )
+
+
+class FamilyOptedIn(EventModel):
+    event_type = "org.aptt.scheduling.visit-family.opted-in.v1"
+    topic = VISITS
+    subject_field = "invitation_id"
+
+    invitation_id: str
+    student_id: str
+    guardian_id: str
+    school_id: str
+    channel: AnswerChannel
+    answered_at: datetime
+
+
+class FamilyOptedOut(EventModel):
+    """A family said no, or withdrew; its pending visits are cancelled (VisitCancelled)."""
+
+    event_type = "org.aptt.scheduling.visit-family.opted-out.v1"
+    topic = VISITS
+    subject_field = "invitation_id"
+
+    invitation_id: str
+    student_id: str
+    guardian_id: str
+    school_id: str
+    channel: AnswerChannel
+    answered_at: datetime
+    withdrawn: bool = Field(description="true: the family had said yes before")
+
+
+class VisitProposed(EventModel):
+    event_type = "org.aptt.scheduling.home-visit.proposed.v1"
+    topic = VISITS
+    subject_field = "visit_id"
+
+    visit_id: str
+    student_id: str
+    guardian_id: str
+    school_id: str
+    educator_ids: list[str] = Field(min_length=2, max_length=2)
+    proposed_times: list[datetime] = Field(min_length=2, max_length=3)
+    duration_minutes: int = Field(ge=15, le=240)
+
+
+class VisitScheduled(EventModel):
+    event_type = "org.aptt.scheduling.home-visit.scheduled.v1"
+    topic = VISITS
+    subject_field = "visit_id"
+
+    visit_id: str
+    student_id: str
+    guardian_id: str
+    school_id: str
+    educator_ids: list[str] = Field(min_length=2, max_length=2)
+    starts_at: datetime
+    duration_minutes: int = Field(ge=15, le=240)
+    place_kind: PlaceKind
+
+
+class VisitCompleted(EventModel):
+    event_type = "org.aptt.scheduling.home-visit.completed.v1"
+    topic = VISITS
+    subject_field = "visit_id"
+
+    visit_id: str
+    student_id: str
+    school_id: str
+    educator_ids: list[str] = Field(min_length=2, max_length=2)
+    visit_number: int = Field(ge=1, le=2, description="First or second visit of the school year")
+    duration_minutes: int = Field(ge=1, le=24 * 60)
+
+
+class VisitMissed(EventModel):
+    event_type = "org.aptt.scheduling.home-visit.missed.v1"
+    topic = VISITS
+    subject_field = "visit_id"
+
+    visit_id: str
+    student_id: str
+    school_id: str
+    educator_ids: list[str] = Field(min_length=2, max_length=2)
+    reason: MissedReason
+    recorded_by: VisitActor
+
+
+class VisitCancelled(EventModel):
+    event_type = "org.aptt.scheduling.home-visit.cancelled.v1"
+    topic = VISITS
+    subject_field = "visit_id"
+
+    visit_id: str
+    student_id: str
+    guardian_id: str
+    school_id: str
+    educator_ids: list[str] = Field(min_length=2, max_length=2)
+    starts_at: datetime | None = Field(default=None, description="None: it was only proposed")
+    reason: CancelReason
+    cancelled_by: VisitActor
+
+
+class ReflectionRecorded(EventModel):
+    """The pair wrote (or revised) its reflection on a visit. The fact only, never the text."""
+
+    event_type = "org.aptt.scheduling.visit-reflection.recorded.v1"
+    topic = VISITS
+    subject_field = "visit_id"
+
+    visit_id: str
+    school_id: str
+    educator_ids: list[str] = Field(min_length=2, max_length=2)
+    recorded_at: datetime

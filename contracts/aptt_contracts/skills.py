@@ -86,6 +86,28 @@ MATH_FACT_FLUENCY = Skill(
 BUILT_IN_SKILLS: dict[str, Skill] = {s.code: s for s in (ORAL_READING_FLUENCY, MATH_FACT_FLUENCY)}
 
 
+Band = Literal["well_below", "below", "at", "above"]
+BANDS: tuple[Band, ...] = ("well_below", "below", "at", "above")
+WELL_BELOW_RATIO = 0.8
+ABOVE_RATIO = 1.1
+
+
+def band_of(score: float, benchmark: float, *, higher_is_better: bool = True) -> Band:
+    """A score's performance band against its grade benchmark: the one rule of every service
+    (class reports in data, home-visit coverage in scheduling)."""
+    if higher_is_better:
+        ratio = score / benchmark
+    else:
+        ratio = benchmark / score if score > 0 else float("inf")
+    if ratio < WELL_BELOW_RATIO:
+        return "well_below"
+    if ratio < 1:
+        return "below"
+    if ratio < ABOVE_RATIO:
+        return "at"
+    return "above"
+
+
 def season_of(month: int) -> Season:
     """School-year seasons of the benchmark windows: Aug-Nov fall, Dec-Feb winter, else spring."""
     if month in (8, 9, 10, 11):

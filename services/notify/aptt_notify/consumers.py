@@ -18,13 +18,18 @@ from aptt_contracts.data import (
 )
 from aptt_contracts.goals import GoalClosed, GoalMet, GoalProgressed, GoalSet
 from aptt_contracts.scheduling import (
+    FamilyInvited,
     TeamMeetingCancelled,
     TeamMeetingRescheduled,
     TeamMeetingScheduled,
+    VisitCancelled,
+    VisitProposed,
+    VisitScheduled,
 )
 from aptt_platform.consumer import HandlerTable
 
 from aptt_notify.service import events, roster
+from aptt_notify.service import visits as home_visits
 
 HANDLERS: HandlerTable = {
     SchoolUpserted: roster.record_school,
@@ -42,4 +47,9 @@ HANDLERS: HandlerTable = {
     GoalProgressed: events.on_goal_event,
     GoalMet: events.on_goal_event,
     GoalClosed: events.on_goal_event,
+    # Home visits (PTHV).
+    FamilyInvited: home_visits.on_visit_event,
+    VisitProposed: home_visits.on_visit_event,
+    VisitScheduled: home_visits.on_visit_event,
+    VisitCancelled: home_visits.on_visit_event,
 }

@@ -8,6 +8,7 @@ meeting's chart is ready; district skills widen the focus skills a meeting may h
 from __future__ import annotations
 
 from aptt_contracts.data import (
+    AssessmentResultRecorded,
     ClassReportPublished,
     ClassroomRemoved,
     ClassroomUpserted,
@@ -18,7 +19,7 @@ from aptt_contracts.data import (
 )
 from aptt_platform.consumer import HandlerTable, batched
 
-from aptt_scheduling.service import roster
+from aptt_scheduling.service import roster, visit_coverage
 
 HANDLERS: HandlerTable = {
     SchoolUpserted: roster.record_school,
@@ -28,4 +29,6 @@ HANDLERS: HandlerTable = {
     StudentRemoved: roster.remove_student,
     SkillDefined: roster.record_skill,
     ClassReportPublished: roster.record_class_report,
+    # Home-visit coverage reads the latest results.
+    AssessmentResultRecorded: visit_coverage.record_result,
 }

@@ -12,12 +12,21 @@ CATALOGUES = Catalogues(Path(__file__).parent / "locales", "scheduling", LANGUAG
 
 MEETING_TITLE = "Class team meeting"
 CANCELLED_TITLE = "Cancelled: {title}"
-MESSAGE_IDS = (MEETING_TITLE, CANCELLED_TITLE)
+VISIT_TITLE = "Home visit"
+MESSAGE_IDS = (MEETING_TITLE, CANCELLED_TITLE, VISIT_TITLE)
 
 
 def meeting_summary(language: str, *, cancelled: bool) -> str:
     """The calendar entry's title, in the reader's language."""
     title = CATALOGUES.gettext(MEETING_TITLE, language)
+    if not cancelled:
+        return title
+    return CATALOGUES.gettext(CANCELLED_TITLE, language).format(title=title)
+
+
+def visit_summary(language: str, *, cancelled: bool) -> str:
+    """A home visit's title in the pair's calendars."""
+    title = CATALOGUES.gettext(VISIT_TITLE, language)
     if not cancelled:
         return title
     return CATALOGUES.gettext(CANCELLED_TITLE, language).format(title=title)

@@ -4,10 +4,11 @@ the use cases and handlers read (`uow.config_as(Config)`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aptt_platform.settings import ServiceSettings
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 DEFAULT_TIMEZONE = "America/Los_Angeles"
 
@@ -21,12 +22,24 @@ class Config:
     # None: attendance may be taken once a meeting is scheduled. A number: only from that
     # many minutes before the start, as families sign in (decision 0304).
     attendance_opens_minutes_before: int | None = None
+    # Home visits (decision 0323): the school day educators are paid outside of, on the
+    # school's wall clock, and how long after the school year reflections are kept.
+    visit_school_day_starts: time = time(8, 0)
+    visit_school_day_ends: time = time(15, 0)
+    visit_reflection_retention_days: int = 365
+    # Coverage bands are not shown for fewer students with results than this.
+    visit_coverage_min_group: int = 5
 
 
 class Settings(ServiceSettings):
     service_name: str = "scheduling"
     default_timezone: str = DEFAULT_TIMEZONE
     attendance_opens_minutes_before: int | None = Field(default=None, ge=0, le=7 * 24 * 60)
+    # Home visits (decision 0323).
+    visit_school_day_starts: time = time(8, 0)
+    visit_school_day_ends: time = time(15, 0)
+    visit_reflection_retention_days: int = Field(default=365, ge=0, le=10 * 365)
+    visit_coverage_min_group: int = Field(default=5, ge=1, le=100)
 
     @field_validator("default_timezone")
     @classmethod
@@ -37,8 +50,18 @@ class Settings(ServiceSettings):
             raise ValueError(f"{value!r} is not an IANA time zone") from exc
         return value
 
+    @model_validator(mode="after")
+    def _school_day_in_order(self) -> Settings:
+        if self.visit_school_day_ends <= self.visit_school_day_starts:
+            raise ValueError("the school day must end after it starts")
+        return self
+
     def config(self) -> Config:
         return Config(
             default_timezone=self.default_timezone,
             attendance_opens_minutes_before=self.attendance_opens_minutes_before,
+            visit_school_day_starts=self.visit_school_day_starts,
+            visit_school_day_ends=self.visit_school_day_ends,
+            visit_reflection_retention_days=self.visit_reflection_retention_days,
+            visit_coverage_min_group=self.visit_coverage_min_group,
         )

@@ -12,30 +12,15 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Literal
 from zoneinfo import ZoneInfo
 
-Band = Literal["well_below", "below", "at", "above"]
-BANDS: tuple[Band, ...] = ("well_below", "below", "at", "above")
-WELL_BELOW_RATIO = 0.8
-ABOVE_RATIO = 1.1
+# The band rule is shared with scheduling's home-visit coverage.
+from aptt_contracts.skills import BANDS, Band
+from aptt_contracts.skills import band_of as band_of
+
 TOO_FEW_SCORES = "too-few-scores"
 NO_BENCHMARK = "no-benchmark"
 MAX_DRAWS = 20
-
-
-def band_of(score: float, benchmark: float, *, higher_is_better: bool = True) -> Band:
-    if higher_is_better:
-        ratio = score / benchmark
-    else:
-        ratio = benchmark / score if score > 0 else float("inf")
-    if ratio < WELL_BELOW_RATIO:
-        return "well_below"
-    if ratio < 1:
-        return "below"
-    if ratio < ABOVE_RATIO:
-        return "at"
-    return "above"
 
 
 @dataclass(frozen=True)

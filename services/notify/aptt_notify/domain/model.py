@@ -34,6 +34,12 @@ class Template(StrEnum):
     SMS_STOPPED = "sms-stopped"
     SMS_STARTED = "sms-started"
     SMS_HELP = "sms-help"
+    # Home visits (PTHV).
+    VISIT_INVITATION = "visit-invitation"
+    VISIT_PROPOSED = "visit-proposed"
+    VISIT_CONFIRMED = "visit-confirmed"
+    VISIT_REMINDER_1D = "visit-reminder-1d"
+    VISIT_CANCELLED = "visit-cancelled"
 
     @property
     def is_reply(self) -> bool:

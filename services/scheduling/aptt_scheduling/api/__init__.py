@@ -18,3 +18,10 @@ router = APIRouter(prefix="/v1")
 router.include_router(calendars)
 router.include_router(meetings)
 router.include_router(families)
+
+# Home visits (PTHV).
+from aptt_scheduling.api.visit_coverage import router as visit_coverage  # noqa: E402
+from aptt_scheduling.api.visits import router as visits  # noqa: E402
+
+router.include_router(visits)
+router.include_router(visit_coverage)

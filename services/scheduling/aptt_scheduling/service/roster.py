@@ -78,7 +78,8 @@ async def remove_student(uow: UnitOfWork, event: StudentRemoved, meta: ReceivedE
 
 
 async def record_skill(uow: UnitOfWork, event: SkillDefined, meta: ReceivedEvent) -> None:
-    await roster.add_skill(uow, event.district_id, event.skill_code)
+    definition = event.model_dump(mode="json", exclude={"district_id", "skill_code"})
+    await roster.add_skill(uow, event.district_id, event.skill_code, definition)
 
 
 async def record_class_report(

@@ -69,3 +69,9 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
     ],
     CLASS_REPORTS: [_unique("one_per_meeting", "meeting_id")],
 }
+
+# Home visits (PTHV): their collections and indexes are declared with their stores.
+from aptt_scheduling.store.visit_results import RESULT_INDEXES  # noqa: E402
+from aptt_scheduling.store.visits import VISIT_INDEXES  # noqa: E402
+
+INDEXES = {**INDEXES, **VISIT_INDEXES, **RESULT_INDEXES}

@@ -163,13 +163,26 @@ async def current_students(
     return [_student(doc) for doc in docs]
 
 
-async def add_skill(uow: UnitOfWork, district_id: str, skill_code: str) -> None:
+async def add_skill(
+    uow: UnitOfWork, district_id: str, skill_code: str, definition: Document | None = None
+) -> None:
+    """A district skill; its definition (scale, benchmarks) serves home-visit coverage."""
+    fields: Document = {"district_id": district_id, "skill_code": skill_code}
+    if definition is not None:
+        fields["definition"] = definition
     await uow.collection(SKILLS).update_one(
         {"district_id": district_id, "skill_code": skill_code},
-        {"$set": {"district_id": district_id, "skill_code": skill_code}},
+        {"$set": fields},
         upsert=True,
         session=uow.session,
     )
+
+
+async def skill_definition(uow: UnitOfWork, district_id: str, skill_code: str) -> Document | None:
+    doc = await uow.collection(SKILLS).find_one(
+        {"district_id": district_id, "skill_code": skill_code}, session=uow.session
+    )
+    return doc.get("definition") if doc else None
 
 
 async def district_skills(uow: UnitOfWork, district_id: str) -> set[str]:

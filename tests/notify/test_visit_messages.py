@@ -1,0 +1,103 @@
+"""Home-visit messages: the invitation, the proposal, the confirmation and a cancellation
+reach the family in its language and channel, and nobody else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aptt_contracts.scheduling import FamilyInvited, VisitCancelled, VisitProposed, VisitScheduled
+from aptt_local.servers import LocalStack
+from aptt_local.testing import random_id
+from aptt_platform.devissuer import DevIssuer
+
+from .conftest import NotifyApp, running_notify
+
+
+@pytest.fixture(scope="module")
+async def notify(local_stack: LocalStack, dev_issuer: DevIssuer) -> AsyncIterator[NotifyApp]:
+    async with running_notify(local_stack, dev_issuer) as app:
+        yield app
+
+
+async def test_a_family_hears_of_its_visit_in_its_language_from_invitation_to_cancellation(
+    notify: NotifyApp,
+) -> None:
+    district = notify.district()
+    family = district.family({"phone": True, "language": "es"}, {"phone": True, "language": "en"})
+    neighbour = district.family({"phone": True, "language": "en"})
+    await district.publish_roster()
+    spanish, english = family.guardians
+    d, school, student = district.district_id, district.school_id, family.student_id
+    pair = [random_id("edu"), random_id("edu")]
+    visit_id = random_id("hv")
+    soon = (datetime.now(UTC) + timedelta(days=9)).replace(microsecond=0)
+
+    await notify.publish(
+        FamilyInvited(
+            district_id=d,
+            invitation_id=random_id("vi"),
+            student_id=student,
+            guardian_ids=[spanish.guardian_id, english.guardian_id],
+            school_id=school,
+            classroom_id=district.classroom_id,
+            school_year="2026-2027",
+        )
+    )
+    [invited] = await notify.wait_sms(spanish.phone)
+    assert invited["body"].startswith("Dos maestros de su hijo/a quieren visitar")
+    [invited_en] = await notify.wait_sms(english.phone)
+    assert "It is up to you" in invited_en["body"]
+
+    await notify.publish(
+        VisitProposed(
+            district_id=d,
+            visit_id=visit_id,
+            student_id=student,
+            guardian_id=spanish.guardian_id,
+            school_id=school,
+            educator_ids=pair,
+            proposed_times=[soon, soon + timedelta(days=1), soon + timedelta(days=2)],
+            duration_minutes=60,
+        ),
+        VisitScheduled(
+            district_id=d,
+            visit_id=visit_id,
+            student_id=student,
+            guardian_id=spanish.guardian_id,
+            school_id=school,
+            educator_ids=pair,
+            starts_at=soon,
+            duration_minutes=60,
+            place_kind="home",
+        ),
+    )
+    bodies = [sms["body"] for sms in await notify.wait_sms(spanish.phone, count=3)]
+    assert sum("proponen 3 horarios" in b for b in bodies) == 1
+    assert sum(b.startswith("¡Gracias! La visita de los maestros es el") for b in bodies) == 1
+    reminder = {"district_id": d, "template": "visit-reminder-1d"}
+    [planned] = await notify.db["notices"].find(reminder).to_list(None)
+    assert planned["status"] == "scheduled"
+    assert planned["due_at"] == soon - timedelta(days=1)
+
+    await notify.publish(
+        VisitCancelled(
+            district_id=d,
+            visit_id=visit_id,
+            student_id=student,
+            guardian_id=spanish.guardian_id,
+            school_id=school,
+            educator_ids=pair,
+            starts_at=soon,
+            reason="withdrawn",
+            cancelled_by="family",
+        )
+    )
+    bodies = [sms["body"] for sms in await notify.wait_sms(spanish.phone, count=4)]
+    assert sum(b.startswith("La visita de los maestros se canceló") for b in bodies) == 1
+    [stopped] = await notify.db["notices"].find(reminder).to_list(None)
+    assert stopped["status"] == "cancelled"
+    # The proposal went to the guardian who said yes; the neighbours heard nothing.
+    assert len(notify.sms_to(english.phone)) == 1
+    assert notify.sms_to(neighbour.guardians[0].phone) == []
