@@ -40,6 +40,7 @@ from aptt_data.service.imports import (
     Phase,
     Source,
     Step,
+    in_state,
     report_rejections,
     staged_rows,
     touch,
@@ -292,7 +293,9 @@ async def finish_results(
 
 
 RESULT_PHASES: dict[str, Phase] = {
-    "apply": Phase(apply_results, Source(IMPORT_ROWS, staged_rows(RESULTS_FILE, state="accepted"))),
+    "apply": Phase(
+        apply_results, Source(IMPORT_ROWS, staged_rows(RESULTS_FILE), keep=in_state("accepted"))
+    ),
     **TOUCHED_PHASES,
     "finish": Phase(finish_results),
 }

@@ -69,12 +69,21 @@ class Source:
     key: str = "sourced_id"
     group: str | None = None
     size: int | None = None  # default: the import chunk size
+    # Which of a range's documents the phase takes, decided here rather than in the query:
+    # SecantusDB scans the whole collection for a query with a field outside the index
+    # (a staged row's state beside the (import, file, sourcedId) index).
+    keep: Callable[[Document], bool] | None = None
 
 
 @dataclass(frozen=True)
 class Phase:
     chunk: Chunk
     source: Source | None = None  # none: one chunk
+
+
+def in_state(*states: str) -> Callable[[Document], bool]:
+    """A Source's `keep`: staged rows in one of these states."""
+    return lambda doc: doc.get("state") in states
 
 
 def staged_rows(file: str | None = None, **more: Any) -> Callable[[Document], dict[str, Any]]:
@@ -334,6 +343,8 @@ async def _one_chunk(
             key=source.key,
             group=source.group,
         )
+        if source.keep is not None:
+            docs = [doc for doc in docs if source.keep(doc)]
     step = (
         await phase.chunk(uow, job, config, docs)
         if source is None or index < len(ranges)

@@ -40,6 +40,7 @@ from aptt_data.service.imports import (
     Phase,
     Source,
     Step,
+    in_state,
     report_rejections,
     staged_rows,
     touch,
@@ -684,8 +685,9 @@ PHASES: dict[str, Phase] = {
         apply_records,
         Source(
             IMPORT_ROWS,
-            staged_rows(state={"$in": ["accepted", "remove"]}),
+            staged_rows(),
             group="file",
+            keep=in_state("accepted", "remove"),
         ),
     ),
     **{

@@ -57,7 +57,6 @@ async def active_meetings_near(
         {
             "district_id": district_id,
             "classroom_id": classroom_id,
-            "status": "scheduled",
             "starts_at": {
                 "$gt": starts_at - timedelta(minutes=MAX_MINUTES),
                 "$lt": starts_at + timedelta(minutes=minutes),
@@ -65,7 +64,9 @@ async def active_meetings_near(
         },
         session=uow.session,
     )
-    return [_meeting(doc) async for doc in cursor]
+    # The status is checked here: beside the (classroom, start) index, SecantusDB would plan
+    # it as a scan of every district's meetings (docs/platform.md, Storage).
+    return [_meeting(doc) async for doc in cursor if doc["status"] == "scheduled"]
 
 
 async def meetings_of_classroom(
@@ -116,13 +117,14 @@ async def meetings_in_windows(
 ) -> dict[str, list[str]]:
     """Active meeting ids by window."""
     cursor = uow.collection(MEETINGS).find(
-        {"district_id": district_id, "window_id": {"$in": window_ids}, "status": "scheduled"},
-        {"window_id": 1, "meeting_id": 1},
+        {"district_id": district_id, "window_id": {"$in": window_ids}},
+        {"window_id": 1, "meeting_id": 1, "status": 1},
         session=uow.session,
     )
     found: dict[str, list[str]] = {}
     async for doc in cursor:
-        found.setdefault(doc["window_id"], []).append(doc["meeting_id"])
+        if doc["status"] == "scheduled":  # here, not in the query: as active_meetings_near
+            found.setdefault(doc["window_id"], []).append(doc["meeting_id"])
     return found
 
 
