@@ -12,14 +12,14 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from aptt_platform.i18n import FALLBACK_LANGUAGE, Catalogues
+from aptt_platform.i18n import FALLBACK_LANGUAGE, LANGUAGES, Catalogues
 from babel.dates import format_date
 from babel.lists import format_list
 from babel.numbers import format_decimal
 
 from aptt_goals.domain.text import Localized, Param, Text
 
-CATALOGUES = Catalogues(Path(__file__).parent / "locales", "goals", ("en", "es"))
+CATALOGUES = Catalogues(Path(__file__).parent / "locales", "goals", LANGUAGES)
 
 
 def pick(names: Localized, language: str) -> str:
