@@ -31,6 +31,7 @@ PARAMS = {
     "ends_on": date(2026, 11, 28),
     "outcome": "not_met",
     "location": "Library, 2nd floor",
+    "child": "Maximiliana",  # a child's first name, for the countdown to kindergarten
 }
 
 

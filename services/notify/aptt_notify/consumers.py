@@ -6,10 +6,13 @@ record; nothing is sent from here. The sender (workers.py) sends.
 
 from __future__ import annotations
 
+# Countdown to kindergarten.
 from aptt_contracts.data import (
     ClassroomRemoved,
     ClassroomUpserted,
     GuardianContactUpdated,
+    IncomingFamilyRemoved,
+    IncomingFamilyUpserted,
     PrivateNumberAssigned,
     SchoolUpserted,
     SkillDefined,
@@ -24,7 +27,11 @@ from aptt_contracts.scheduling import (
 )
 from aptt_platform.consumer import HandlerTable
 
-from aptt_notify.service import events, roster
+from aptt_notify.service import (
+    countdown,
+    events,
+    roster,
+)
 
 HANDLERS: HandlerTable = {
     SchoolUpserted: roster.record_school,
@@ -42,4 +49,7 @@ HANDLERS: HandlerTable = {
     GoalProgressed: events.on_goal_event,
     GoalMet: events.on_goal_event,
     GoalClosed: events.on_goal_event,
+    # Countdown to kindergarten.
+    IncomingFamilyUpserted: countdown.on_incoming_family,
+    IncomingFamilyRemoved: countdown.on_incoming_family_removed,
 }

@@ -110,6 +110,8 @@ def _fields(
     for name in ("number", "minutes", "percent"):
         if params.get(name) is not None:
             fields[name] = str(params[name])
+    if params.get("child"):
+        fields["child"] = " ".join(str(params["child"]).split())
     location = " ".join(str(params.get("location") or "").split())
     fields["where"] = lookup(language, "meeting.where.short").format(location=location)
     fields["where_line"] = lookup(language, "meeting.where.line").format(location=location)

@@ -34,6 +34,10 @@ class Template(StrEnum):
     SMS_STOPPED = "sms-stopped"
     SMS_STARTED = "sms-started"
     SMS_HELP = "sms-help"
+    # Countdown to kindergarten (docs/decisions/0520).
+    COUNTDOWN_WELCOME = "countdown-welcome"
+    COUNTDOWN_ENROLLMENT = "countdown-enrollment"
+    COUNTDOWN_READINESS = "countdown-readiness"
 
     @property
     def is_reply(self) -> bool:
