@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from aptt_contracts.data import IncomingFamilyRemoved, IncomingFamilyUpserted, IncomingGuardian
@@ -108,3 +109,62 @@ async def test_a_removed_family_gets_no_more_steps(notify: NotifyApp) -> None:
     await eventually(stopped, timeout=30, what="the steps to be cancelled")
     notices = await notices_of(notify, district.district_id, family.family_id)
     assert notices["countdown-enrollment"] == "cancelled"
+
+
+def admin(notify: NotifyApp, district_id: str, role: str = "district_admin") -> dict[str, str]:
+    token = notify.issuer.mint(subject="admin-1", district_id=district_id, roles=[role])
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_a_district_writes_its_own_sequence_and_texts(notify: NotifyApp) -> None:
+    district = notify.district()
+    ours = (await notify.client.get("/v1/countdown/sequence", headers=admin(notify, "x"))).json()
+    assert [s["step"] for s in ours["steps"]] == ["welcome", "enrollment", "readiness"]
+    sequence = {
+        "first_day": "08-25",
+        "cutoff": "09-01",
+        "steps": [{"step": "welcome"}, {"step": "readiness", "days_before": 30}],
+        "texts": {"welcome": {"so": {"sms": "Ku soo dhawoow {child}! Dugsigu wuu ku sugayaa."}}},
+    }
+    path = "/v1/countdown/sequence"
+    headers = admin(notify, district.district_id)
+    written = await notify.client.put(path, headers=headers, json=sequence)
+    assert written.status_code == 200, written.text
+    assert (await notify.client.get(path, headers=headers)).json() == written.json()
+    teacher = admin(notify, district.district_id, role="teacher")
+    assert (await notify.client.put(path, headers=teacher, json=sequence)).status_code == 403
+    assert (await notify.client.get(path, headers=teacher)).status_code == 403
+    bad = {**sequence, "texts": {"welcome": {"so": {"sms": "Salaan {name}"}}}}
+    refused = await notify.client.put(path, headers=headers, json=bad)
+    assert refused.status_code == 422
+    assert refused.json()["type"].endswith("/unknown-placeholder")
+    elsewhere = await notify.client.get(path, headers=admin(notify, random_id("d")))
+    assert elsewhere.json()["first_day"] == "08-20"  # another district still has ours
+
+    await notify.publish(district.school_event())
+
+    async def school_known() -> bool:
+        found = await notify.db["schools"].find_one(
+            {"district_id": district.district_id, "school_id": district.school_id}
+        )
+        return bool(found and found.get("timezone"))
+
+    # Steps are dated in the school's zone, known long before its families in a district.
+    await eventually(school_known, timeout=30, what="the school")
+    phone, email = random_phone(), random_email()
+    family = incoming(district, phone, email)
+    await notify.publish(family)
+    [sms] = await notify.wait_sms(phone)
+    assert sms["body"] == "Ku soo dhawoow Hodan! Dugsigu wuu ku sugayaa."
+    [mail] = await notify.wait_mail(email)
+    assert mail.subject == "أهلًا بك في الروضة يا Hodan!"  # no Arabic text of its own: ours
+    notices = await notices_of(notify, district.district_id, family.family_id)
+    assert notices == {"countdown-welcome": "closed", "countdown-readiness": "scheduled"}
+    [readiness] = (
+        await notify.db["notices"]
+        .find({"district_id": district.district_id, "template": "countdown-readiness"})
+        .to_list()
+    )
+    first = first_day(family.birth_date, day=(8, 25))
+    local = readiness["due_at"].astimezone(ZoneInfo(district.timezone))
+    assert (local.date(), local.hour) == (date.fromordinal(first.toordinal() - 30), 10)

@@ -129,6 +129,17 @@ def variant_of(template: Template, params: Mapping[str, Any]) -> str:
     return str(template)
 
 
+def _text(language: str, base: str, part: str, params: Mapping[str, Any]) -> str:
+    """Our text, or the district's own for this language where it wrote one (a countdown
+    step's `texts`: language -> part -> text)."""
+    own = params.get("texts")
+    if isinstance(own, Mapping):
+        chosen = (own.get(language) or {}).get(part)
+        if isinstance(chosen, str) and chosen:
+            return chosen
+    return lookup(language, f"{base}.{part}")
+
+
 def render(
     template: Template,
     tag: str | None,
@@ -143,19 +154,19 @@ def render(
     locale = CATALOGUES.formatting_locale(tag, language)
     fields = _fields(params, locale, zone, language) | _skill_fields(skill, language)
     base = variant_of(template, params)
-    short = lookup(language, f"{base}.sms").format_map(fields)
+    short = _text(language, base, "sms", params).format_map(fields)
     if template.is_reply:
         return Rendered(language, short, "", "", "")
     notice, notice_language = fallback_notice(tag, CATALOGUES) or ("", language)
     if notice:
         short = f"{notice}\n{short}"
-    subject = lookup(language, f"{base}.subject").format_map(fields)
+    subject = _text(language, base, "subject", params).format_map(fields)
     greeting = (
         lookup(language, "email.greeting").format(name=given_name)
         if given_name
         else lookup(language, "email.greeting.no-name")
     )
-    body = lookup(language, f"{base}.body").format_map(fields)
+    body = _text(language, base, "body", params).format_map(fields)
     text = f"{greeting}\n\n{body}\n\n{lookup(language, 'email.footer')}\n"
     page = to_html(text, subject, language, notice=notice, notice_language=notice_language)
     if notice:

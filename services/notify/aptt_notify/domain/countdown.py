@@ -7,7 +7,7 @@ a number of days before the first day, or at once (the welcome).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,30 @@ DEFAULT_STEPS: tuple[Step, ...] = (
     Step(Template.COUNTDOWN_ENROLLMENT, 120),
     Step(Template.COUNTDOWN_READINESS, 21),
 )
+STEP_TEMPLATES = {
+    step.template.value.removeprefix("countdown-"): step.template for step in DEFAULT_STEPS
+}
+PARTS = ("sms", "subject", "body")
+PLACEHOLDERS = frozenset({"child", "date", "long_date"})
+# A district's texts, per step template, language and part.
+Texts = dict[str, dict[str, dict[str, str]]]
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """A district's countdown: its first day and cut-off, its steps, its own texts (in
+    place of ours, per language and part)."""
+
+    first_day: tuple[int, int] = FIRST_DAY
+    cutoff: tuple[int, int] = CUTOFF
+    steps: tuple[Step, ...] = DEFAULT_STEPS
+    texts: Texts = field(default_factory=dict)
+
+    def texts_of(self, step: Step) -> dict[str, dict[str, str]]:
+        return self.texts.get(step.template.value, {})
+
+
+DEFAULT_SEQUENCE = Sequence()
 
 
 def first_day(

@@ -14,10 +14,17 @@ from datetime import datetime
 
 from aptt_contracts.data import IncomingFamilyRemoved, IncomingFamilyUpserted
 from aptt_platform.events import ReceivedEvent
-from aptt_platform.mongo import UnitOfWork, utcnow
+from aptt_platform.mongo import Document, UnitOfWork, utcnow
 
 from aptt_notify import store
-from aptt_notify.domain.countdown import DEFAULT_STEPS, Step, due_at, first_day
+from aptt_notify.domain.countdown import (
+    DEFAULT_SEQUENCE,
+    STEP_TEMPLATES,
+    Sequence,
+    Step,
+    due_at,
+    first_day,
+)
 from aptt_notify.domain.model import MessageStatus
 from aptt_notify.service.notices import (
     CANCELLED,
@@ -94,9 +101,10 @@ async def _plan(
 ) -> None:
     school = await store.roster.schools.get(uow, district_id, event.school_id)
     zone = uow.config_as(Config).zone((school or {}).get("timezone"))
-    first = first_day(event.birth_date)
+    sequence = sequence_of(await store.countdown.get_sequence(uow, district_id))
+    first = first_day(event.birth_date, cutoff=sequence.cutoff, day=sequence.first_day)
     starts_at = datetime.combine(first, datetime.min.time(), zone).replace(hour=8)
-    for step in DEFAULT_STEPS:
+    for step in sequence.steps:
         due = due_at(step, first, now=now, zone=zone)
         if due is None:
             continue
@@ -106,7 +114,11 @@ async def _plan(
             source_event_id=_source(event.family_id),
             template=step.template,
             audience=guardians_audience(recipients),
-            params={"child": event.child_first_name, "starts_at": starts_at},
+            params={
+                "child": event.child_first_name,
+                "starts_at": starts_at,
+                "texts": sequence.texts_of(step),
+            },
             due_at=due,
             now=now,
             fanout_until=due,
@@ -124,7 +136,8 @@ async def on_incoming_family_removed(
     )
     if not applied.written:
         return
-    ids = _notice_ids(district_id, event.family_id, DEFAULT_STEPS)
+    every = tuple(Step(t, None) for t in STEP_TEMPLATES.values())
+    ids = _notice_ids(district_id, event.family_id, every)
     await store.notices.set_notices(
         uow, {"_id": {"$in": ids}, "status": {"$in": [SCHEDULED, OPEN]}}, {"status": CANCELLED}
     )
@@ -138,3 +151,44 @@ async def on_incoming_family_removed(
         },
         {"status": MessageStatus.DROPPED.value},
     )
+
+
+def month_day(value: str) -> tuple[int, int]:
+    month, day = value.split("-")
+    return int(month), int(day)
+
+
+def sequence_of(doc: Document | None) -> Sequence:
+    """A district's stored sequence, or ours."""
+    if not doc:
+        return DEFAULT_SEQUENCE
+    return Sequence(
+        first_day=month_day(doc["first_day"]),
+        cutoff=month_day(doc["cutoff"]),
+        steps=tuple(Step(STEP_TEMPLATES[s["step"]], s.get("days_before")) for s in doc["steps"]),
+        texts=doc.get("texts") or {},
+    )
+
+
+def sequence_document(sequence: Sequence) -> Document:
+    return {
+        "first_day": "{:02d}-{:02d}".format(*sequence.first_day),
+        "cutoff": "{:02d}-{:02d}".format(*sequence.cutoff),
+        "steps": [
+            {"step": s.template.value.removeprefix("countdown-"), "days_before": s.days_before}
+            for s in sequence.steps
+        ],
+        "texts": sequence.texts,
+    }
+
+
+async def get_sequence(uow: UnitOfWork, *, district_id: str) -> Document:
+    return sequence_document(sequence_of(await store.countdown.get_sequence(uow, district_id)))
+
+
+async def set_sequence(uow: UnitOfWork, *, district_id: str, sequence: Sequence) -> Document:
+    """Change the district's sequence: families added from now on follow it; steps planned
+    already keep their day and texts."""
+    document = sequence_document(sequence)
+    await store.countdown.set_sequence(uow, district_id, document)
+    return document
