@@ -84,6 +84,12 @@ class GuardianContactUpdated(EventModel):
     phone: str | None = Field(default=None, description="E.164")
     student_ids: list[str]
     school_ids: list[str]
+    # Added for the countdown to kindergarten (optional: older producers leave it out).
+    student_birth_dates: dict[str, date] = Field(
+        default_factory=dict,
+        description="Birth dates of the guardian's students, by student id, where the SIS "
+        "gives them: notify matches incoming kindergarten families with them",
+    )
 
 
 class AssessmentResultRecorded(EventModel):

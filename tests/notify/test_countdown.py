@@ -168,3 +168,60 @@ async def test_a_district_writes_its_own_sequence_and_texts(notify: NotifyApp) -
     first = first_day(family.birth_date, day=(8, 25))
     local = readiness["due_at"].astimezone(ZoneInfo(district.timezone))
     assert (local.date(), local.hour) == (date.fromordinal(first.toordinal() - 30), 10)
+
+
+async def test_a_family_matched_at_enrollment_leaves_the_countdown_without_a_duplicate(
+    notify: NotifyApp,
+) -> None:
+    district = notify.district()
+    phone, email = random_phone(), random_email()
+    family = incoming(district, phone, email)
+    await notify.publish(district.school_event(), family)
+    [welcome] = await notify.wait_sms(phone)
+    # The SIS has the child now: the roster brings the guardian (same phone) with a child of
+    # the family's birth date, and an older sibling who matches nothing.
+    sibling = date(family.birth_date.year - 3, 1, 15)
+    roster_guardian = district.family({"phone": phone, "language": "so"})
+    [guardian] = roster_guardian.guardians
+    contact = district.contact_event(guardian).model_copy(
+        update={
+            "student_birth_dates": {
+                roster_guardian.student_id: family.birth_date,
+                "older-sibling": sibling,
+            }
+        }
+    )
+    await notify.publish(contact)
+
+    async def matched() -> bool:
+        doc = await notify.db["incoming_families"].find_one(
+            {"district_id": district.district_id, "family_id": family.family_id}
+        )
+        return bool(doc and doc.get("matched_student_id") == roster_guardian.student_id)
+
+    await eventually(matched, timeout=30, what="the family to be matched")
+    notices = await notices_of(notify, district.district_id, family.family_id)
+    assert notices == {
+        "countdown-welcome": "closed",
+        "countdown-enrollment": "cancelled",
+        "countdown-readiness": "cancelled",
+    }
+    # The district uploads the family again: it stays matched and out of the countdown.
+    first_doc = await notify.db["incoming_families"].find_one(
+        {"district_id": district.district_id, "family_id": family.family_id}
+    )
+    doc_time = first_doc["event_time"]
+    await notify.publish(family.model_copy(update={"child_first_name": "Hodan Ali"}))
+
+    async def republished() -> bool:
+        doc = await notify.db["incoming_families"].find_one(
+            {"district_id": district.district_id, "family_id": family.family_id}
+        )
+        return bool(doc and doc["event_time"] > doc_time)
+
+    await eventually(republished, timeout=30, what="the family to be republished")
+    assert await matched()
+    assert await notices_of(notify, district.district_id, family.family_id) == notices
+    welcomes = await notify.messages(district.district_id, template="countdown-welcome")
+    assert len(welcomes) == 2
+    assert notify.sms_to(phone) == [welcome]

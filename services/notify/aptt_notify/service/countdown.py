@@ -12,7 +12,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aptt_contracts.data import IncomingFamilyRemoved, IncomingFamilyUpserted
+from aptt_contracts.data import (
+    GuardianContactUpdated,
+    IncomingFamilyRemoved,
+    IncomingFamilyUpserted,
+)
 from aptt_platform.events import ReceivedEvent
 from aptt_platform.mongo import Document, UnitOfWork, utcnow
 
@@ -60,11 +64,14 @@ async def on_incoming_family(
             "school_id": event.school_id,
             "birth_date": event.birth_date.isoformat(),
             "guardian_ids": recipients,
+            "phones": sorted({g.phone for g in event.guardians if g.phone}),
+            "emails": sorted({g.email for g in event.guardians if g.email}),
         },
         version=meta.time,
     )
     if not applied.written:
         return
+    matched = (applied.before or {}).get("matched_student_id") is not None
     for recipient, guardian in zip(recipients, event.guardians, strict=True):
         await store.roster.guardians.upsert(
             uow,
@@ -88,7 +95,8 @@ async def on_incoming_family(
             await store.limits.set_sms_number(
                 uow, guardian.phone, {"language": guardian.language, "district_id": district_id}
             )
-    await _plan(uow, district_id, event, recipients, now=utcnow())
+    if not matched:  # an enrolled child's family is in the normal flow now
+        await _plan(uow, district_id, event, recipients, now=utcnow())
 
 
 async def _plan(
@@ -136,8 +144,13 @@ async def on_incoming_family_removed(
     )
     if not applied.written:
         return
+    await _stop(uow, district_id, event.family_id, (applied.before or {}).get("guardian_ids", []))
+
+
+async def _stop(uow: UnitOfWork, district_id: str, family_id: str, recipients: list[str]) -> None:
+    """No step of the family goes out any more: planned ones are cancelled, pending dropped."""
     every = tuple(Step(t, None) for t in STEP_TEMPLATES.values())
-    ids = _notice_ids(district_id, event.family_id, every)
+    ids = _notice_ids(district_id, family_id, every)
     await store.notices.set_notices(
         uow, {"_id": {"$in": ids}, "status": {"$in": [SCHEDULED, OPEN]}}, {"status": CANCELLED}
     )
@@ -145,7 +158,7 @@ async def on_incoming_family_removed(
         uow,
         {
             "district_id": district_id,
-            "recipient_id": {"$in": (applied.before or {}).get("guardian_ids", [])},
+            "recipient_id": {"$in": recipients},
             "status": MessageStatus.PENDING.value,
             "notice_id": {"$in": ids},
         },
@@ -192,3 +205,26 @@ async def set_sequence(uow: UnitOfWork, *, district_id: str, sequence: Sequence)
     document = sequence_document(sequence)
     await store.countdown.set_sequence(uow, district_id, document)
     return document
+
+
+async def match_enrolled(uow: UnitOfWork, district_id: str, event: GuardianContactUpdated) -> None:
+    """A roster guardian at an incoming family's phone or email, with a child of the family's
+    birth date: the child is enrolled. The family leaves the countdown (what was sent stays
+    sent, nothing is sent again) and hears from now on as the roster guardian it is."""
+    if not event.student_birth_dates:
+        return
+    students_by_birth = {born.isoformat(): s for s, born in event.student_birth_dates.items()}
+    for family in await store.countdown.families_reached_at(
+        uow, district_id, phone=event.phone, email=event.email
+    ):
+        student_id = students_by_birth.get(family["birth_date"])
+        if student_id is None:
+            continue  # a sibling already at school: same guardian, another child
+        await store.countdown.mark_matched(
+            uow,
+            district_id,
+            family["family_id"],
+            student_id=student_id,
+            guardian_id=event.guardian_id,
+        )
+        await _stop(uow, district_id, family["family_id"], family.get("guardian_ids", []))

@@ -28,6 +28,7 @@ from aptt_platform.mongo import UnitOfWork, utcnow
 from aptt_notify import store
 from aptt_notify.domain.model import REMINDER_TEMPLATES, MessageStatus
 from aptt_notify.domain.timing import ReminderOffset, reminder_time
+from aptt_notify.service import countdown
 from aptt_notify.service.notices import expand_open_notices
 from aptt_notify.settings import Config
 
@@ -184,6 +185,8 @@ async def record_contact(
             uow, event.phone, {"language": event.preferred_language, "district_id": district_id}
         )
     await wake_waiting(uow, {"district_id": district_id, "recipient_id": event.guardian_id})
+    # Countdown to kindergarten: the child of an incoming family may just have enrolled.
+    await countdown.match_enrolled(uow, district_id, event)
 
 
 async def record_skill(uow: UnitOfWork, event: SkillDefined, meta: ReceivedEvent) -> None:

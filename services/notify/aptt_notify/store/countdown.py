@@ -10,7 +10,14 @@ from pymongo import ASCENDING, IndexModel
 
 INCOMING_FAMILIES = "incoming_families"
 incoming_families = ReadModel(INCOMING_FAMILIES, "family_id")
-INDEXES: dict[str, Sequence[IndexModel]] = {INCOMING_FAMILIES: [incoming_families.index()]}
+INDEXES: dict[str, Sequence[IndexModel]] = {
+    INCOMING_FAMILIES: [
+        incoming_families.index(),
+        # A roster contact finds the incoming family it may be (matching at enrollment).
+        IndexModel([("district_id", ASCENDING), ("phones", ASCENDING)], name="by_phone"),
+        IndexModel([("district_id", ASCENDING), ("emails", ASCENDING)], name="by_email"),
+    ]
+}
 
 
 def guardian_id(family_id: str, n: int) -> str:
@@ -36,5 +43,34 @@ async def set_sequence(uow: UnitOfWork, district_id: str, fields: Document) -> N
         {"district_id": district_id},
         {"district_id": district_id, **fields},
         upsert=True,
+        session=uow.session,
+    )
+
+
+async def families_reached_at(
+    uow: UnitOfWork, district_id: str, *, phone: str | None, email: str | None
+) -> list[Document]:
+    """Unmatched incoming families with a guardian at this phone or email (two queries: an
+    `$or` would scan the collection)."""
+    found: dict[str, Document] = {}
+    for field, value in (("phones", phone), ("emails", email)):
+        if not value:
+            continue
+        query = incoming_families.live(
+            district_id, {field: value, "matched_student_id": {"$exists": False}}
+        )
+        for doc in (
+            await uow.collection(INCOMING_FAMILIES).find(query, session=uow.session).to_list()
+        ):
+            found[doc["family_id"]] = doc
+    return list(found.values())
+
+
+async def mark_matched(
+    uow: UnitOfWork, district_id: str, family_id: str, *, student_id: str, guardian_id: str
+) -> None:
+    await uow.collection(INCOMING_FAMILIES).update_one(
+        incoming_families.key(district_id, family_id),
+        {"$set": {"matched_student_id": student_id, "matched_guardian_id": guardian_id}},
         session=uow.session,
     )
