@@ -3,6 +3,7 @@ time, each change on the restricted kindergarten topic that notify alone reads."
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from aptt_contracts.catalogue import TOPICS_BY_NAME
-from aptt_contracts.data import KINDERGARTEN
+from aptt_contracts.data import CONTACTS, KINDERGARTEN
 from aptt_local.oneroster import build_package
 from aptt_local.testing import random_id
 
@@ -175,3 +176,24 @@ def test_the_kindergarten_topic_is_restricted_and_only_notify_may_read_it() -> N
                 if "Write" in acl["operations"]:
                     writers.add(user["metadata"]["name"])
     assert (readers, writers) == ({"aptt-notify"}, {"aptt-data"})
+
+
+async def test_a_guardians_contact_carries_their_childrens_birth_dates_for_matching(
+    data_service: DataService,
+) -> None:
+    district = random_id("d")
+    roster = district_roster(district, per_class=2)
+    first = dataclasses.replace(roster.students[0], birth_date="2021-03-14")
+    roster = dataclasses.replace(roster, students=[first, *roster.students[1:]])
+    assert (await data_service.import_roster(district, build_package(roster))).status_code == 200
+    guardian = next(g for g in roster.guardians if g.student_ids == [first.sourced_id])
+    events = await data_service.wait_for_events(
+        district,
+        CONTACTS,
+        lambda seen: any(p["guardian_id"] == guardian.sourced_id for _, p in seen),
+    )
+    contacts = {p["guardian_id"]: p for _, p in events}
+    assert contacts[guardian.sourced_id]["student_birth_dates"] == {first.sourced_id: "2021-03-14"}
+    others = [p for p in contacts.values() if first.sourced_id not in p["student_ids"]]
+    assert others
+    assert all(p["student_birth_dates"] == {} for p in others)
