@@ -88,6 +88,15 @@ async def test_an_upload_keeps_the_good_rows_and_reports_the_bad_ones(
             files={"file": ("incoming.csv", HEADER.encode() + csv.splitlines(True)[1], "text/csv")},
         )
         assert again.json()["counts"] == {"created": 0, "updated": 0, "unchanged": 1}
+        listed = await client.get(
+            "/v1/kindergarten/families", params={"school_id": "sch1", "limit": 1}, headers=admin
+        )
+        assert [f["family_id"] for f in listed.json()["items"]] == ["u-1"]
+        sch2 = data_service.token(district, "school_admin", subject="p2", schools=["sch2"])
+        refused = await client.get(
+            "/v1/kindergarten/families", params={"school_id": "sch1"}, headers=sch2
+        )
+        assert refused.status_code == 403
         bad_header = await client.post(
             "/v1/kindergarten/families/uploads",
             headers=data_service.admin(district),

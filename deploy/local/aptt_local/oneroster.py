@@ -36,7 +36,7 @@ location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods
 users.csv sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,\
 middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,\
 resourceSourcedIds,preferredGivenName,preferredMiddleName,preferredFamilyName,\
-primaryOrgSourcedId,pronouns,metadata.preferredLanguage,metadata.birthDate
+primaryOrgSourcedId,pronouns,metadata.birthDate,metadata.preferredLanguage
 roles.csv sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,\
 orgSourcedId,userProfileSourcedId
 enrollments.csv sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,\

@@ -14,8 +14,8 @@ from typing import Annotated
 
 from aptt_platform.deps import Now, SchoolAdmin, Store
 from aptt_platform.errors import DomainError
-from aptt_platform.web import RequestModel
-from fastapi import APIRouter, File, Response, UploadFile
+from aptt_platform.web import Cursor, Limit, Page, RequestModel
+from fastapi import APIRouter, File, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from aptt_data.api.deps import ConfigDep, Id, RejectedRow, problems
@@ -133,6 +133,29 @@ async def create_family(
     )
     response.headers["Location"] = f"/v1/kindergarten/families/{family.family_id}"
     return _view(saved)
+
+
+@router.get(
+    "/kindergarten/families",
+    summary="A school's incoming kindergarten families, by reference",
+    responses=problems(403, 404),
+)
+async def list_families(
+    principal: SchoolAdmin,
+    mongo: Store,
+    school_id: Annotated[str, Query(min_length=1, max_length=255)],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[FamilyView]:
+    families, next_cursor = await mongo.run(
+        service.school_families,
+        district_id=principal.district_id,
+        school_id=school_id,
+        by=principal,
+        after=cursor,
+        limit=limit,
+    )
+    return Page(items=[_view(f) for f in families], next_cursor=next_cursor)
 
 
 @router.get(

@@ -77,6 +77,22 @@ async def get_family(
     return store.from_document(await _family_in_reach(uow, district_id, family_id, by))
 
 
+async def school_families(
+    uow: UnitOfWork,
+    *,
+    district_id: str,
+    school_id: str,
+    by: Principal,
+    after: str | None,
+    limit: int,
+) -> tuple[list[IncomingFamily], str | None]:
+    """One page of a school's incoming families, and the cursor of the next."""
+    await _school_in_reach(uow, district_id, school_id, by)
+    docs = await store.of_school(uow, district_id, school_id, after=after, limit=limit + 1)
+    families = [store.from_document(d) for d in docs[:limit]]
+    return families, (families[-1].family_id if len(docs) > limit else None)
+
+
 async def create_family(
     uow: UnitOfWork, *, district_id: str, family: IncomingFamily, by: Principal
 ) -> IncomingFamily:

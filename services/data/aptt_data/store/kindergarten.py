@@ -96,3 +96,20 @@ async def delete(uow: UnitOfWork, district_id: str, family_id: str) -> bool:
         {"district_id": district_id, "family_id": family_id}, session=uow.session
     )
     return answer.deleted_count == 1
+
+
+async def of_school(
+    uow: UnitOfWork, district_id: str, school_id: str, *, after: str | None, limit: int
+) -> list[Document]:
+    """A school's incoming families by reference, from just after `after` (a few hundred at
+    most: the sort is over one school's)."""
+    query: Document = {"district_id": district_id, "school_id": school_id}
+    if after:
+        query["family_id"] = {"$gt": after}
+    cursor = (
+        uow.collection(INCOMING_FAMILIES)
+        .find(query, session=uow.session)
+        .sort("family_id", ASCENDING)
+        .limit(limit)
+    )
+    return await cursor.to_list()
