@@ -16,6 +16,7 @@ English, naming their language, when Babel knows its name (`fallback_notice`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -34,6 +35,15 @@ RIGHT_TO_LEFT = frozenset({"ar", "fa", "he", "ps", "ur", "yi"})
 def primary_language(tag: str | None) -> str:
     """`es-MX` -> `es`; empty for no tag."""
     return (tag or "").replace("_", "-").split("-")[0].lower()
+
+
+# Babel's dates may end in an abbreviation's point (Russian "2026 g.", Portuguese "set."):
+# a sentence that ends with one keeps one point, not two. A real ellipsis is left alone.
+_DOUBLE_POINT = re.compile(r"(?<!\.)\.\.(?!\.)")
+
+
+def one_point(text: str) -> str:
+    return _DOUBLE_POINT.sub(".", text)
 
 
 def direction(language: str | None) -> str:

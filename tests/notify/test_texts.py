@@ -82,6 +82,8 @@ def test_every_template_renders_short_and_complete(template: Template, language:
         # per segment.
         assert segments.count <= (2 if segments.encoding == "GSM-7" else 3), rendered.short
         assert "\u202f" not in rendered.short
+        # A date that ends in an abbreviation's point ("set.") does not end a sentence twice.
+        assert not any(re.search(r"(?<!\.)\.\.(?!\.)", t) for t in texts), texts
 
 
 def test_english_texts_stay_in_the_cheaper_gsm_alphabet() -> None:

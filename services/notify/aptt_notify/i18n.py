@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aptt_platform.i18n import LANGUAGES, Catalogues, direction, fallback_notice
+from aptt_platform.i18n import LANGUAGES, Catalogues, direction, fallback_notice, one_point
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_decimal
@@ -154,19 +154,19 @@ def render(
     locale = CATALOGUES.formatting_locale(tag, language)
     fields = _fields(params, locale, zone, language) | _skill_fields(skill, language)
     base = variant_of(template, params)
-    short = _text(language, base, "sms", params).format_map(fields)
+    short = one_point(_text(language, base, "sms", params).format_map(fields))
     if template.is_reply:
         return Rendered(language, short, "", "", "")
     notice, notice_language = fallback_notice(tag, CATALOGUES) or ("", language)
     if notice:
         short = f"{notice}\n{short}"
-    subject = _text(language, base, "subject", params).format_map(fields)
+    subject = one_point(_text(language, base, "subject", params).format_map(fields))
     greeting = (
         lookup(language, "email.greeting").format(name=given_name)
         if given_name
         else lookup(language, "email.greeting.no-name")
     )
-    body = _text(language, base, "body", params).format_map(fields)
+    body = one_point(_text(language, base, "body", params).format_map(fields))
     text = f"{greeting}\n\n{body}\n\n{lookup(language, 'email.footer')}\n"
     page = to_html(text, subject, language, notice=notice, notice_language=notice_language)
     if notice:
