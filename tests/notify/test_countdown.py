@@ -225,3 +225,36 @@ async def test_a_family_matched_at_enrollment_leaves_the_countdown_without_a_dup
     welcomes = await notify.messages(district.district_id, template="countdown-welcome")
     assert len(welcomes) == 2
     assert notify.sms_to(phone) == [welcome]
+
+
+async def test_a_family_whose_child_is_already_on_the_roster_starts_no_countdown(
+    notify: NotifyApp,
+) -> None:
+    district = notify.district()
+    phone, email = random_phone(), random_email()
+    family = incoming(district, phone, email)
+    enrolled = district.family({"phone": False, "email": email, "language": "ar"})
+    [guardian] = enrolled.guardians
+    contact = district.contact_event(guardian).model_copy(
+        update={"student_birth_dates": {enrolled.student_id: family.birth_date}}
+    )
+    await district.publish_roster()
+    await notify.publish(contact)  # the SIS now sends the child's birth date
+
+    async def birth_date_known() -> bool:
+        doc = await notify.db["guardians"].find_one(
+            {"district_id": district.district_id, "guardian_id": guardian.guardian_id}
+        )
+        return bool(doc and doc["contact"].get("student_birth_dates"))
+
+    await eventually(birth_date_known, timeout=30, what="the birth date")
+    await notify.publish(family)
+
+    async def matched() -> bool:
+        doc = await notify.db["incoming_families"].find_one(
+            {"district_id": district.district_id, "family_id": family.family_id}
+        )
+        return bool(doc and doc.get("matched_guardian_id") == guardian.guardian_id)
+
+    await eventually(matched, timeout=30, what="the family to be matched")
+    assert await notices_of(notify, district.district_id, family.family_id) == {}

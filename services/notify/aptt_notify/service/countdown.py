@@ -95,8 +95,36 @@ async def on_incoming_family(
             await store.limits.set_sms_number(
                 uow, guardian.phone, {"language": guardian.language, "district_id": district_id}
             )
+    if not matched:
+        matched = await _already_enrolled(uow, district_id, event)
     if not matched:  # an enrolled child's family is in the normal flow now
         await _plan(uow, district_id, event, recipients, now=utcnow())
+
+
+async def _already_enrolled(
+    uow: UnitOfWork, district_id: str, event: IncomingFamilyUpserted
+) -> bool:
+    """The district entered a family whose child the roster has already (same guardian
+    contact, a child of that birth date): it is matched, and no countdown starts."""
+    born = event.birth_date.isoformat()
+    for guardian in await store.countdown.roster_guardians_at(
+        uow,
+        district_id,
+        phones=sorted({g.phone for g in event.guardians if g.phone}),
+        emails=sorted({g.email for g in event.guardians if g.email}),
+    ):
+        dates = (guardian.get("contact") or {}).get("student_birth_dates") or {}
+        student_id = next((s for s, d in sorted(dates.items()) if d == born), None)
+        if student_id is not None:
+            await store.countdown.mark_matched(
+                uow,
+                district_id,
+                event.family_id,
+                student_id=student_id,
+                guardian_id=guardian["guardian_id"],
+            )
+            return True
+    return False
 
 
 async def _plan(

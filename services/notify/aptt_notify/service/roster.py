@@ -173,6 +173,10 @@ async def record_contact(
                 "phone": event.phone or None,
                 "student_ids": sorted(set(event.student_ids)),
                 "school_ids": sorted(set(event.school_ids)),
+                # For matching incoming kindergarten families (service/countdown.py).
+                "student_birth_dates": {
+                    s: born.isoformat() for s, born in event.student_birth_dates.items()
+                },
             },
         },
         version=meta.time,

@@ -8,6 +8,9 @@ from aptt_platform.mongo import Document, UnitOfWork
 from aptt_platform.readmodel import ReadModel
 from pymongo import ASCENDING, IndexModel
 
+from aptt_notify.store.collections import GUARDIANS
+from aptt_notify.store.roster import guardians
+
 INCOMING_FAMILIES = "incoming_families"
 incoming_families = ReadModel(INCOMING_FAMILIES, "family_id")
 INDEXES: dict[str, Sequence[IndexModel]] = {
@@ -74,3 +77,19 @@ async def mark_matched(
         {"$set": {"matched_student_id": student_id, "matched_guardian_id": guardian_id}},
         session=uow.session,
     )
+
+
+async def roster_guardians_at(
+    uow: UnitOfWork, district_id: str, *, phones: list[str], emails: list[str]
+) -> list[Document]:
+    """Roster guardians (not an incoming family's) at these phones or emails."""
+    found: dict[str, Document] = {}
+    for field, values in (("contact.phone", phones), ("contact.email", emails)):
+        if not values:
+            continue
+        query = guardians.live(
+            district_id, {field: {"$in": values}, "incoming_family_id": {"$exists": False}}
+        )
+        for doc in await uow.collection(GUARDIANS).find(query, session=uow.session).to_list():
+            found[doc["guardian_id"]] = doc
+    return list(found.values())
