@@ -4,7 +4,7 @@ guardian's language and channel, once, and nothing more once the district remove
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -111,6 +111,9 @@ async def test_a_removed_family_gets_no_more_steps(notify: NotifyApp) -> None:
     assert notices["countdown-enrollment"] == "cancelled"
 
 
+ENROLLMENT_WEEK = datetime.now(UTC).date() + timedelta(days=200)
+
+
 def admin(notify: NotifyApp, district_id: str, role: str = "district_admin") -> dict[str, str]:
     token = notify.issuer.mint(subject="admin-1", district_id=district_id, roles=[role])
     return {"Authorization": f"Bearer {token}"}
@@ -123,7 +126,11 @@ async def test_a_district_writes_its_own_sequence_and_texts(notify: NotifyApp) -
     sequence = {
         "first_day": "08-25",
         "cutoff": "09-01",
-        "steps": [{"step": "welcome"}, {"step": "readiness", "days_before": 30}],
+        "steps": [
+            {"step": "welcome"},
+            {"step": "enrollment", "on_date": ENROLLMENT_WEEK.isoformat()},
+            {"step": "readiness", "days_before": 30},
+        ],
         "texts": {"welcome": {"so": {"sms": "Ku soo dhawoow {child}! Dugsigu wuu ku sugayaa."}}},
     }
     path = "/v1/countdown/sequence"
@@ -159,7 +166,11 @@ async def test_a_district_writes_its_own_sequence_and_texts(notify: NotifyApp) -
     [mail] = await notify.wait_mail(email)
     assert mail.subject == "أهلًا بك في الروضة يا Hodan!"  # no Arabic text of its own: ours
     notices = await notices_of(notify, district.district_id, family.family_id)
-    assert notices == {"countdown-welcome": "closed", "countdown-readiness": "scheduled"}
+    assert notices == {
+        "countdown-welcome": "closed",
+        "countdown-enrollment": "scheduled",
+        "countdown-readiness": "scheduled",
+    }
     [readiness] = (
         await notify.db["notices"]
         .find({"district_id": district.district_id, "template": "countdown-readiness"})
@@ -168,6 +179,13 @@ async def test_a_district_writes_its_own_sequence_and_texts(notify: NotifyApp) -
     first = first_day(family.birth_date, day=(8, 25))
     local = readiness["due_at"].astimezone(ZoneInfo(district.timezone))
     assert (local.date(), local.hour) == (date.fromordinal(first.toordinal() - 30), 10)
+    [enrollment] = (
+        await notify.db["notices"]
+        .find({"district_id": district.district_id, "template": "countdown-enrollment"})
+        .to_list()
+    )
+    on_the_day = enrollment["due_at"].astimezone(ZoneInfo(district.timezone))
+    assert (on_the_day.date(), on_the_day.hour) == (ENROLLMENT_WEEK, 10)
 
 
 async def test_a_family_matched_at_enrollment_leaves_the_countdown_without_a_duplicate(

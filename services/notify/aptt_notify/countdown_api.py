@@ -26,6 +26,9 @@ class StepBody(RequestModel):
     days_before: int | None = Field(
         default=None, ge=0, le=365, description="days before the first day; none: at once"
     )
+    on_date: date | None = Field(
+        default=None, description="a fixed day instead of days before the first day"
+    )
 
 
 class PartsBody(RequestModel):
@@ -61,13 +64,15 @@ class SequenceBody(RequestModel):
 class SequenceView(BaseModel):
     first_day: str
     cutoff: str
-    steps: list[dict[str, str | int | None]]
+    steps: list[dict[str, str | int | None]]  # step, days_before, on_date
     texts: dict[str, dict[str, dict[str, str]]]
 
 
 def _sequence(body: SequenceBody) -> Sequence:
     if len({s.step for s in body.steps}) != len(body.steps):
         raise DomainError("each step at most once", code="repeated-step")
+    if any(s.on_date is not None and s.days_before is not None for s in body.steps):
+        raise DomainError("a step has days_before or on_date, not both", code="two-days")
     texts: dict[str, dict[str, dict[str, str]]] = {}
     for step, languages in body.texts.items():
         for language, parts in languages.items():
@@ -88,7 +93,7 @@ def _sequence(body: SequenceBody) -> Sequence:
     return Sequence(
         first_day=countdown.month_day(body.first_day),
         cutoff=countdown.month_day(body.cutoff),
-        steps=tuple(Step(STEP_TEMPLATES[s.step], s.days_before) for s in body.steps),
+        steps=tuple(Step(STEP_TEMPLATES[s.step], s.days_before, s.on_date) for s in body.steps),
         texts=texts,
     )
 

@@ -22,7 +22,8 @@ SEND_AT = time(10, 0)  # local time a dated step is due; quiet hours still apply
 @dataclass(frozen=True)
 class Step:
     template: Template
-    days_before: int | None  # None: as soon as the family is known
+    days_before: int | None  # None: as soon as the family is known (unless on_date)
+    on_date: date | None = None  # a fixed day instead, e.g. the district's enrollment week
 
 
 DEFAULT_STEPS: tuple[Step, ...] = (
@@ -67,10 +68,14 @@ def first_day(
 
 
 def due_at(step: Step, first: date, *, now: datetime, zone: ZoneInfo) -> datetime | None:
-    """When the step goes out: now for the welcome, else its day at SEND_AT in the school's
-    zone; None when that day passed before the family was known (the welcome says it all)."""
-    if step.days_before is None:
+    """When the step goes out: at once, or its day (a fixed date, or days before the first
+    day) at SEND_AT in the school's zone; None when that day passed before the family was
+    known (the welcome says what matters)."""
+    if step.on_date is not None:
+        day = step.on_date
+    elif step.days_before is None:
         return now
-    day = date.fromordinal(first.toordinal() - step.days_before)
+    else:
+        day = date.fromordinal(first.toordinal() - step.days_before)
     moment = datetime.combine(day, SEND_AT, zone)
     return moment if moment > now else None

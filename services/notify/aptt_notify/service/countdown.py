@@ -10,7 +10,7 @@ plans no step twice; a message's key (family, recipient, step) is unique.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from aptt_contracts.data import (
     GuardianContactUpdated,
@@ -206,7 +206,14 @@ def sequence_of(doc: Document | None) -> Sequence:
     return Sequence(
         first_day=month_day(doc["first_day"]),
         cutoff=month_day(doc["cutoff"]),
-        steps=tuple(Step(STEP_TEMPLATES[s["step"]], s.get("days_before")) for s in doc["steps"]),
+        steps=tuple(
+            Step(
+                STEP_TEMPLATES[s["step"]],
+                s.get("days_before"),
+                date.fromisoformat(s["on_date"]) if s.get("on_date") else None,
+            )
+            for s in doc["steps"]
+        ),
         texts=doc.get("texts") or {},
     )
 
@@ -216,7 +223,11 @@ def sequence_document(sequence: Sequence) -> Document:
         "first_day": "{:02d}-{:02d}".format(*sequence.first_day),
         "cutoff": "{:02d}-{:02d}".format(*sequence.cutoff),
         "steps": [
-            {"step": s.template.value.removeprefix("countdown-"), "days_before": s.days_before}
+            {
+                "step": s.template.value.removeprefix("countdown-"),
+                "days_before": s.days_before,
+                "on_date": s.on_date.isoformat() if s.on_date else None,
+            }
             for s in sequence.steps
         ],
         "texts": sequence.texts,
