@@ -109,6 +109,13 @@ async def test_a_removed_family_gets_no_more_steps(notify: NotifyApp) -> None:
     await eventually(stopped, timeout=30, what="the steps to be cancelled")
     notices = await notices_of(notify, district.district_id, family.family_id)
     assert notices["countdown-enrollment"] == "cancelled"
+    kept = (
+        await notify.db["guardians"]
+        .find({"district_id": district.district_id, "incoming_family_id": family.family_id})
+        .to_list()
+    )
+    assert len(kept) == 2
+    assert all(g["contact"] is None and g["removed"] for g in kept)
 
 
 ENROLLMENT_WEEK = datetime.now(UTC).date() + timedelta(days=200)

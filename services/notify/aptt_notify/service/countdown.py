@@ -172,7 +172,13 @@ async def on_incoming_family_removed(
     )
     if not applied.written:
         return
-    await _stop(uow, district_id, event.family_id, (applied.before or {}).get("guardian_ids", []))
+    recipients = (applied.before or {}).get("guardian_ids", [])
+    await _stop(uow, district_id, event.family_id, recipients)
+    for recipient in recipients:
+        # The district removed them: their contacts are not kept any longer either.
+        await store.roster.guardians.remove(
+            uow, district_id, recipient, version=meta.time, keep={"contact": None}
+        )
 
 
 async def _stop(uow: UnitOfWork, district_id: str, family_id: str, recipients: list[str]) -> None:
