@@ -85,6 +85,16 @@ EVENT_TOPICS: tuple[Topic, ...] = (
         description="Each student's private number for one class report. Notify only.",
     ),
     Topic(
+        name="aptt.data.kindergarten.v1",
+        producer="data",
+        consumers=("notify",),
+        restricted=True,
+        compacted=True,
+        partitions=3,
+        description="Incoming kindergarten families before the SIS has them: the child's "
+        "first name and birth date, guardians' contacts and languages. Notify only.",
+    ),
+    Topic(
         name="aptt.scheduling.meetings.v1",
         producer="scheduling",
         consumers=("data", "goals", "notify"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from aptt_contracts.envelope import EventModel
 from aptt_contracts.skills import GradeBenchmark
@@ -84,6 +84,12 @@ class GuardianContactUpdated(EventModel):
     phone: str | None = Field(default=None, description="E.164")
     student_ids: list[str]
     school_ids: list[str]
+    # Added for the countdown to kindergarten (optional: older producers leave it out).
+    student_birth_dates: dict[str, date] = Field(
+        default_factory=dict,
+        description="Birth dates of the guardian's students, by student id, where the SIS "
+        "gives them: notify matches incoming kindergarten families with them",
+    )
 
 
 class AssessmentResultRecorded(EventModel):
@@ -159,3 +165,42 @@ class SkillDefined(EventModel):
     scale_max: float
     higher_is_better: bool = True
     benchmarks: list[GradeBenchmark]
+
+
+# Countdown to kindergarten (docs/decisions/0220): families whose child starts kindergarten
+# before the SIS knows the child. Names, contacts and birth dates: restricted, notify only.
+KINDERGARTEN = "aptt.data.kindergarten.v1"
+
+
+class IncomingGuardian(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    given_name: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, description="E.164")
+    email: str | None = Field(default=None, max_length=254)
+    language: str = Field(description="BCP 47 tag, e.g. en, es, so")
+
+
+class IncomingFamilyUpserted(EventModel):
+    """Restricted: an incoming kindergarten family, created or changed by the district."""
+
+    event_type = "org.aptt.data.incoming-family.upserted.v1"
+    topic = KINDERGARTEN
+    subject_field = "family_id"
+
+    family_id: str
+    school_id: str = Field(description="the school of interest")
+    child_first_name: str = Field(max_length=100)
+    birth_date: date
+    guardians: list[IncomingGuardian] = Field(min_length=1, max_length=2)
+
+
+class IncomingFamilyRemoved(EventModel):
+    """The district removed an incoming family: no more countdown messages."""
+
+    event_type = "org.aptt.data.incoming-family.removed.v1"
+    topic = KINDERGARTEN
+    subject_field = "family_id"
+
+    family_id: str
+    school_id: str

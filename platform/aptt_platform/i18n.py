@@ -6,10 +6,17 @@ no compiled `.mo` files to keep in step. A message missing from a language is sh
 fallback language (English); a language we have no catalogue for reads the fallback too.
 Dates and numbers are worded by Babel in the reader's own locale (`es-MX`) when the text is
 in that locale's language.
+
+Every service offers the same ten languages (`LANGUAGES`, docs/decisions/0006): the most
+common home languages of English learners in US public schools. Arabic is written right to
+left: whatever renders a text for people sets `dir` from `direction(language)`. A reader of
+another language reads English, told so in their own language when we can say it and in
+English, naming their language, when Babel knows its name (`fallback_notice`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -19,11 +26,29 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 FALLBACK_LANGUAGE = "en"
+# English, Spanish, Chinese (Simplified), Vietnamese, Arabic, Portuguese, Somali, Russian,
+# Haitian Creole, Tagalog.
+LANGUAGES: tuple[str, ...] = ("en", "es", "zh", "vi", "ar", "pt", "so", "ru", "ht", "tl")
+RIGHT_TO_LEFT = frozenset({"ar", "fa", "he", "ps", "ur", "yi"})
 
 
 def primary_language(tag: str | None) -> str:
     """`es-MX` -> `es`; empty for no tag."""
     return (tag or "").replace("_", "-").split("-")[0].lower()
+
+
+# Babel's dates may end in an abbreviation's point (Russian "2026 g.", Portuguese "set."):
+# a sentence that ends with one keeps one point, not two. A real ellipsis is left alone.
+_DOUBLE_POINT = re.compile(r"(?<!\.)\.\.(?!\.)")
+
+
+def one_point(text: str) -> str:
+    return _DOUBLE_POINT.sub(".", text)
+
+
+def direction(language: str | None) -> str:
+    """`rtl` for a language written right to left, else `ltr` (HTML's `dir`)."""
+    return "rtl" if primary_language(language) in RIGHT_TO_LEFT else "ltr"
 
 
 class Catalogues:
@@ -33,7 +58,7 @@ class Catalogues:
         self,
         locales: Path,
         domain: str,
-        languages: Sequence[str],
+        languages: Sequence[str] = LANGUAGES,
         *,
         fallback: str = FALLBACK_LANGUAGE,
     ) -> None:
@@ -118,3 +143,39 @@ class Catalogues:
             except (ValueError, UnknownLocaleError):
                 pass
         return Locale.parse(language)
+
+
+# The one sentence that tells a reader of a language we have no messages in that they read
+# English. Its catalogue has more languages than LANGUAGES: one sentence is easy to get right.
+NOTICE = "We do not have messages in {language} yet; here they are in English."
+NOTICES = Catalogues(
+    Path(__file__).resolve().parent / "locales",
+    "platform",
+    (*LANGUAGES, "fr", "de", "it", "pl", "uk", "ko", "ja", "hi", "ur", "fa", "bn"),
+)
+
+
+def language_name(language: str, *, in_language: str) -> str | None:
+    """What `in_language` calls `language` (Babel's CLDR names); None when Babel has none."""
+    try:
+        return Locale.parse(in_language).languages.get(language)
+    except (ValueError, UnknownLocaleError):
+        return None
+
+
+def fallback_notice(tag: str | None, catalogues: Catalogues) -> tuple[str, str] | None:
+    """For a reader whose language `catalogues` lacks, the notice and its language: in their
+    own language when we have the sentence, else in English naming their language in English
+    and in itself ("Amharic (አማርኛ)"). None when they read their own language, or when we
+    cannot name it."""
+    primary = primary_language(tag)
+    if not primary or primary in catalogues.languages:
+        return None
+    own = language_name(primary, in_language=primary)
+    if primary in NOTICES.languages and NOTICES.has(NOTICE, primary) and own:
+        return NOTICES.gettext(NOTICE, primary).format(language=own), primary
+    english = language_name(primary, in_language=FALLBACK_LANGUAGE)
+    if not english:
+        return None
+    named = f"{english} ({own})" if own and own.lower() != english.lower() else english
+    return NOTICES.gettext(NOTICE, FALLBACK_LANGUAGE).format(language=named), FALLBACK_LANGUAGE

@@ -55,7 +55,11 @@ def test_unrestricted_events_carry_no_personal_fields(event_type: str) -> None:
 
 def test_restricted_topics_are_read_by_notify_only() -> None:
     restricted = [t for t in EVENT_TOPICS if t.restricted]
-    assert {t.name for t in restricted} == {"aptt.data.contacts.v1", "aptt.data.private-numbers.v1"}
+    assert {t.name for t in restricted} == {
+        "aptt.data.contacts.v1",
+        "aptt.data.private-numbers.v1",
+        "aptt.data.kindergarten.v1",
+    }
     assert all(t.consumers == ("notify",) for t in restricted)
 
 

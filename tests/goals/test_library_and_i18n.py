@@ -92,7 +92,9 @@ def test_messages_are_plain_short_sentences() -> None:
         ("fr-CA, es;q=0.5, en;q=0.4", "es"),
         ("en-US,en;q=0.9", "en"),
         ("en;q=0, es;q=0.1", "es"),
-        ("vi", "en"),
+        ("vi", "vi"),
+        ("fr-CA, so;q=0.5, en;q=0.4", "so"),
+        ("de", "en"),
         ("*", "en"),
         (None, "en"),
         ("q=;;,", "en"),
@@ -115,5 +117,8 @@ def test_numbers_dates_and_names_are_written_the_language_s_way() -> None:
     assert i18n.render(ends, "es") == "La meta no tiene fecha de fin."
     dated = text("Choose an end date on or before {latest}.", latest=date(2026, 12, 14))
     assert "14 de diciembre de 2026" in i18n.render(dated, "es")
+    # A Russian date ends with the point of its year abbreviation; the sentence adds none.
+    assert i18n.render(dated, "ru").endswith(" 2026\u202f\u0433.")
+    assert i18n.render(dated, "ar") == "اختر تاريخ نهاية في 14 ديسمبر 2026 أو قبله."
     named = text("The goal is about one skill: {skill}.", skill=BUILT_IN_SCALES["orf"].name)
     assert i18n.render(named, "es").endswith("Fluidez en la lectura oral.")

@@ -260,12 +260,28 @@ def _text_for(score: int) -> str:
     )
 
 
-async def test_other_languages_get_english(notify: NotifyApp) -> None:
+async def test_other_languages_get_english_and_are_told_so_in_theirs(notify: NotifyApp) -> None:
     district = notify.district()
-    family = district.family({"phone": False, "email": True, "language": "vi"})
+    family = district.family({"phone": False, "email": True, "language": "fr"})
     guardian = family.guardians[0]
     await district.publish_roster()
     await progress(notify, district, family, 70)
     [mail] = await notify.wait_mail(guardian.email)
     assert mail.message["Content-Language"] == "en"
     assert mail.subject == "Progress on your child's goal"
+    notice = "Nous n'avons pas encore de messages en français ; les voici en anglais."
+    assert (mail.body() or "").startswith(notice)
+
+
+async def test_an_arabic_family_gets_its_email_right_to_left(notify: NotifyApp) -> None:
+    district = notify.district()
+    family = district.family({"phone": False, "email": True, "language": "ar"})
+    guardian = family.guardians[0]
+    await district.publish_roster()
+    await progress(notify, district, family, 70)
+    [mail] = await notify.wait_mail(guardian.email)
+    assert mail.message["Content-Language"] == "ar"
+    assert mail.subject == "تقدّم في هدف طفلك"
+    page = mail.body("html") or ""
+    assert '<html lang="ar" dir="rtl">' in page
+    assert "طفلك يتقدّم." in page

@@ -204,6 +204,7 @@ async def test_an_older_contact_update_does_not_undo_a_newer_one(mongo: Mongo) -
         "phone": "+16505550123",
         "student_ids": ["stu-1"],
         "school_ids": ["sch-1"],
+        "student_birth_dates": {},
     }
     # The stale update did not touch the number book either.
     assert await mongo.db["sms_numbers"].find_one({"_id": "+16505550999"}) is None

@@ -1,7 +1,8 @@
-"""The message catalogues: English and Spanish complete, same placeholders, short texts."""
+"""The message catalogues: ten languages complete, same placeholders, short texts."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -9,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from aptt_contracts.skills import BUILT_IN_SKILLS
 from aptt_notify.domain.model import Template
-from aptt_notify.i18n import CATALOGUES, SkillWords, render, text_language
+from aptt_notify.i18n import CATALOGUES, SUPPORTED_LANGUAGES, SkillWords, render, text_language
+from aptt_platform.i18n import LANGUAGES
 from aptt_platform.sms import count_segments
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -29,13 +31,16 @@ PARAMS = {
     "ends_on": date(2026, 11, 28),
     "outcome": "not_met",
     "location": "Library, 2nd floor",
+    "child": "Maximiliana",  # a child's first name, for the countdown to kindergarten
 }
 
 
 def test_no_catalogue_lacks_a_message() -> None:
+    assert SUPPORTED_LANGUAGES == LANGUAGES
     assert CATALOGUES.missing() == {language: set() for language in CATALOGUES.languages}
-    english, spanish = CATALOGUES.texts["en"], CATALOGUES.texts["es"]
-    assert set(spanish) == set(english), "Spanish has messages English lacks"
+    english = CATALOGUES.texts["en"]
+    for language in LANGUAGES:
+        assert set(CATALOGUES.texts[language]) == set(english), language
 
 
 def test_every_template_part_has_a_message() -> None:
@@ -50,13 +55,16 @@ def test_every_template_part_has_a_message() -> None:
 
 
 def test_translations_keep_the_placeholders() -> None:
-    english, spanish = CATALOGUES.texts["en"], CATALOGUES.texts["es"]
-    for key, text in english.items():
-        assert set(PLACEHOLDER.findall(spanish[key])) == set(PLACEHOLDER.findall(text)), key
+    english = CATALOGUES.texts["en"]
+    for language in LANGUAGES:
+        theirs = CATALOGUES.texts[language]
+        for key, text in english.items():
+            found = set(PLACEHOLDER.findall(theirs[key]))
+            assert found == set(PLACEHOLDER.findall(text)), (language, key)
 
 
 @pytest.mark.parametrize("template", list(Template))
-@pytest.mark.parametrize("language", ["en", "es", "es-MX"])
+@pytest.mark.parametrize("language", [*LANGUAGES, "es-MX"])
 def test_every_template_renders_short_and_complete(template: Template, language: str) -> None:
     for outcome in ("met", "not_met"):
         rendered = render(
@@ -70,9 +78,12 @@ def test_every_template_renders_short_and_complete(template: Template, language:
         texts = [rendered.short, rendered.subject, rendered.text]
         assert not any("{" in t or "}" in t for t in texts), "a placeholder was left unfilled"
         segments = count_segments(rendered.short)
-        # GSM-7 texts fit two segments; Spanish accents need UCS-2, which fits less per segment.
+        # GSM-7 texts fit two segments; accents and other scripts need UCS-2, which fits less
+        # per segment.
         assert segments.count <= (2 if segments.encoding == "GSM-7" else 3), rendered.short
         assert "\u202f" not in rendered.short
+        # A date that ends in an abbreviation's point ("set.") does not end a sentence twice.
+        assert not any(re.search(r"(?<!\.)\.\.(?!\.)", t) for t in texts), texts
 
 
 def test_english_texts_stay_in_the_cheaper_gsm_alphabet() -> None:
@@ -104,16 +115,40 @@ def test_the_place_is_named_when_known_and_left_out_cleanly_when_not() -> None:
     assert "(75 minutes)\n\n" in unplaced.text
 
 
-def test_other_languages_fall_back_to_english() -> None:
-    assert text_language("vi") == "en"
+def test_other_languages_read_english_and_are_told_so_in_their_own_words() -> None:
     assert text_language("es-419") == "es"
-    rendered = render(Template.GOAL_MET, "vi", PARAMS, zone=LA, skill=SKILL)
-    assert rendered.language == "en"
-    assert rendered.short.startswith("Goal met!")
-    # Dates follow the words: an English text for a Vietnamese family has English dates.
-    invitation = render(Template.MEETING_INVITATION, "vi", PARAMS, zone=LA, skill=SKILL)
+    assert text_language("zh-Hans-CN") == "zh"
+    french = render(Template.GOAL_MET, "fr-CA", PARAMS, zone=LA, skill=SKILL)
+    assert french.language == "en"
+    notice = "Nous n'avons pas encore de messages en français ; les voici en anglais."
+    assert french.short.startswith(notice + "\n")
+    assert french.text.startswith(notice + "\n\n")
+    assert f'<p lang="fr" dir="ltr">{html.escape(notice)}</p>' in french.html
+    assert "Goal met!" in french.short
+    amharic = render(Template.GOAL_MET, "am", PARAMS, zone=LA, skill=SKILL)
+    assert amharic.notice == (
+        "We do not have messages in Amharic (አማርኛ) yet; here they are in English."
+    )
+    unknown = render(Template.GOAL_MET, "qq", PARAMS, zone=LA, skill=SKILL)
+    assert (unknown.language, unknown.notice) == ("en", "")
+    assert unknown.short.startswith("Goal met!")
+    vietnamese = render(Template.GOAL_MET, "vi", PARAMS, zone=LA, skill=SKILL)
+    assert (vietnamese.language, vietnamese.notice) == ("vi", "")
+    assert vietnamese.short.startswith("Đạt mục tiêu!")
+
+
+def test_an_arabic_email_is_right_to_left_and_other_languages_left_to_right() -> None:
+    arabic = render(Template.MEETING_INVITATION, "ar", PARAMS, zone=LA, skill=SKILL)
+    assert '<html lang="ar" dir="rtl">' in arabic.html
+    assert "اجتماع العائلات" in arabic.html
+    assert "الثلاثاء" in arabic.text  # Tuesday, in Babel's Arabic words
+    chinese = render(Template.MEETING_INVITATION, "zh", PARAMS, zone=LA, skill=SKILL)
+    assert '<html lang="zh" dir="ltr">' in chinese.html
+    assert "9月29日" in chinese.short
+    # Dates follow the words: an English text for a French family has English dates.
+    invitation = render(Template.MEETING_INVITATION, "fr", PARAMS, zone=LA, skill=SKILL)
     assert "Tue, Sep 29" in invitation.short
-    assert "thg" not in invitation.short
+    assert "mar." not in invitation.short
 
 
 def test_email_has_a_greeting_a_plain_text_body_and_the_same_in_html() -> None:
@@ -121,7 +156,7 @@ def test_email_has_a_greeting_a_plain_text_body_and_the_same_in_html() -> None:
     assert rendered.text.startswith("Hola, Ana:")
     assert "23" in rendered.text
     assert "23" in rendered.html
-    assert '<html lang="es">' in rendered.html
+    assert '<html lang="es" dir="ltr">' in rendered.html
     no_name = render(Template.PRIVATE_NUMBER, "en", PARAMS, zone=LA)
     assert no_name.text.startswith("Hello,\n")
 

@@ -63,7 +63,8 @@ async def test_the_meeting_as_an_icalendar_file(scheduling: Scheduling) -> None:
     for params, headers, summary in [
         ({"lang": "es-MX"}, {}, "Reunión de equipo de la clase"),
         ({}, {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}, "Reunión de equipo de la clase"),
-        ({"lang": "vi"}, {"Accept-Language": "es"}, "Class team meeting"),
+        ({"lang": "vi"}, {}, "Buổi họp nhóm phụ huynh của lớp"),
+        ({"lang": "de"}, {"Accept-Language": "es"}, "Class team meeting"),
         ({}, {}, "Class team meeting"),
     ]:
         answer = await scheduling.client.get(

@@ -36,7 +36,7 @@ location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods
 users.csv sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,\
 middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,\
 resourceSourcedIds,preferredGivenName,preferredMiddleName,preferredFamilyName,\
-primaryOrgSourcedId,pronouns,metadata.preferredLanguage
+primaryOrgSourcedId,pronouns,metadata.birthDate,metadata.preferredLanguage
 roles.csv sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,\
 orgSourcedId,userProfileSourcedId
 enrollments.csv sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,\
@@ -104,6 +104,7 @@ class Student:
     grade: int
     school_id: str
     classroom_ids: list[str] = field(default_factory=list)
+    birth_date: str | None = None  # YYYY-MM-DD, the users.csv extension column
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,7 @@ def package_files(roster: Roster, *, mode: Mode = "bulk") -> dict[str, bytes]:
             grades=grade_code(student.grade),
             agentSourcedIds=",".join(guardians_of.get(student.sourced_id, [])),
             primaryOrgSourcedId=student.school_id,
+            **{"metadata.birthDate": student.birth_date or ""},
         )
         users.append(user)
         roles.append(_role(student.sourced_id, "student", student.school_id))

@@ -2,10 +2,11 @@
 
 The catalogues are `locales/<lang>/LC_MESSAGES/data.po`, read through the platform's
 `Catalogues` at start-up. Message ids are the English texts below (every one of them is in
-`MESSAGES`, and a test fails when a catalogue lacks one or changes its {placeholders}). A
-language we have no catalogue for reads English; skill names come from the skill itself.
-Numbers are worded by Babel in the reader's own locale (`es-MX`) when the text is in that
-locale's language.
+`MESSAGES`, and a test fails when a catalogue lacks one or changes its {placeholders}). The
+ten languages are the platform's `LANGUAGES`; Arabic is drawn right to left. A language we
+have no catalogue for reads English; skill names come from the skill itself. Numbers
+are worded by Babel in the reader's own locale (`es-MX`) when the text is in that locale's
+language.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aptt_platform.i18n import Catalogues
+from aptt_platform.i18n import LANGUAGES, Catalogues, direction
 from babel import Locale
 from babel.numbers import format_decimal
 
-LANGUAGES = ("en", "es", "vi", "zh")
 CATALOGUES = Catalogues(Path(__file__).parent / "locales", "data", LANGUAGES)
 
 TITLE = "{skill}: our class"
@@ -63,6 +63,10 @@ class Words:
 
     language: str  # the catalogue's language: `es` for an `es-MX` reader
     locale: Locale  # how numbers are written: `es_MX`
+
+    @property
+    def direction(self) -> str:
+        return direction(self.language)
 
     def text(self, msgid: str, **values: object) -> str:
         return CATALOGUES.gettext(msgid, self.language).format(**values)

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from aptt_data import api, consumers, i18n, store, workers
 from aptt_data.api.deps import UploadLimit
 from aptt_data.settings import Settings
+from aptt_data.store import kindergarten as kindergarten_store
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:
@@ -20,7 +21,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
             description=(api.__doc__ or "").strip(),
             routers=[api.router],
             handlers=consumers.HANDLERS,
-            indexes=store.INDEXES,
+            indexes={**store.INDEXES, **kindergarten_store.INDEXES},
             background=[workers.import_worker],
             config=settings.config(),
         )

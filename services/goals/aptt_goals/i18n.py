@@ -12,14 +12,14 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from aptt_platform.i18n import FALLBACK_LANGUAGE, Catalogues
+from aptt_platform.i18n import FALLBACK_LANGUAGE, LANGUAGES, Catalogues, one_point
 from babel.dates import format_date
 from babel.lists import format_list
 from babel.numbers import format_decimal
 
 from aptt_goals.domain.text import Localized, Param, Text
 
-CATALOGUES = Catalogues(Path(__file__).parent / "locales", "goals", ("en", "es"))
+CATALOGUES = Catalogues(Path(__file__).parent / "locales", "goals", LANGUAGES)
 
 
 def pick(names: Localized, language: str) -> str:
@@ -47,4 +47,4 @@ def render(message: Text, language: str) -> str:
     """The sentence in the language (one of CATALOGUES.languages), its values filled in."""
     template = CATALOGUES.gettext(message.msgid, language)
     values = {name: _format(value, language) for name, value in message.params.items()}
-    return template.format(**values)
+    return one_point(template.format(**values))

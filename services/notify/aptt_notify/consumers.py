@@ -6,10 +6,13 @@ record; nothing is sent from here. The sender (workers.py) sends.
 
 from __future__ import annotations
 
+# Countdown to kindergarten.
 from aptt_contracts.data import (
     ClassroomRemoved,
     ClassroomUpserted,
     GuardianContactUpdated,
+    IncomingFamilyRemoved,
+    IncomingFamilyUpserted,
     PrivateNumberAssigned,
     SchoolUpserted,
     SkillDefined,
@@ -28,7 +31,7 @@ from aptt_contracts.scheduling import (
 )
 from aptt_platform.consumer import HandlerTable
 
-from aptt_notify.service import events, roster
+from aptt_notify.service import countdown, events, roster
 from aptt_notify.service import visits as home_visits
 
 HANDLERS: HandlerTable = {
@@ -52,4 +55,7 @@ HANDLERS: HandlerTable = {
     VisitProposed: home_visits.on_visit_event,
     VisitScheduled: home_visits.on_visit_event,
     VisitCancelled: home_visits.on_visit_event,
+    # Countdown to kindergarten.
+    IncomingFamilyUpserted: countdown.on_incoming_family,
+    IncomingFamilyRemoved: countdown.on_incoming_family_removed,
 }

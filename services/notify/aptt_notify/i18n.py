@@ -2,10 +2,11 @@
 
 The catalogues are `.po` files in the package (`locales/<lang>/LC_MESSAGES/notify.po`), read
 through the platform's `Catalogues` (one gettext mechanism for every service). Message ids
-are keys (`<template>.<part>`) so one template's parts stay together for translators; English
-and Spanish are complete, any other language gets English text and English formats; a
+are keys (`<template>.<part>`) so one template's parts stay together for translators. The
+platform's ten languages are complete; any other language gets English text and English
+formats, with one line above it, in the family's own language when we can, saying so; a
 regional tag (`es-MX`) reads its language's catalogue with its own formats
-(docs/decisions/0502).
+(docs/decisions/0502, 0006). Arabic email bodies are marked right to left.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aptt_platform.i18n import Catalogues
+from aptt_platform.i18n import LANGUAGES, Catalogues, direction, fallback_notice, one_point
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_decimal
 
 from aptt_notify.domain.model import Template
 
-SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "es")
+SUPPORTED_LANGUAGES: tuple[str, ...] = LANGUAGES
 CATALOGUES = Catalogues(Path(__file__).resolve().parent / "locales", "notify", SUPPORTED_LANGUAGES)
 FALLBACK_LANGUAGE = CATALOGUES.fallback
 
@@ -56,6 +57,7 @@ class Rendered:
     subject: str
     text: str  # the email's plain-text part
     html: str
+    notice: str = ""  # "we have no messages in your language yet", when the family's is missing
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ def _fields(
     for name in ("number", "minutes", "percent"):
         if params.get(name) is not None:
             fields[name] = str(params[name])
+    if params.get("child"):
+        fields["child"] = " ".join(str(params["child"]).split())
     location = " ".join(str(params.get("location") or "").split())
     fields["where"] = lookup(language, "meeting.where.short").format(location=location)
     fields["where_line"] = lookup(language, "meeting.where.line").format(location=location)
@@ -125,6 +129,17 @@ def variant_of(template: Template, params: Mapping[str, Any]) -> str:
     return str(template)
 
 
+def _text(language: str, base: str, part: str, params: Mapping[str, Any]) -> str:
+    """Our text, or the district's own for this language where it wrote one (a countdown
+    step's `texts`: language -> part -> text)."""
+    own = params.get("texts")
+    if isinstance(own, Mapping):
+        chosen = (own.get(language) or {}).get(part)
+        if isinstance(chosen, str) and chosen:
+            return chosen
+    return lookup(language, f"{base}.{part}")
+
+
 def render(
     template: Template,
     tag: str | None,
@@ -139,25 +154,45 @@ def render(
     locale = CATALOGUES.formatting_locale(tag, language)
     fields = _fields(params, locale, zone, language) | _skill_fields(skill, language)
     base = variant_of(template, params)
-    short = lookup(language, f"{base}.sms").format_map(fields)
+    short = one_point(_text(language, base, "sms", params).format_map(fields))
     if template.is_reply:
         return Rendered(language, short, "", "", "")
-    subject = lookup(language, f"{base}.subject").format_map(fields)
+    notice, notice_language = fallback_notice(tag, CATALOGUES) or ("", language)
+    if notice:
+        short = f"{notice}\n{short}"
+    subject = one_point(_text(language, base, "subject", params).format_map(fields))
     greeting = (
         lookup(language, "email.greeting").format(name=given_name)
         if given_name
         else lookup(language, "email.greeting.no-name")
     )
-    body = lookup(language, f"{base}.body").format_map(fields)
+    body = one_point(_text(language, base, "body", params).format_map(fields))
     text = f"{greeting}\n\n{body}\n\n{lookup(language, 'email.footer')}\n"
-    return Rendered(language, short, subject, text, to_html(text, subject, language))
+    page = to_html(text, subject, language, notice=notice, notice_language=notice_language)
+    if notice:
+        text = f"{notice}\n\n{text}"
+    return Rendered(language, short, subject, text, page, notice)
 
 
-def to_html(text: str, subject: str, language: str) -> str:
-    paragraphs = [p for p in text.strip().split("\n\n") if p]
-    body = "\n".join("<p>" + html.escape(p).replace("\n", "<br>\n") + "</p>" for p in paragraphs)
+def _paragraph(text: str) -> str:
+    return "<p>" + html.escape(text).replace("\n", "<br>\n") + "</p>"
+
+
+def to_html(
+    text: str, subject: str, language: str, *, notice: str = "", notice_language: str = ""
+) -> str:
+    """The email's HTML part, marked with its language and writing direction (`dir="rtl"`
+    for Arabic, so mail clients lay it out right to left)."""
+    paragraphs = [_paragraph(p) for p in text.strip().split("\n\n") if p]
+    if notice:
+        own = html.escape(notice_language)
+        paragraphs.insert(
+            0, f'<p lang="{own}" dir="{direction(notice_language)}">{html.escape(notice)}</p>'
+        )
+    body = "\n".join(paragraphs)
+    lang, dir_ = html.escape(language), direction(language)
     return (
-        f'<!DOCTYPE html>\n<html lang="{html.escape(language)}">\n<head>\n<meta charset="utf-8">\n'
+        f'<!DOCTYPE html>\n<html lang="{lang}" dir="{dir_}">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(subject)}</title>\n</head>\n"
         '<body style="font-family: sans-serif; font-size: 16px; line-height: 1.5">\n'
         f"{body}\n</body>\n</html>\n"

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aptt_platform.i18n import Catalogues
+from aptt_platform.i18n import LANGUAGES, Catalogues
 
-LANGUAGES = ("en", "es")
 CATALOGUES = Catalogues(Path(__file__).parent / "locales", "scheduling", LANGUAGES)
 
 MEETING_TITLE = "Class team meeting"

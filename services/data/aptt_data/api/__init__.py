@@ -6,11 +6,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from aptt_data.api import assessments, reports, roster
+from aptt_data.api import assessments, kindergarten, reports, roster
 
-UPLOAD_PATHS = ("/v1/roster/imports", "/v1/assessments/imports")
+UPLOAD_PATHS = (
+    "/v1/roster/imports",
+    "/v1/assessments/imports",
+    "/v1/kindergarten/families/uploads",  # cut off at the upload limit; the route allows less
+)
 
 router = APIRouter(prefix="/v1")
 router.include_router(roster.router)
 router.include_router(assessments.router)
 router.include_router(reports.router)
+# Countdown to kindergarten.
+router.include_router(kindergarten.router)

@@ -21,7 +21,14 @@ COLOURS = {"well_below": "#b2182b", "below": "#ef8a62", "at": "#67a9cf", "above"
 INK = "#1a1a1a"
 
 
-def _text(x: float, y: float, content: str, size: float, **attrs: str) -> str:
+# In a right-to-left chart a text's start is its right end: swapping the anchors keeps every
+# label where the layout puts it while the words inside run right to left.
+_RTL_ANCHOR = {"start": "end", "end": "start", "middle": "middle"}
+
+
+def _text(w: Words, x: float, y: float, content: str, size: float, **attrs: str) -> str:
+    if w.direction == "rtl":
+        attrs["text_anchor"] = _RTL_ANCHOR[attrs.get("text_anchor", "start")]
     extra = "".join(f" {k.replace('_', '-')}={quoteattr(v)}" for k, v in attrs.items())
     return f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:.0f}"{extra}>{escape(content)}</text>'
 
@@ -44,11 +51,12 @@ def render(report: ClassReport, *, skill_name: str, unit: str, language: str) ->
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" role="img" lang="{w.language}" '
+        f'direction="{w.direction}" '
         f"font-family={quoteattr(FONT)}>",
         f"<title>{escape(title)}</title>",
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
-        _text(LEFT, 70, title, 44, font_weight="700", fill=INK),
-        _text(LEFT, 115, w.text(i18n.SUBTITLE, unit=unit), 26, fill="#444444"),
+        _text(w, LEFT, 70, title, 44, font_weight="700", fill=INK),
+        _text(w, LEFT, 115, w.text(i18n.SUBTITLE, unit=unit), 26, fill="#444444"),
     ]
     if report.suppressed or report.benchmark is None:
         first = (
@@ -57,8 +65,8 @@ def render(report: ClassReport, *, skill_name: str, unit: str, language: str) ->
             else w.text(i18n.NO_BENCHMARK)
         )
         no_chart = w.text(i18n.NO_CHART)
-        parts.append(_text(WIDTH / 2, 360, first, 36, text_anchor="middle", fill=INK))
-        parts.append(_text(WIDTH / 2, 420, no_chart, 30, text_anchor="middle", fill="#444444"))
+        parts.append(_text(w, WIDTH / 2, 360, first, 36, text_anchor="middle", fill=INK))
+        parts.append(_text(w, WIDTH / 2, 420, no_chart, 30, text_anchor="middle", fill="#444444"))
         parts.append("</svg>")
         return "\n".join(parts)
 
@@ -76,7 +84,7 @@ def render(report: ClassReport, *, skill_name: str, unit: str, language: str) ->
         value = top * i / 5
         y = y_of(value)
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{RIGHT}" y2="{y:.1f}" stroke="#dddddd"/>')
-        parts.append(_text(LEFT - 12, y + 8, w.number(value), 22, text_anchor="end", fill=INK))
+        parts.append(_text(w, LEFT - 12, y + 8, w.number(value), 22, text_anchor="end", fill=INK))
 
     slot = (RIGHT - LEFT) / max(len(bars), 1)
     bar_width = slot * 0.72
@@ -86,6 +94,7 @@ def render(report: ClassReport, *, skill_name: str, unit: str, language: str) ->
         centre = x + bar_width / 2
         parts.append(
             _text(
+                w,
                 centre,
                 BOTTOM + 38,
                 str(bar.number),
@@ -109,6 +118,7 @@ def render(report: ClassReport, *, skill_name: str, unit: str, language: str) ->
         )
         parts.append(
             _text(
+                w,
                 centre,
                 y - 8,
                 w.number(bar.score),
@@ -142,7 +152,7 @@ def render(report: ClassReport, *, skill_name: str, unit: str, language: str) ->
         f'<line x1="{LEFT}" y1="{key_y - 9}" x2="{LEFT + 56}" y2="{key_y - 9}" stroke="{INK}" '
         'stroke-width="4" stroke-dasharray="18 10"/>'
     )
-    parts.append(_text(LEFT + 68, key_y, label, 26, font_weight="700", fill=INK))
+    parts.append(_text(w, LEFT + 68, key_y, label, 26, font_weight="700", fill=INK))
     parts.extend(_legend(report, w))
     parts.append("</svg>")
     return "\n".join(parts)
@@ -156,7 +166,7 @@ def _legend(report: ClassReport, w: Words) -> list[str]:
         count = report.bands.get(band, 0)
         parts.append(f'<rect x="{x}" y="{y - 22}" width="26" height="26" fill="{COLOURS[band]}"/>')
         label = f"{w.text(i18n.BANDS[band])}: {count}"
-        parts.append(_text(x + 34, y, label, 24, fill=INK))
+        parts.append(_text(w, x + 34, y, label, 24, fill=INK))
         x += 34 + 13 * len(label) + 28
     y += 40
     x = LEFT
@@ -166,9 +176,9 @@ def _legend(report: ClassReport, w: Words) -> list[str]:
             f'stroke="{INK}" stroke-width="5"/>'
         )
         previous = w.text(i18n.PREVIOUS)
-        parts.append(_text(x + 44, y, previous, 24, fill=INK))
+        parts.append(_text(w, x + 44, y, previous, 24, fill=INK))
         x += 44 + 13 * len(previous) + 40
     median = report.growth.median
     if median is not None:
-        parts.append(_text(x, y, w.text(i18n.GROWTH, value=w.signed(median)), 24, fill=INK))
+        parts.append(_text(w, x, y, w.text(i18n.GROWTH, value=w.signed(median)), 24, fill=INK))
     return parts

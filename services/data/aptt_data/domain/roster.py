@@ -66,6 +66,9 @@ class Guardian:
     preferred_language: str
     student_ids: list[str]
     school_ids: list[str]
+    # Student id -> ISO birth date, where users.csv gives one: notify matches incoming
+    # kindergarten families with it (docs/decisions/0220). Restricted, like the contact.
+    student_birth_dates: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,9 @@ def derive(
             preferred_language=language,
             student_ids=kids,
             school_ids=schools,
+            student_birth_dates={
+                s: born for s in kids if (born := users[s].get("metadata.birthDate")) is not None
+            },
         )
 
     teacher_ids = {u for u in users if any(r["role"] == "teacher" for r in roles.get(u, []))}

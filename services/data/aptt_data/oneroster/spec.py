@@ -43,6 +43,7 @@ SESSION_TYPES = frozenset({"gradingPeriod", "semester", "schoolYear", "term"})
 CLASS_TYPES = frozenset({"homeroom", "scheduled"})
 STATUSES = frozenset({"active", "tobedeleted"})
 PREFERRED_LANGUAGE = "metadata.preferredLanguage"
+BIRTH_DATE = "metadata.birthDate"  # a student's, for matching incoming kindergarten families
 
 
 @dataclass(frozen=True)
@@ -201,8 +202,9 @@ def roster_specs(phone_region: str) -> dict[str, FileSpec]:
                 "grades",
                 "primaryOrgSourcedId",
                 PREFERRED_LANGUAGE,
+                BIRTH_DATE,
             ),
-            extensions=(Column(PREFERRED_LANGUAGE, f.language),),
+            extensions=(Column(PREFERRED_LANGUAGE, f.language), Column(BIRTH_DATE, f.iso_date)),
         ),
         FileSpec(
             "roles.csv",

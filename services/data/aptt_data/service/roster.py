@@ -121,4 +121,5 @@ def _guardian_event(district_id: str, doc: Fields) -> EventModel:
         phone=doc["phone"],
         student_ids=doc["student_ids"],
         school_ids=doc["school_ids"],
+        student_birth_dates=doc.get("student_birth_dates") or {},
     )

@@ -40,6 +40,10 @@ class Template(StrEnum):
     VISIT_CONFIRMED = "visit-confirmed"
     VISIT_REMINDER_1D = "visit-reminder-1d"
     VISIT_CANCELLED = "visit-cancelled"
+    # Countdown to kindergarten (docs/decisions/0520).
+    COUNTDOWN_WELCOME = "countdown-welcome"
+    COUNTDOWN_ENROLLMENT = "countdown-enrollment"
+    COUNTDOWN_READINESS = "countdown-readiness"
 
     @property
     def is_reply(self) -> bool:

@@ -28,6 +28,7 @@ from aptt_platform.mongo import UnitOfWork, utcnow
 from aptt_notify import store
 from aptt_notify.domain.model import REMINDER_TEMPLATES, MessageStatus
 from aptt_notify.domain.timing import ReminderOffset, reminder_time
+from aptt_notify.service import countdown
 from aptt_notify.service.notices import expand_open_notices
 from aptt_notify.settings import Config
 
@@ -172,6 +173,10 @@ async def record_contact(
                 "phone": event.phone or None,
                 "student_ids": sorted(set(event.student_ids)),
                 "school_ids": sorted(set(event.school_ids)),
+                # For matching incoming kindergarten families (service/countdown.py).
+                "student_birth_dates": {
+                    s: born.isoformat() for s, born in event.student_birth_dates.items()
+                },
             },
         },
         version=meta.time,
@@ -184,6 +189,8 @@ async def record_contact(
             uow, event.phone, {"language": event.preferred_language, "district_id": district_id}
         )
     await wake_waiting(uow, {"district_id": district_id, "recipient_id": event.guardian_id})
+    # Countdown to kindergarten: the child of an incoming family may just have enrolled.
+    await countdown.match_enrolled(uow, district_id, event)
 
 
 async def record_skill(uow: UnitOfWork, event: SkillDefined, meta: ReceivedEvent) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from pymongo import IndexModel
 
-from aptt_notify.store import deliveries, limits, meetings, messages, notices, roster
+from aptt_notify.store import countdown, deliveries, limits, meetings, messages, notices, roster
 from aptt_notify.store.collections import (
     CLASSROOMS,
     DELIVERIES,
@@ -43,6 +43,7 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
     **messages.INDEXES,
     **deliveries.INDEXES,
     **limits.INDEXES,
+    **countdown.INDEXES,
 }
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "SKILLS",
     "SMS_NUMBERS",
     "STUDENTS",
+    "countdown",
     "deliveries",
     "doc_id",
     "limits",

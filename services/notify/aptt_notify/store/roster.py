@@ -40,7 +40,12 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
     SCHOOLS: [schools.index()],
     CLASSROOMS: [classrooms.index(), by_district("student_ids", name="by_student")],
     STUDENTS: [students.index(), by_district("guardian_ids", name="by_guardian")],
-    GUARDIANS: [guardians.index()],
+    GUARDIANS: [
+        guardians.index(),
+        # An incoming kindergarten family finds the roster guardian it may already be.
+        by_district("contact.phone", name="by_phone"),
+        by_district("contact.email", name="by_email"),
+    ],
     SKILLS: [skills.index()],
 }
 
