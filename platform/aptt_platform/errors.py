@@ -51,6 +51,12 @@ class PayloadTooLarge(DomainError):
 
 
 class RateLimited(DomainError):
+    """`retry_after` (seconds) becomes the Retry-After header and a field of the problem."""
+
     status = 429
     code = "rate-limited"
     title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, retry_after=max(1, retry_after), **extra)
+        self.retry_after = max(1, retry_after)

@@ -18,13 +18,14 @@ from aptt_contracts.data import (
 )
 from aptt_contracts.goals import GoalClosed, GoalMet, GoalProgressed, GoalSet
 from aptt_contracts.scheduling import (
+    AttendanceRecorded,
     TeamMeetingCancelled,
     TeamMeetingRescheduled,
     TeamMeetingScheduled,
 )
 from aptt_platform.consumer import HandlerTable
 
-from aptt_notify.service import events, roster
+from aptt_notify.service import attendance, events, roster
 
 HANDLERS: HandlerTable = {
     SchoolUpserted: roster.record_school,
@@ -42,4 +43,6 @@ HANDLERS: HandlerTable = {
     GoalProgressed: events.on_goal_event,
     GoalMet: events.on_goal_event,
     GoalClosed: events.on_goal_event,
+    # Reach and surveys (docs/decisions/0512, 0514).
+    AttendanceRecorded: attendance.on_attendance,
 }

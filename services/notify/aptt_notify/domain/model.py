@@ -34,6 +34,11 @@ class Template(StrEnum):
     SMS_STOPPED = "sms-stopped"
     SMS_STARTED = "sms-started"
     SMS_HELP = "sms-help"
+    # Personal notes, replies from the inbox, surveys (docs/decisions/0510-0514).
+    PERSONAL_NOTE = "personal-note"
+    TEACHER_REPLY = "teacher-reply"
+    SURVEY_QUESTION = "survey-question"
+    SURVEY_COMMENT = "survey-comment"
 
     @property
     def is_reply(self) -> bool:

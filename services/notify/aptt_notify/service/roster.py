@@ -104,6 +104,8 @@ async def record_classroom(uow: UnitOfWork, event: ClassroomUpserted, meta: Rece
             "school_id": event.school_id,
             "grade": event.grade,
             "student_ids": sorted(set(event.student_ids)),
+            # Who may write notes to the class's families and read their replies.
+            "teacher_ids": sorted(set(event.teacher_ids)),
         },
         version=meta.time,
     )

@@ -20,7 +20,18 @@ from collections.abc import Sequence
 
 from pymongo import IndexModel
 
-from aptt_notify.store import deliveries, limits, meetings, messages, notices, roster
+# Personal notes, reach, replies and surveys (docs/decisions/0510-0514).
+from aptt_notify.store import (
+    deliveries,
+    limits,
+    meetings,
+    messages,
+    notes,
+    notices,
+    roster,
+    surveys,
+    talk,
+)
 from aptt_notify.store.collections import (
     CLASSROOMS,
     DELIVERIES,
@@ -43,6 +54,9 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
     **messages.INDEXES,
     **deliveries.INDEXES,
     **limits.INDEXES,
+    **notes.INDEXES,
+    **talk.INDEXES,
+    **surveys.INDEXES,
 }
 
 __all__ = [
@@ -63,6 +77,9 @@ __all__ = [
     "limits",
     "meetings",
     "messages",
+    "notes",
     "notices",
     "roster",
+    "surveys",
+    "talk",
 ]

@@ -35,9 +35,17 @@ guardians = ReadModel(GUARDIANS, "guardian_id")
 
 INDEXES: dict[str, Sequence[IndexModel]] = {
     SCHOOLS: [schools.index()],
-    CLASSROOMS: [classrooms.index(), by_district("student_ids", name="by_student")],
-    STUDENTS: [students.index(), by_district("guardian_ids", name="by_guardian")],
-    GUARDIANS: [guardians.index()],
+    CLASSROOMS: [
+        classrooms.index(),
+        by_district("student_ids", name="by_student"),
+        by_district("teacher_ids", name="by_teacher"),
+    ],
+    STUDENTS: [
+        students.index(),
+        by_district("guardian_ids", name="by_guardian"),
+        by_district("school_id", name="by_school"),
+    ],
+    GUARDIANS: [guardians.index(), by_district("contact.phone", name="by_phone")],
     SKILLS: [skills.index()],
 }
 
