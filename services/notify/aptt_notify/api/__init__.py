@@ -16,7 +16,7 @@ from aptt_platform.web import PROBLEM_JSON, Cursor, Limit, Page, RequestModel
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from aptt_notify.api import notes
+from aptt_notify.api import notes, surveys, talk
 from aptt_notify.domain.timing import QuietHours
 from aptt_notify.service import guardians, inbound
 from aptt_notify.service.guardians import KEEP, EffectivePreferences, InboxItem
@@ -237,3 +237,5 @@ async def inbound_sms(request: Request, runtime: RuntimeDep, now: Now) -> Respon
 
 # Personal notes, reach, replies and surveys (docs/decisions/0510-0514).
 router.include_router(notes.router)
+router.include_router(talk.router)
+router.include_router(surveys.router)

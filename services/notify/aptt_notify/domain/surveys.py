@@ -64,21 +64,19 @@ class QuestionResult:
 
 
 def summarise(
-    answer_sets: Sequence[Mapping[str, int]], question_ids: Sequence[str], min_answers: int
+    respondents: int, counts: Mapping[str, Mapping[int, int]], min_answers: int
 ) -> tuple[bool, list[QuestionResult]]:
-    """Per question, the mean and distribution; everything withheld (suppressed) when fewer
-    than `min_answers` people answered, and a question with fewer answers than that too."""
-    respondents = len([a for a in answer_sets if a])
+    """Per question, how many answered each value and the mean. Nothing at all when fewer
+    than `min_answers` people answered; a question fewer answered shows only its count."""
     if respondents < min_answers:
-        return True, [QuestionResult(q, 0, None, None) for q in question_ids]
+        return True, []
     results = []
-    for question_id in question_ids:
-        values = [a[question_id] for a in answer_sets if question_id in a]
-        if len(values) < min_answers:
-            results.append(QuestionResult(question_id, 0, None, None))
+    for question_id in sorted(counts):
+        by_value = {v: int(counts[question_id].get(v, 0)) for v in SCALE}
+        answers = sum(by_value.values())
+        if answers < min_answers:
+            results.append(QuestionResult(question_id, answers, None, None))
             continue
-        counts = {v: values.count(v) for v in SCALE}
-        results.append(
-            QuestionResult(question_id, len(values), round(sum(values) / len(values), 2), counts)
-        )
+        mean = round(sum(v * n for v, n in by_value.items()) / answers, 2)
+        results.append(QuestionResult(question_id, answers, mean, by_value))
     return False, results

@@ -136,6 +136,7 @@ async def tell_guardians(
     params: Document,
     now: datetime,
     guardian_ids: list[str] | None = None,
+    due_at: datetime | None = None,
 ) -> None:
     """One message per guardian of the student (or the ones named), through the usual
     pipeline. The audience is the student, so a guardian unlinked before it goes out gets
@@ -161,9 +162,12 @@ async def tell_guardians(
         return
     config = uow.config_as(Config)
     recipients = guardian_ids if guardian_ids is not None else student.get("guardian_ids", [])
-    await store.messages.insert_messages(
-        uow, [new_message(notice, g, now, config) for g in sorted(set(recipients))]
-    )
+    messages = [new_message(notice, g, now, config) for g in sorted(set(recipients))]
+    if due_at is not None and due_at > now:
+        for message in messages:
+            message["next_check_at"] = due_at
+            message["expires_at"] = max(message["expires_at"], due_at + config.message_max_wait)
+    await store.messages.insert_messages(uow, messages)
 
 
 def _receipt(note: Document) -> NoteReceipt:

@@ -16,7 +16,10 @@ SURVEYS = "surveys"
 SURVEY_SETTINGS = "survey_settings"
 
 INDEXES: dict[str, Sequence[IndexModel]] = {
-    SURVEY_SETS: [by_district("audience", "version", name="by_audience")],
+    SURVEY_SETS: [
+        by_district("audience", "created_at", name="by_audience"),
+        by_district("set_id", "version", name="by_set"),
+    ],
     SURVEYS: [
         by_district("respondent_id", "status", name="by_respondent"),
         by_district("meeting_id", "audience", name="by_meeting"),
@@ -32,7 +35,7 @@ async def latest_set(uow: UnitOfWork, district_id: str, audience: str) -> Docume
     cursor = (
         uow.collection(SURVEY_SETS)
         .find({"district_id": district_id, "audience": audience}, session=uow.session)
-        .sort("version", DESCENDING)
+        .sort("created_at", DESCENDING)
         .limit(1)
     )
     found = await cursor.to_list()
@@ -80,3 +83,38 @@ async def put_settings(uow: UnitOfWork, district_id: str, fields: Document) -> N
         upsert=True,
         session=uow.session,
     )
+
+
+async def latest_version(uow: UnitOfWork, district_id: str, set_id: str) -> int:
+    cursor = (
+        uow.collection(SURVEY_SETS)
+        .find({"district_id": district_id, "set_id": set_id}, {"version": 1}, session=uow.session)
+        .sort("version", DESCENDING)
+        .limit(1)
+    )
+    found = await cursor.to_list()
+    return int(found[0]["version"]) if found else 0
+
+
+async def answer_counts(uow: UnitOfWork, match: Document, question_id: str) -> dict[int, int]:
+    """How many respondents gave each value to one question, counted in the database."""
+    cursor = await uow.collection(SURVEYS).aggregate(
+        [
+            {"$match": {**match, f"answers.{question_id}": {"$exists": True}}},
+            {"$group": {"_id": f"$answers.{question_id}", "n": {"$sum": 1}}},
+        ],
+        session=uow.session,
+    )
+    return {int(d["_id"]): int(d["n"]) for d in await cursor.to_list()}
+
+
+async def question_ids(uow: UnitOfWork, match: Document) -> list[str]:
+    """The questions of the group's newest survey (a group answers one set at a time)."""
+    cursor = (
+        uow.collection(SURVEYS)
+        .find(match, {"questions": 1}, session=uow.session)
+        .sort("created_at", DESCENDING)
+        .limit(1)
+    )
+    found = await cursor.to_list()
+    return [str(q["question_id"]) for q in found[0]["questions"]] if found else []

@@ -9,7 +9,6 @@ from datetime import datetime
 
 from aptt_platform.mongo import Document, UnitOfWork
 from pymongo import DESCENDING, IndexModel
-from pymongo.errors import DuplicateKeyError
 
 from aptt_notify.store.collections import by_district
 
@@ -62,11 +61,13 @@ async def conversations_of_teacher(
 
 async def add_entry(uow: UnitOfWork, entry: Document) -> bool:
     """False when an entry with this key exists (a webhook the provider retried)."""
-    try:
-        await uow.collection(ENTRIES).insert_one(entry, session=uow.session)
-    except DuplicateKeyError:
-        return False
-    return True
+    result = await uow.collection(ENTRIES).update_one(
+        {"district_id": entry["district_id"], "key": entry["key"]},
+        {"$setOnInsert": entry},
+        upsert=True,
+        session=uow.session,
+    )
+    return result.upserted_id is not None
 
 
 async def entries(
