@@ -232,6 +232,9 @@ async def test_a_survey_is_answered_by_digits_and_hidden_under_five(notify: Noti
             meeting_id=meeting.meeting_id,
         )
     )[0] == 404
+    send = f"/v1/surveys/meetings/{meeting.meeting_id}/send"
+    assert (await notify.client.post(send, headers=staff(district, "t-other"))).status_code == 403
+    assert (await notify.client.post(send, headers=staff(district))).status_code == 200
     # The class teacher has a survey of their own, in the app.
     [own] = (await get(notify, "/v1/surveys/mine", staff(district)))[1]["items"]
     assert [q["question_id"] for q in own["questions"]] == ["engaged", "practice", "goals"]

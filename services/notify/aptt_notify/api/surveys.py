@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from aptt_platform.deps import CurrentUser, DistrictAdmin, Now, Staff, Store
+from aptt_platform.deps import CurrentUser, DistrictAdmin, Now, RuntimeDep, Staff, Store
 from aptt_platform.errors import DomainError
 from aptt_platform.web import Limit, RequestModel, problems
 from fastapi import APIRouter, Path, Query
@@ -75,6 +75,25 @@ async def answer(
         comment=body.comment,
         now=now,
     )
+
+
+class Sent(BaseModel):
+    surveys: int
+
+
+@router.post(
+    "/surveys/meetings/{meeting_id}/send",
+    summary="The meeting is over: send its families' surveys now (a teacher of the class)",
+    responses=problems(403, 404),
+)
+async def send_now(
+    teacher: Staff, mongo: Store, runtime: RuntimeDep, now: Now, meeting_id: SurveyId
+) -> Sent:
+    sent = await mongo.run(surveys.send_now, teacher=teacher, meeting_id=meeting_id, now=now)
+    sender = runtime.state.get("sender")
+    if sender is not None:
+        sender.wake()
+    return Sent(surveys=sent)
 
 
 class QuestionBody(RequestModel):

@@ -31,6 +31,14 @@ async def on_attendance(uow: UnitOfWork, event: AttendanceRecorded, meta: Receiv
     meeting = await store.meetings.get_meeting(uow, meta.district_id, event.meeting_id) or {}
     starts_at = meeting.get("starts_at") or event.meeting_starts_at
     minutes = meeting.get("duration_minutes") or DEFAULT_MINUTES
+    if meeting:
+        # Written so that a teacher ending the meeting at this moment (surveys.send_now)
+        # conflicts with this transaction instead of missing its survey.
+        await store.meetings.put_meeting(
+            uow, meta.district_id, event.meeting_id, {"surveyed_at": utcnow()}
+        )
+    if meeting.get("ended_at"):
+        starts_at, minutes = None, 0
     await start_surveys(
         uow,
         district_id=meta.district_id,

@@ -137,6 +137,7 @@ async def tell_guardians(
     now: datetime,
     guardian_ids: list[str] | None = None,
     due_at: datetime | None = None,
+    meeting_id: str | None = None,
 ) -> None:
     """One message per guardian of the student (or the ones named), through the usual
     pipeline. The audience is the student, so a guardian unlinked before it goes out gets
@@ -150,7 +151,7 @@ async def tell_guardians(
         "audience": student_audience(student["student_id"]),
         "params": params,
         "school_id": student.get("school_id"),
-        "meeting_id": None,
+        "meeting_id": meeting_id,
         "student_id": student["student_id"],
         "due_at": now,
         "expires_at": None,

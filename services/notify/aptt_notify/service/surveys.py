@@ -151,6 +151,7 @@ async def _ask(
         now=now,
         guardian_ids=[survey["respondent_id"]],
         due_at=due_at,
+        meeting_id=survey["meeting_id"],
     )
 
 
@@ -193,6 +194,28 @@ async def answer_by_sms(uow: UnitOfWork, *, phone: str, body: str, now: datetime
     if await store.surveys.set_survey(uow, survey["_id"], survey["version"], fields):
         await _ask(uow, survey, index + 1, now)
     return True
+
+
+async def send_now(uow: UnitOfWork, *, teacher: Principal, meeting_id: str, now: datetime) -> int:
+    """The teacher ends the meeting: the families' first questions go now, not at its
+    planned end."""
+    meeting = await store.meetings.get_meeting(uow, teacher.district_id, meeting_id)
+    if meeting is None:
+        raise NotFound("no such meeting")
+    await staff.classroom(uow, teacher, meeting["classroom_id"], teachers_only=True)
+    # Surveys of attendance recorded later are asked at once too (service/attendance.py).
+    await store.meetings.put_meeting(uow, teacher.district_id, meeting_id, {"ended_at": now})
+    return await store.messages.set_messages(
+        uow,
+        {
+            "district_id": teacher.district_id,
+            "meeting_id": meeting_id,
+            "template": str(Template.SURVEY_QUESTION),
+            "status": "pending",
+            "next_check_at": {"$gt": now},
+        },
+        {"next_check_at": now},
+    )
 
 
 @dataclass(frozen=True)
