@@ -5,9 +5,10 @@ stay hidden until five families answered."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from aptt_contracts.scheduling import AttendanceRecorded
 from aptt_local.kafkatools import read_topic
 from aptt_local.servers import LocalStack
 from aptt_local.testing import eventually, random_id
+from aptt_notify.api.talk import mail_signature
 from aptt_platform.devissuer import DevIssuer
 
 from .conftest import District, Family, NotifyApp, running_notify, texts
@@ -240,3 +242,50 @@ async def test_a_survey_is_answered_by_digits_and_hidden_under_five(notify: Noti
     assert [q["question_id"] for q in own["questions"]] == ["engaged", "practice", "goals"]
     records = await read_topic(notify.stack.kafka_bootstrap, "aptt.notify.deliveries.v1")
     assert not any(comment.encode() in (r.value or b"") for r in records)
+
+
+async def post_mail(
+    notify: NotifyApp, mail: dict[str, str], *, secret: str | None = None, age: int = 0
+) -> int:
+    body = json.dumps(mail).encode()
+    timestamp = str(int(datetime.now(UTC).timestamp()) - age)
+    key = secret or notify.settings.email_inbound_secret.get_secret_value()
+    response = await notify.client.post(
+        "/v1/email/inbound",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-APTT-Timestamp": timestamp,
+            "X-APTT-Signature": mail_signature(key, timestamp, body),
+        },
+    )
+    return response.status_code
+
+
+async def test_an_email_reply_reaches_the_teacher_without_the_quote(notify: NotifyApp) -> None:
+    district = notify.district()
+    family = district.family({"phone": False, "email": True})
+    await roster_known(district)
+    guardian = family.guardians[0]
+    assert (await note(notify, district, family.student_id))["status"] == 201
+    await notify.wait_mail(guardian.email)
+    words = f"Thank you, we will read every night {uuid.uuid4().hex[:6]}"
+    mail = {
+        "from": f"Ana Pérez <{guardian.email}>",
+        "to": "reply@aptt.localhost",
+        "subject": "Re: A note from your child's teacher",
+        "text": f"{words}\n\nOn Tue, Dec 1, 2026 at 6:00 PM School wrote:\n> A note from ...",
+        "message_id": f"<{uuid.uuid4().hex}@example.org>",
+    }
+    assert await post_mail(notify, mail, secret="not-the-secret") == 403
+    assert await post_mail(notify, mail, age=3600) == 403
+    for _ in range(2):  # the provider retries: filed once
+        assert await post_mail(notify, mail) == 204
+
+    async def filed() -> bool:
+        return bool((await get(notify, "/v1/inbox", staff(district)))[1]["items"])
+
+    await eventually(filed, timeout=30, what="the email reply in the inbox")
+    [conversation] = (await get(notify, "/v1/inbox", staff(district)))[1]["items"]
+    _, thread = await get(notify, f"/v1/inbox/{conversation['conversation_id']}", staff(district))
+    assert [(e["channel"], e["text"]) for e in thread["items"]] == [("email", words)]

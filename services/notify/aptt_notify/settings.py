@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr
 # cluster the auth token is a placeholder the platform refuses (see ServiceSettings).
 LOCAL_SMS_ACCOUNT_SID = "AC" + "0" * 32
 LOCAL_SMS_AUTH_TOKEN = "aptt-local-sms-auth-token"  # noqa: S105 - a local stand-in's default
+LOCAL_EMAIL_INBOUND_SECRET = "aptt-local-email-inbound-secret"  # noqa: S105 - local default
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,8 @@ class Settings(ServiceSettings):
     # A district may raise it (PUT /v1/surveys/settings), never lower it below this.
     survey_min_answers: int = Field(default=5, ge=5)
     survey_window_days: float = Field(default=7.0, gt=0)
+    # Shared with the mail provider's inbound parse webhook (docs/decisions/0513).
+    email_inbound_secret: SecretStr = SecretStr(LOCAL_EMAIL_INBOUND_SECRET)
 
     @property
     def district_per_hour(self) -> int:

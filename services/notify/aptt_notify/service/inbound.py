@@ -38,7 +38,7 @@ async def handle_inbound_sms(
         # Not a keyword: a survey answer, or a reply for a teacher's inbox (0513, 0514).
         if not await surveys.answer_by_sms(uow, phone=phone, body=body, now=now):
             await replies.record_family_reply(
-                uow, phone=phone, body=body, key=f"sms|{message_sid}", channel="sms", now=now
+                uow, sender=phone, body=body, key=f"sms|{message_sid}", channel="sms", now=now
             )
         return None
     number = await store.limits.sms_number(uow, phone) or {}

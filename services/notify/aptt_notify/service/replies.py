@@ -12,9 +12,11 @@ in an event or a log, and read only by teachers of the student's classroom
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from aptt_platform.auth import Principal
 from aptt_platform.errors import DomainError, NotFound
@@ -28,6 +30,8 @@ from aptt_notify.service.notes import take_note_tokens, tell_guardians
 from aptt_notify.settings import Config
 
 REPLY_MAX = 1600  # what one inbound SMS carries
+# "On Tue, Dec 1, 2026 at 6:00 PM School <...> wrote:" and Outlook's separator.
+QUOTE_HEADER = re.compile(r"^(On .+ wrote:|-{2,}\s*Original Message\s*-{2,})$", re.IGNORECASE)
 ANSWER_MAX = 320  # a teacher's answer: two short texts at most
 REPLYABLE = (
     Template.PERSONAL_NOTE,
@@ -53,6 +57,29 @@ async def guardians_with_phone(uow: UnitOfWork, phone: str) -> tuple[str, list[s
         session=uow.session,
     )
     return district_id, sorted(d["guardian_id"] for d in await cursor.to_list())
+
+
+async def guardians_with_email(uow: UnitOfWork, address: str) -> tuple[str, list[str]]:
+    district_id = await store.talk.email_district(uow, address)
+    if not district_id:
+        return "", []
+    cursor = uow.collection(store.GUARDIANS).find(
+        store.roster.guardians.live(district_id, {"contact.email": address.strip()}),
+        {"guardian_id": 1},
+        session=uow.session,
+    )
+    return district_id, sorted(d["guardian_id"] for d in await cursor.to_list())
+
+
+def reply_of_email(text: str) -> str:
+    """The new words of an email reply: what comes before the quoted message."""
+    kept: list[str] = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        stripped = line.strip()
+        if stripped.startswith(">") or QUOTE_HEADER.match(stripped):
+            break
+        kept.append(line)
+    return "\n".join(kept).strip()
 
 
 async def answered_message(
@@ -116,11 +143,23 @@ def conversation_id(district_id: str, student_id: str, guardian_id: str) -> str:
 
 
 async def record_family_reply(
-    uow: UnitOfWork, *, phone: str, body: str, key: str, channel: str, now: datetime
+    uow: UnitOfWork,
+    *,
+    sender: str,
+    body: str,
+    key: str,
+    channel: Literal["sms", "email"],
+    now: datetime,
 ) -> bool:
-    """File the reply in its conversation; False when nothing it could answer was found
-    (it is then kept nowhere)."""
-    district_id, guardian_ids = await guardians_with_phone(uow, phone)
+    """File the reply (from a phone number or an email address) in its conversation; False
+    when nothing it could answer was found (it is then kept nowhere)."""
+    if channel == "sms":
+        district_id, guardian_ids = await guardians_with_phone(uow, sender)
+    else:
+        district_id, guardian_ids = await guardians_with_email(uow, sender)
+        body = reply_of_email(body)
+    if not body:
+        return False
     message = await answered_message(uow, district_id, guardian_ids, now)
     if message is None:
         return False

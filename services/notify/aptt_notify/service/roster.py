@@ -185,6 +185,9 @@ async def record_contact(
         await store.limits.set_sms_number(
             uow, event.phone, {"language": event.preferred_language, "district_id": district_id}
         )
+    if event.email:
+        # A reply by email is filed in this district (docs/decisions/0513).
+        await store.talk.set_email_district(uow, event.email, district_id)
     await wake_waiting(uow, {"district_id": district_id, "recipient_id": event.guardian_id})
 
 

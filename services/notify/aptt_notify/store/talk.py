@@ -14,6 +14,9 @@ from aptt_notify.store.collections import by_district
 
 CONVERSATIONS = "conversations"
 ENTRIES = "conversation_entries"
+# Which district an email address belongs to (its latest contact), keyed by the lowercased
+# address: a reply by email names no district, as a text names none (0513, 0504).
+EMAIL_ADDRESSES = "email_addresses"
 
 INDEXES: dict[str, Sequence[IndexModel]] = {
     CONVERSATIONS: [by_district("teacher_ids", "last_at", name="by_teacher")],
@@ -21,7 +24,24 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
         by_district("conversation_id", "at", name="by_conversation"),
         by_district("key", unique=True, name="idempotency_key"),
     ],
+    EMAIL_ADDRESSES: [],
 }
+
+
+async def email_district(uow: UnitOfWork, address: str) -> str | None:
+    found = await uow.collection(EMAIL_ADDRESSES).find_one(
+        {"_id": address.strip().lower()}, session=uow.session
+    )
+    return found.get("district_id") if found else None
+
+
+async def set_email_district(uow: UnitOfWork, address: str, district_id: str) -> None:
+    await uow.collection(EMAIL_ADDRESSES).update_one(
+        {"_id": address.strip().lower()},
+        {"$set": {"district_id": district_id}},
+        upsert=True,
+        session=uow.session,
+    )
 
 
 async def touch_conversation(
