@@ -18,6 +18,7 @@ from aptt_local.kafkatools import read_topic
 from aptt_local.servers import LocalStack
 from aptt_local.testing import eventually, random_id
 from aptt_notify.api.talk import mail_signature
+from aptt_notify.i18n import CATALOGUES
 from aptt_platform.devissuer import DevIssuer
 
 from .conftest import District, Family, NotifyApp, running_notify, texts
@@ -289,3 +290,49 @@ async def test_an_email_reply_reaches_the_teacher_without_the_quote(notify: Noti
     [conversation] = (await get(notify, "/v1/inbox", staff(district)))[1]["items"]
     _, thread = await get(notify, f"/v1/inbox/{conversation['conversation_id']}", staff(district))
     assert [(e["channel"], e["text"]) for e in thread["items"]] == [("email", words)]
+
+
+async def test_a_district_writes_its_own_versioned_set_in_every_language(
+    notify: NotifyApp,
+) -> None:
+    district = notify.district()
+    family = district.family({"phone": False, "language": "es"})
+    await roster_known(district)
+    admin = staff(district, "admin-1", roles=["district_admin"])
+    languages = list(CATALOGUES.languages)
+    questions = [
+        {"question_id": f"q{i}", "texts": {lang: f"[{lang}] question {i}?" for lang in languages}}
+        for i in range(1, 4)
+    ]
+    body = {"set_id": "our-families", "audience": "family", "questions": questions}
+    untranslated = {**body, "questions": [{**questions[0], "texts": {"en": "Only English?"}}] * 3}
+    refused = await notify.client.post("/v1/surveys/sets", headers=admin, json=untranslated)
+    assert refused.status_code == 422
+    assert refused.json()["type"].endswith("/missing-translations")
+    teacher = await notify.client.post("/v1/surveys/sets", headers=staff(district), json=body)
+    assert teacher.status_code == 403
+    versions = [
+        (await notify.client.post("/v1/surveys/sets", headers=admin, json=body)).json()["version"]
+        for _ in range(2)
+    ]
+    assert versions == [1, 2]
+    assert (
+        await notify.client.put("/v1/surveys/settings", headers=admin, json={"min_answers": 4})
+    ).status_code == 422
+    assert (
+        await notify.client.put("/v1/surveys/settings", headers=admin, json={"min_answers": 6})
+    ).status_code == 200
+
+    meeting = district.meeting(timedelta(hours=-3))
+    await notify.publish(meeting, attended(district, family, meeting.meeting_id))
+    token = {"Authorization": f"Bearer {district.token(family.guardians[0])}"}
+
+    async def opened() -> bool:
+        return bool((await get(notify, "/v1/surveys/mine", token, language="es"))[1]["items"])
+
+    await eventually(opened, timeout=30, what="the district's survey")
+    [survey] = (await get(notify, "/v1/surveys/mine", token, language="es"))[1]["items"]
+    assert [q["text"] for q in survey["questions"]] == [f"[es] question {i}?" for i in (1, 2, 3)]
+    status, found = await get(notify, "/v1/surveys/results", admin)
+    assert status == 200
+    assert (found["min_answers"], found["suppressed"]) == (6, True)

@@ -119,6 +119,7 @@ class SetOut(BaseModel):
     "/surveys/sets",
     status_code=201,
     summary="A district's own question set: a new version, used for surveys from now on",
+    responses=problems(403),
 )
 async def create_set(admin: DistrictAdmin, mongo: Store, now: Now, body: SetBody) -> SetOut:
     missing = {
@@ -147,7 +148,11 @@ class SurveySettings(RequestModel):
     min_answers: int = Field(ge=5, le=100, description="results of smaller groups are withheld")
 
 
-@router.put("/surveys/settings", summary="The district's minimum group size for results")
+@router.put(
+    "/surveys/settings",
+    summary="The district's minimum group size for results",
+    responses=problems(403),
+)
 async def put_settings(admin: DistrictAdmin, mongo: Store, body: SurveySettings) -> SurveySettings:
     await mongo.run(
         surveys.put_settings, district_id=admin.district_id, min_answers=body.min_answers
