@@ -116,7 +116,7 @@ def install_problem_details(app: FastAPI) -> None:
         )
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="aptt"'
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
