@@ -179,10 +179,15 @@ async def test_only_the_class_teacher_writes_and_sees_the_class(notify: NotifyAp
         "/v1/notes/preview", headers=other_teacher, json={"student_id": family.student_id, **BUILT}
     )
     assert preview.status_code == 403
-    reach = await notify.client.get(
-        "/v1/reach", params={"classroom_id": district.classroom_id}, headers=other_teacher
+    preview = await notify.client.post(
+        "/v1/notes/preview", headers=elsewhere, json={"student_id": family.student_id, **BUILT}
     )
-    assert reach.status_code == 403
+    assert preview.status_code == 404
+    for headers, status in ((other_teacher, 403), (elsewhere, 404)):
+        reach = await notify.client.get(
+            "/v1/reach", params={"classroom_id": district.classroom_id}, headers=headers
+        )
+        assert reach.status_code == status
     await asyncio.sleep(0.5)
     assert notify.sms_to(family.guardians[0].phone) == []
 

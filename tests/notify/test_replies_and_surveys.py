@@ -113,6 +113,12 @@ async def test_a_reply_reaches_the_teacher_who_wrote_and_nobody_else(notify: Not
         f"{path}/answers", headers=staff(district, "t-other"), json={"text": "hi", "language": "en"}
     )
     assert refused.status_code == 403
+    elsewhere = await notify.client.post(
+        f"{path}/answers",
+        headers=staff(district, district_id=random_id("d")),
+        json={"text": "hi", "language": "en"},
+    )
+    assert elsewhere.status_code == 404
 
 
 async def test_stop_still_stops_and_is_no_reply(notify: NotifyApp) -> None:
