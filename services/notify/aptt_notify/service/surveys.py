@@ -340,8 +340,14 @@ async def results(
     respondents = await uow.collection(store.surveys.SURVEYS).count_documents(
         match, session=uow.session
     )
-    ids = await store.surveys.question_ids(uow, match) if respondents >= floor else []
-    counts = {q: await store.surveys.answer_counts(uow, match, q) for q in ids}
+    counts: dict[str, dict[int, int]] = {}
+    if respondents >= floor:
+        ids = {q.question_id for q in BUILT_IN_SETS[audience].questions}
+        ids |= await store.surveys.set_question_ids(uow, principal.district_id, audience)
+        for question_id in sorted(ids):
+            by_value = await store.surveys.answer_counts(uow, match, question_id)
+            if by_value:
+                counts[question_id] = by_value
     suppressed, found = summarise(respondents, counts, floor)
     return Results(audience, floor, respondents, suppressed, found)
 

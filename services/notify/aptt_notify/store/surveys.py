@@ -108,13 +108,9 @@ async def answer_counts(uow: UnitOfWork, match: Document, question_id: str) -> d
     return {int(d["_id"]): int(d["n"]) for d in await cursor.to_list()}
 
 
-async def question_ids(uow: UnitOfWork, match: Document) -> list[str]:
-    """The questions of the group's newest survey (a group answers one set at a time)."""
-    cursor = (
-        uow.collection(SURVEYS)
-        .find(match, {"questions": 1}, session=uow.session)
-        .sort("created_at", DESCENDING)
-        .limit(1)
+async def set_question_ids(uow: UnitOfWork, district_id: str, audience: str) -> set[str]:
+    """Every question id of the district's own sets for the audience (a few documents)."""
+    cursor = uow.collection(SURVEY_SETS).find(
+        {"district_id": district_id, "audience": audience}, {"questions": 1}, session=uow.session
     )
-    found = await cursor.to_list()
-    return [str(q["question_id"]) for q in found[0]["questions"]] if found else []
+    return {str(q["question_id"]) for doc in await cursor.to_list() for q in doc["questions"]}
