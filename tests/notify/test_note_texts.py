@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from aptt_notify.domain.model import Template
 from aptt_notify.domain.notes import PHRASES, NoteDraft, NoteKind, NoteRefused, PhrasePart
 from aptt_notify.domain.surveys import BUILT_IN_SETS
+from aptt_notify.i18n import render
 from babel.messages.pofile import read_po
 
 LOCALES = Path(__import__("aptt_notify").__file__).parent / "locales"
@@ -67,3 +70,14 @@ def test_free_text_is_one_bounded_sentence_in_a_named_language() -> None:
     for text, language in (("x" * 201, "en"), ("   ", "en"), ("fine", None)):
         with pytest.raises(NoteRefused):
             NoteDraft(NoteKind.FREE_TEXT, {}, None, text, language).check()
+
+
+def test_the_written_in_line_names_the_language_in_the_familys_words() -> None:
+    def short(family: str, written_in: str) -> str:
+        params = {"text": "Hola", "written_in": written_in}
+        return render(Template.PERSONAL_NOTE, family, params, zone=ZoneInfo("UTC")).short
+
+    assert short("es", "en").endswith("\n(La maestra o el maestro lo escribió en inglés.)")
+    assert short("en", "pt-BR").endswith("\n(The teacher wrote this in Portuguese.)")
+    assert short("es", "es-MX") == "Una nota de la maestra o el maestro de su hijo/a: Hola"
+    assert short("en", "xx").endswith("(The teacher wrote this in xx.)")  # a tag Babel lacks

@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aptt_platform.i18n import Catalogues, primary_language
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_decimal
 
@@ -198,5 +198,5 @@ def _written_fields(params: Mapping[str, Any], locale: Locale, language: str) ->
 def _language_name(tag: str, locale: Locale) -> str:
     try:
         return Locale.parse(tag.replace("-", "_")).get_language_name(locale) or tag
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnknownLocaleError):
         return tag
