@@ -36,7 +36,10 @@ async def handle_inbound_sms(
     keyword = classify_inbound(body)
     if keyword is None:
         # Not a keyword: a survey answer, or a reply for a teacher's inbox (0513, 0514).
-        if not await surveys.answer_by_sms(uow, phone=phone, body=body, now=now):
+        answered = await surveys.answer_by_sms(
+            uow, phone=phone, body=body, message_sid=message_sid, now=now
+        )
+        if not answered:
             await replies.record_family_reply(
                 uow, sender=phone, body=body, key=f"sms|{message_sid}", channel="sms", now=now
             )

@@ -155,9 +155,12 @@ async def _ask(
     )
 
 
-async def answer_by_sms(uow: UnitOfWork, *, phone: str, body: str, now: datetime) -> bool:
+async def answer_by_sms(
+    uow: UnitOfWork, *, phone: str, body: str, message_sid: str, now: datetime
+) -> bool:
     """A digit answers the open survey's current question and asks the next; after the
-    last, a text within a day is its comment. False when the text is neither."""
+    last, a text within a day is its comment. False when the text is neither. A webhook
+    the provider retries (same message sid) answers nothing twice."""
     district_id, guardian_ids = await replies.guardians_with_phone(uow, phone)
     if not guardian_ids:
         return False
@@ -173,6 +176,10 @@ async def answer_by_sms(uow: UnitOfWork, *, phone: str, body: str, now: datetime
     if not found:
         return False
     survey = max(found, key=lambda s: s["created_at"])
+    seen: list[str] = survey.get("message_sids", [])
+    if message_sid in seen:
+        return True
+    sids = {"message_sids": [*seen, message_sid]}
     if survey["status"] == COMMENT:
         if survey.get("comment_until") and survey["comment_until"] < now:
             return False
@@ -180,7 +187,12 @@ async def answer_by_sms(uow: UnitOfWork, *, phone: str, body: str, now: datetime
             uow,
             survey["_id"],
             survey["version"],
-            {"comment": body.strip()[:COMMENT_MAX], "status": ANSWERED, "answered_at": now},
+            {
+                **sids,
+                "comment": body.strip()[:COMMENT_MAX],
+                "status": ANSWERED,
+                "answered_at": now,
+            },
         )
     digit = parse_digit(body)
     if digit is None:
@@ -188,7 +200,12 @@ async def answer_by_sms(uow: UnitOfWork, *, phone: str, body: str, now: datetime
     index = survey["next"]
     question_id = survey["questions"][index]["question_id"]
     done = index + 1 >= len(survey["questions"])
-    fields: Document = {f"answers.{question_id}": digit, "next": index + 1, "answered_at": now}
+    fields: Document = {
+        **sids,
+        f"answers.{question_id}": digit,
+        "next": index + 1,
+        "answered_at": now,
+    }
     if done:
         fields |= {"status": COMMENT, "comment_until": now + COMMENT_WAIT}
     if await store.surveys.set_survey(uow, survey["_id"], survey["version"], fields):
