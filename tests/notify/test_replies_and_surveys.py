@@ -231,6 +231,15 @@ async def test_a_survey_is_answered_by_digits_and_hidden_under_five(notify: Noti
     shown = await results()
     assert shown["suppressed"] is False
     assert shown["respondents"] == 5
+    district_admin = staff(district, "admin-2", roles=["district_admin"], school_ids=[])
+    for headers, scope in (
+        (staff(district), {"classroom_id": district.classroom_id}),
+        (admin, {"school_id": district.school_id}),
+        (district_admin, {}),
+    ):
+        status, wider = await get(notify, "/v1/surveys/results", headers, **scope)
+        assert (status, wider["respondents"], wider["suppressed"]) == (200, 5, False), scope
+    assert (await get(notify, "/v1/surveys/results", admin))[0] == 403  # the district: not theirs
     welcome = {q["question_id"]: q for q in shown["questions"]}["welcome"]
     assert welcome["answers"] == 5
     assert welcome["mean"] == 3.4  # (5 + 3 * 4) / 5
