@@ -51,6 +51,15 @@ class PayloadTooLarge(DomainError):
 
 
 class RateLimited(DomainError):
+    """`retry_after` (seconds), when given, becomes the Retry-After header and a field of
+    the problem."""
+
     status = 429
     code = "rate-limited"
     title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int | None = None, **extra: Any) -> None:
+        self.retry_after = max(1, retry_after) if retry_after is not None else None
+        if self.retry_after is not None:
+            extra["retry_after"] = self.retry_after
+        super().__init__(detail, **extra)

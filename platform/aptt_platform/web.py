@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from structlog.contextvars import bind_contextvars, clear_contextvars
 
 from aptt_platform import metrics
-from aptt_platform.errors import DomainError
+from aptt_platform.errors import DomainError, RateLimited
 from aptt_platform.logging import get_logger
 from aptt_platform.tracing import continue_trace
 
@@ -116,6 +116,8 @@ def install_problem_details(app: FastAPI) -> None:
         )
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="aptt"'
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.exception_handler(RequestValidationError)

@@ -33,6 +33,7 @@ from aptt_platform.dlq import list_dead_letters
 from aptt_platform.settings import ServiceSettings
 
 from .conftest import System
+from .family_steps import personal_note_and_survey_answer
 
 pytestmark = pytest.mark.e2e
 
@@ -442,6 +443,8 @@ async def test_the_aptt_cycle(system: System) -> None:
             )
             == 1
         )
+
+        await personal_note_and_survey_answer(client, system, district, teacher, maya, meeting_id)
 
     # 8. Nothing of this district ended in dead letters.
     for service in system.urls:

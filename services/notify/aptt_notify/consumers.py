@@ -21,6 +21,7 @@ from aptt_contracts.data import (
 )
 from aptt_contracts.goals import GoalClosed, GoalMet, GoalProgressed, GoalSet
 from aptt_contracts.scheduling import (
+    AttendanceRecorded,
     FamilyInvited,
     TeamMeetingCancelled,
     TeamMeetingRescheduled,
@@ -31,7 +32,7 @@ from aptt_contracts.scheduling import (
 )
 from aptt_platform.consumer import HandlerTable
 
-from aptt_notify.service import countdown, events, roster
+from aptt_notify.service import attendance, countdown, events, roster
 from aptt_notify.service import visits as home_visits
 
 HANDLERS: HandlerTable = {
@@ -58,4 +59,6 @@ HANDLERS: HandlerTable = {
     # Countdown to kindergarten.
     IncomingFamilyUpserted: countdown.on_incoming_family,
     IncomingFamilyRemoved: countdown.on_incoming_family_removed,
+    # Reach and surveys (docs/decisions/0512, 0514).
+    AttendanceRecorded: attendance.on_attendance,
 }

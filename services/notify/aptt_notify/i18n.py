@@ -19,8 +19,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aptt_platform.i18n import LANGUAGES, Catalogues, direction, fallback_notice, one_point
-from babel import Locale
+from aptt_platform.i18n import (
+    LANGUAGES,
+    Catalogues,
+    direction,
+    fallback_notice,
+    one_point,
+    primary_language,
+)
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_decimal
 
@@ -126,6 +133,8 @@ def variant_of(template: Template, params: Mapping[str, Any]) -> str:
         return f"{template}.{'met' if params.get('outcome') == 'met' else 'not-met'}"
     if template is Template.PRIVATE_NUMBER and not isinstance(params.get("starts_at"), datetime):
         return f"{template}.no-date"
+    if template is Template.PERSONAL_NOTE and params.get("text") is not None:
+        return f"{template}.free"
     return str(template)
 
 
@@ -153,6 +162,7 @@ def render(
     language = text_language(tag)
     locale = CATALOGUES.formatting_locale(tag, language)
     fields = _fields(params, locale, zone, language) | _skill_fields(skill, language)
+    fields |= _written_fields(params, locale, language)
     base = variant_of(template, params)
     short = one_point(_text(language, base, "sms", params).format_map(fields))
     if template.is_reply:
@@ -201,3 +211,34 @@ def to_html(
 
 def all_keys() -> set[str]:
     return set(CATALOGUES.texts[FALLBACK_LANGUAGE])
+
+
+# Personal notes, replies from the inbox and survey questions (docs/decisions/0510, 0514).
+
+
+def _written_fields(params: Mapping[str, Any], locale: Locale, language: str) -> dict[str, str]:
+    """A built sentence from its phrase ids, or free text as written with the line saying
+    which language the teacher wrote it in (left out when that is the family's language)."""
+    fields = dict.fromkeys(("sentence", "text", "written_in", "question", "total"), "")
+    phrases = params.get("phrases")
+    if isinstance(phrases, Mapping):
+        fields["sentence"] = " ".join(lookup(language, f"phrase.{p}") for p in phrases.values())
+    text = params.get("text")
+    if isinstance(text, str):
+        fields["text"] = text
+        written_in = str(params.get("written_in") or "")
+        if written_in and primary_language(written_in) != primary_language(str(locale)):
+            name = _language_name(written_in, locale)
+            fields["written_in"] = "\n" + lookup(language, "note.written-in").format(language=name)
+    questions = params.get("question_texts")
+    if isinstance(questions, Mapping):
+        fields["question"] = str(questions.get(language) or questions.get(FALLBACK_LANGUAGE, ""))
+        fields["total"] = str(params.get("total", ""))
+    return {k: plain_spaces(v) for k, v in fields.items()}
+
+
+def _language_name(tag: str, locale: Locale) -> str:
+    try:
+        return Locale.parse(tag.replace("-", "_")).get_language_name(locale) or tag
+    except (ValueError, TypeError, UnknownLocaleError):
+        return tag

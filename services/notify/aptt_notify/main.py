@@ -6,7 +6,7 @@ from aptt_platform import metrics
 from aptt_platform.runtime import ServiceDefinition, create_app, serve
 from fastapi import FastAPI
 
-from aptt_notify import api, consumers, countdown_api, store, workers
+from aptt_notify import api, consumers, store, workers
 from aptt_notify.i18n import CATALOGUES
 from aptt_notify.settings import Settings
 
@@ -26,7 +26,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
             settings=settings,
             title="APTT notify service",
             description=(api.__doc__ or "").strip(),
-            routers=[api.router, countdown_api.router],
+            routers=[api.router],
             handlers=consumers.HANDLERS,
             indexes=store.INDEXES,
             on_connected=[workers.start_sender],

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr, parsedate_to_datetime
+from typing import Protocol
 
 import aiosmtplib
 import httpx
@@ -282,3 +283,14 @@ def _mail_error(exc: BaseException) -> ProviderError | None:
     if isinstance(exc, aiosmtplib.SMTPException | OSError | TimeoutError):
         return ProviderError(f"smtp-{type(exc).__name__}", permanent=False)
     return None
+
+
+# A machine-translation provider for free-text notes and replies (docs/decisions/0510).
+# None is enabled: free text goes as written with a line naming its language. A district
+# that contracts one implements this interface; its translation would be sent beside the
+# original and marked as machine-made, never in place of it, and would run in the sender
+# (outside any transaction), not in a use case.
+class Translator(Protocol):
+    async def translate(self, text: str, *, source: str, target: str) -> str:
+        """`text` from the BCP 47 language `source` into `target`."""
+        ...

@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr
 # cluster the auth token is a placeholder the platform refuses (see ServiceSettings).
 LOCAL_SMS_ACCOUNT_SID = "AC" + "0" * 32
 LOCAL_SMS_AUTH_TOKEN = "aptt-local-sms-auth-token"  # noqa: S105 - a local stand-in's default
+LOCAL_EMAIL_INBOUND_SECRET = "aptt-local-email-inbound-secret"  # noqa: S105 - local default
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,13 @@ class Config:
     reply_expiry: timedelta = timedelta(hours=1)
     # Longer than any transaction: a notice opened by the sender is expanded again after it.
     settle_delay: timedelta = timedelta(seconds=10)
+    # Personal notes, reach, replies and surveys (docs/decisions/0510-0514).
+    notes_teacher_per_hour: int = 60
+    notes_district_per_hour: int = 5000
+    reach_days: int = 30
+    reply_window: timedelta = timedelta(days=14)
+    survey_min_answers: int = 5
+    survey_window: timedelta = timedelta(days=7)
 
     def zone(self, name: str | None) -> ZoneInfo:
         for candidate in (name, self.default_timezone, "UTC"):
@@ -94,6 +102,17 @@ class Settings(ServiceSettings):
     message_max_wait_hours: float = Field(default=168.0, gt=0)
     recheck_minutes: float = Field(default=60.0, gt=0)
 
+    # Personal notes, reach, replies and surveys (docs/decisions/0510-0514).
+    notes_per_teacher_per_hour: int = Field(default=60, ge=1)
+    notes_per_district_per_hour: int = Field(default=5000, ge=1)
+    reach_days: int = Field(default=30, ge=1, le=365)
+    reply_window_days: float = Field(default=14.0, gt=0)
+    # A district may raise it (PUT /v1/surveys/settings), never lower it below this.
+    survey_min_answers: int = Field(default=5, ge=5)
+    survey_window_days: float = Field(default=7.0, gt=0)
+    # Shared with the mail provider's inbound parse webhook (docs/decisions/0513).
+    email_inbound_secret: SecretStr = SecretStr(LOCAL_EMAIL_INBOUND_SECRET)
+
     @property
     def district_per_hour(self) -> int:
         if self.rate_limit_district_per_hour is not None:
@@ -108,4 +127,10 @@ class Settings(ServiceSettings):
             recheck_interval=timedelta(minutes=self.recheck_minutes),
             recipient_per_hour=self.rate_limit_recipient_per_hour,
             district_per_hour=self.district_per_hour,
+            notes_teacher_per_hour=self.notes_per_teacher_per_hour,
+            notes_district_per_hour=self.notes_per_district_per_hour,
+            reach_days=self.reach_days,
+            reply_window=timedelta(days=self.reply_window_days),
+            survey_min_answers=self.survey_min_answers,
+            survey_window=timedelta(days=self.survey_window_days),
         )

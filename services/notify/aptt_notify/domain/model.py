@@ -44,6 +44,11 @@ class Template(StrEnum):
     COUNTDOWN_WELCOME = "countdown-welcome"
     COUNTDOWN_ENROLLMENT = "countdown-enrollment"
     COUNTDOWN_READINESS = "countdown-readiness"
+    # Personal notes, replies from the inbox, surveys (docs/decisions/0510-0514).
+    PERSONAL_NOTE = "personal-note"
+    TEACHER_REPLY = "teacher-reply"
+    SURVEY_QUESTION = "survey-question"
+    SURVEY_COMMENT = "survey-comment"
 
     @property
     def is_reply(self) -> bool:

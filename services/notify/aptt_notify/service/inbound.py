@@ -1,4 +1,5 @@
-"""Texts people send to the app's number: STOP-family words, START and HELP.
+"""Texts people send to the app's number: STOP-family words, START and HELP first; any
+other text is a survey answer or a reply to a teacher (service/surveys.py, replies.py).
 
 Opting out belongs to the phone number, whoever it belongs to, as carriers treat it. STOP
 confirms once, when the number goes from subscribed to opted out (someone who already said
@@ -17,6 +18,7 @@ from aptt_platform.sms import count_segments
 from aptt_notify import store
 from aptt_notify.domain.model import Keyword, Template, classify_inbound
 from aptt_notify.i18n import render
+from aptt_notify.service import replies, surveys
 from aptt_notify.settings import Config
 
 REPLIES = {
@@ -33,6 +35,14 @@ async def handle_inbound_sms(
     config = uow.config_as(Config)
     keyword = classify_inbound(body)
     if keyword is None:
+        # Not a keyword: a survey answer, or a reply for a teacher's inbox (0513, 0514).
+        answered = await surveys.answer_by_sms(
+            uow, phone=phone, body=body, message_sid=message_sid, now=now
+        )
+        if not answered:
+            await replies.record_family_reply(
+                uow, sender=phone, body=body, key=f"sms|{message_sid}", channel="sms", now=now
+            )
         return None
     number = await store.limits.sms_number(uow, phone) or {}
     was_opted_out = bool(number.get("opted_out"))

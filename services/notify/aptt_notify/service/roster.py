@@ -105,6 +105,8 @@ async def record_classroom(uow: UnitOfWork, event: ClassroomUpserted, meta: Rece
             "school_id": event.school_id,
             "grade": event.grade,
             "student_ids": sorted(set(event.student_ids)),
+            # Who may write notes to the class's families and read their replies.
+            "teacher_ids": sorted(set(event.teacher_ids)),
         },
         version=meta.time,
     )
@@ -188,6 +190,9 @@ async def record_contact(
         await store.limits.set_sms_number(
             uow, event.phone, {"language": event.preferred_language, "district_id": district_id}
         )
+    if event.email:
+        # A reply by email is filed in this district (docs/decisions/0513).
+        await store.talk.set_email_district(uow, event.email, district_id)
     await wake_waiting(uow, {"district_id": district_id, "recipient_id": event.guardian_id})
     # Countdown to kindergarten: the child of an incoming family may just have enrolled.
     await countdown.match_enrolled(uow, district_id, event)

@@ -20,7 +20,18 @@ from collections.abc import Sequence
 
 from pymongo import IndexModel
 
-from aptt_notify.store import countdown, deliveries, limits, meetings, messages, notices, roster
+from aptt_notify.store import (
+    countdown,
+    deliveries,
+    limits,
+    meetings,
+    messages,
+    notes,
+    notices,
+    roster,
+    surveys,
+    talk,
+)
 from aptt_notify.store.collections import (
     CLASSROOMS,
     DELIVERIES,
@@ -44,6 +55,9 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
     **deliveries.INDEXES,
     **limits.INDEXES,
     **countdown.INDEXES,
+    **notes.INDEXES,
+    **talk.INDEXES,
+    **surveys.INDEXES,
 }
 
 __all__ = [
@@ -65,6 +79,9 @@ __all__ = [
     "limits",
     "meetings",
     "messages",
+    "notes",
     "notices",
     "roster",
+    "surveys",
+    "talk",
 ]

@@ -38,11 +38,20 @@ guardians = ReadModel(GUARDIANS, "guardian_id")
 
 INDEXES: dict[str, Sequence[IndexModel]] = {
     SCHOOLS: [schools.index()],
-    CLASSROOMS: [classrooms.index(), by_district("student_ids", name="by_student")],
-    STUDENTS: [students.index(), by_district("guardian_ids", name="by_guardian")],
+    CLASSROOMS: [
+        classrooms.index(),
+        by_district("student_ids", name="by_student"),
+        by_district("teacher_ids", name="by_teacher"),
+    ],
+    STUDENTS: [
+        students.index(),
+        by_district("guardian_ids", name="by_guardian"),
+        by_district("school_id", name="by_school"),
+    ],
     GUARDIANS: [
         guardians.index(),
-        # An incoming kindergarten family finds the roster guardian it may already be.
+        # An incoming kindergarten family finds the roster guardian it may already be; a
+        # reply finds its guardians by phone.
         by_district("contact.phone", name="by_phone"),
         by_district("contact.email", name="by_email"),
     ],

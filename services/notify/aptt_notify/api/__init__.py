@@ -1,5 +1,6 @@
 """Families' messages: the in-app inbox, message preferences (language, channels, quiet
-hours), and the SMS provider's webhook for texts people send (STOP, START, HELP)."""
+hours), and the SMS provider's webhook for texts people send (STOP, START, HELP, replies,
+survey answers). Teachers' personal notes, reach, the replies inbox and surveys."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from aptt_platform.web import PROBLEM_JSON, Cursor, Limit, Page, RequestModel
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from aptt_notify.api import countdown, notes, surveys, talk
 from aptt_notify.domain.timing import QuietHours
 from aptt_notify.service import guardians, inbound
 from aptt_notify.service.guardians import KEEP, EffectivePreferences, InboxItem
@@ -231,3 +233,11 @@ async def inbound_sms(request: Request, runtime: RuntimeDep, now: Now) -> Respon
     if sender is not None:
         sender.wake()  # the reply is queued: send it now rather than at the next poll
     return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+# Personal notes, reach, replies and surveys (docs/decisions/0510-0514).
+router.include_router(notes.router)
+router.include_router(talk.router)
+router.include_router(surveys.router)
+# The district's countdown to kindergarten (docs/decisions/0520).
+router.include_router(countdown.router)
