@@ -51,7 +51,7 @@ async def test_invitation_reaches_each_guardian_in_their_language_and_channel(
     assert plain.startswith("Hola, Ana:")
     assert "Dónde: Room 12" in plain
     assert html is not None
-    assert '<html lang="es">' in html
+    assert '<html lang="es" dir="ltr">' in html
     assert mail.envelope_to == [spanish.email]
 
     [item] = await notify.wait_inbox(district.token(spanish), template="meeting-invitation")

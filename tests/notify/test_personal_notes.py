@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aptt_contracts.scheduling import AttendanceRecorded
+from aptt_contracts.scheduling import AttendanceRecorded, VisitCompleted
 from aptt_local.servers import LocalStack
 from aptt_local.testing import eventually, random_id
 from aptt_platform.devissuer import DevIssuer
@@ -192,9 +192,12 @@ async def test_only_the_class_teacher_writes_and_sees_the_class(notify: NotifyAp
     assert notify.sms_to(family.guardians[0].phone) == []
 
 
-async def test_class_list_and_reach_count_notes_and_attendance(notify: NotifyApp) -> None:
+async def test_class_list_and_reach_count_notes_attendance_and_home_visits(
+    notify: NotifyApp,
+) -> None:
     district = notify.district()
     written, came, unheard = district.family({}), district.family({}), district.family({})
+    visited = district.family({})
     await roster_known(district)
     assert (await note(notify, district, written.student_id))["status"] == 201
     meeting_id = random_id("m")
@@ -219,6 +222,15 @@ async def test_class_list_and_reach_count_notes_and_attendance(notify: NotifyApp
             relationship="father",
             present=False,
         ),
+        VisitCompleted(
+            district_id=district.district_id,
+            visit_id=random_id("v"),
+            student_id=visited.student_id,
+            school_id=district.school_id,
+            educator_ids=["educator-1", "educator-2"],
+            visit_number=1,
+            duration_minutes=50,
+        ),
     )
 
     async def reach() -> dict[str, Any]:
@@ -230,15 +242,15 @@ async def test_class_list_and_reach_count_notes_and_attendance(notify: NotifyApp
         return found
 
     async def counted() -> bool:
-        return bool((await reach())["reached"] == 2)
+        return bool((await reach())["reached"] == 3)
 
     await eventually(counted, timeout=30, what="attendance to count as a contact")
     found = await reach()
     assert found == {
         "days": 30,
-        "families": 3,
-        "reached": 2,
-        "rate": 0.667,
+        "families": 4,
+        "reached": 3,
+        "rate": 0.75,
         "not_reached": [unheard.student_id],
     }
     school = await notify.client.get(
@@ -246,7 +258,7 @@ async def test_class_list_and_reach_count_notes_and_attendance(notify: NotifyApp
         params={"school_id": district.school_id},
         headers=staff(district, "admin-1", roles=["school_admin"]),
     )
-    assert school.json()["reached"] == 2
+    assert school.json()["reached"] == 3
     assert (
         await notify.client.get(
             "/v1/reach", params={"school_id": district.school_id}, headers=staff(district)
@@ -255,13 +267,14 @@ async def test_class_list_and_reach_count_notes_and_attendance(notify: NotifyApp
     mine = await notify.client.get(
         "/v1/reach", params={"teacher_id": TEACHER}, headers=staff(district)
     )
-    assert mine.json()["families"] == 3
+    assert mine.json()["families"] == 4
     listed = await notify.client.get(
         f"/v1/classrooms/{district.classroom_id}/families", headers=staff(district)
     )
     rows = {r["student_id"]: r for r in listed.json()["items"]}
     assert rows[written.student_id]["last_contact_kind"] == "note"
     assert rows[came.student_id]["last_contact_kind"] == "team-meeting"
+    assert rows[visited.student_id]["last_contact_kind"] == "home-visit"
     assert rows[unheard.student_id]["last_contact_at"] is None
 
 

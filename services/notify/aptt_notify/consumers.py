@@ -27,12 +27,13 @@ from aptt_contracts.scheduling import (
     TeamMeetingRescheduled,
     TeamMeetingScheduled,
     VisitCancelled,
+    VisitCompleted,
     VisitProposed,
     VisitScheduled,
 )
 from aptt_platform.consumer import HandlerTable
 
-from aptt_notify.service import attendance, countdown, events, roster
+from aptt_notify.service import attendance, countdown, events, reach, roster
 from aptt_notify.service import visits as home_visits
 
 HANDLERS: HandlerTable = {
@@ -56,6 +57,7 @@ HANDLERS: HandlerTable = {
     VisitProposed: home_visits.on_visit_event,
     VisitScheduled: home_visits.on_visit_event,
     VisitCancelled: home_visits.on_visit_event,
+    VisitCompleted: reach.on_home_visit,
     # Countdown to kindergarten.
     IncomingFamilyUpserted: countdown.on_incoming_family,
     IncomingFamilyRemoved: countdown.on_incoming_family_removed,

@@ -16,7 +16,7 @@ from aptt_notify.domain.countdown import PLACEHOLDERS, STEP_TEMPLATES, Sequence,
 from aptt_notify.i18n import SUPPORTED_LANGUAGES
 from aptt_notify.service import countdown
 
-router = APIRouter(prefix="/v1", tags=["countdown to kindergarten"])
+router = APIRouter(tags=["countdown to kindergarten"])
 StepName = Literal["welcome", "enrollment", "readiness"]
 MONTH_DAY = r"^[0-9]{2}-[0-9]{2}$"
 

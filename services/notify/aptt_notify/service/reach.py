@@ -1,10 +1,11 @@
 """Personal contacts and reach: which families heard from the school in person lately.
 
 A personal contact is one document per (kind, source, student), recorded where it happens: a
-personal note when it is sent, a team meeting when attendance says a guardian was there.
-Conference bookings and home visits are one handler each calling `record_personal_contact`
-when their events exist (docs/decisions/0512). A family is a student's guardians; reach
-counts students, so a family with two children in one class counts for each child.
+personal note when it is sent, a team meeting when attendance says a guardian was there, a
+home visit when it is done. Conference bookings are one handler calling
+`record_personal_contact` when their events exist (docs/decisions/0512). A family is a
+student's guardians; reach counts students, so a family with two children in one class
+counts for each child.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from aptt_contracts.scheduling import VisitCompleted
 from aptt_platform.auth import Principal
 from aptt_platform.deps import out_of_reach
-from aptt_platform.mongo import Document, UnitOfWork
+from aptt_platform.events import ReceivedEvent
+from aptt_platform.mongo import Document, UnitOfWork, utcnow
 
 from aptt_notify import store
 from aptt_notify.service import staff
 from aptt_notify.settings import Config
 
-# Kinds of personal contact; "conference-booked" and "home-visit" come with their events.
-NOTE, TEAM_MEETING = "note", "team-meeting"
+# Kinds of personal contact; "conference-booked" comes with its events.
+NOTE, TEAM_MEETING, HOME_VISIT = "note", "team-meeting", "home-visit"
 REACH_MAX_STUDENTS = 5000
 
 
@@ -51,6 +54,20 @@ async def record_personal_contact(
             "teacher_id": teacher_id,
             "at": at,
         },
+    )
+
+
+async def on_home_visit(uow: UnitOfWork, event: VisitCompleted, meta: ReceivedEvent) -> None:
+    """A home visit done is a personal contact with the family (no educator is its teacher:
+    the pair may not teach the child)."""
+    await record_personal_contact(
+        uow,
+        district_id=meta.district_id,
+        student_id=event.student_id,
+        kind=HOME_VISIT,
+        source_id=event.visit_id,
+        at=meta.time or utcnow(),
+        school_id=event.school_id,
     )
 
 
