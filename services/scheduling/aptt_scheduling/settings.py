@@ -21,12 +21,18 @@ class Config:
     # None: attendance may be taken once a meeting is scheduled. A number: only from that
     # many minutes before the start, as families sign in (decision 0304).
     attendance_opens_minutes_before: int | None = None
+    # Conferences (decision 0310): how long a family's hold keeps a slot, and how many
+    # bookings one guardian may have in one conference window.
+    conference_hold_seconds: int = 120
+    conference_bookings_per_guardian: int = 1
 
 
 class Settings(ServiceSettings):
     service_name: str = "scheduling"
     default_timezone: str = DEFAULT_TIMEZONE
     attendance_opens_minutes_before: int | None = Field(default=None, ge=0, le=7 * 24 * 60)
+    conference_hold_seconds: int = Field(default=120, ge=1, le=30 * 60)
+    conference_bookings_per_guardian: int = Field(default=1, ge=1, le=20)
 
     @field_validator("default_timezone")
     @classmethod
@@ -41,4 +47,6 @@ class Settings(ServiceSettings):
         return Config(
             default_timezone=self.default_timezone,
             attendance_opens_minutes_before=self.attendance_opens_minutes_before,
+            conference_hold_seconds=self.conference_hold_seconds,
+            conference_bookings_per_guardian=self.conference_bookings_per_guardian,
         )

@@ -1,5 +1,5 @@
 """HTTP API of the scheduling service: engagement calendars and their meeting windows, team
-meetings, RSVPs and attendance.
+meetings, RSVPs and attendance; one-to-one conferences.
 
 Bearer tokens from the district's issuer. Staff see the classrooms they teach (teachers),
 the schools they administer (school admins) or their whole district (district admins);
@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from aptt_scheduling.api.calendars import router as calendars
+from aptt_scheduling.api.conferences import router as conferences
 from aptt_scheduling.api.families import router as families
 from aptt_scheduling.api.meetings import router as meetings
 
@@ -18,3 +19,4 @@ router = APIRouter(prefix="/v1")
 router.include_router(calendars)
 router.include_router(meetings)
 router.include_router(families)
+router.include_router(conferences)

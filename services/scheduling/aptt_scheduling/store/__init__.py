@@ -69,3 +69,8 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
     ],
     CLASS_REPORTS: [_unique("one_per_meeting", "meeting_id")],
 }
+
+# One-to-one conferences keep their collections and indexes in their own module.
+from aptt_scheduling.store.conferences import CONFERENCE_INDEXES  # noqa: E402
+
+INDEXES = {**INDEXES, **CONFERENCE_INDEXES}

@@ -1,0 +1,189 @@
+"""Routes of one-to-one conferences: availability, slots, holds, bookings."""
+
+from __future__ import annotations
+
+from aptt_platform.deps import CurrentUser, Guardian, Now, SchoolAdmin, Staff, Store
+from aptt_platform.web import Limit, Page, problems
+from fastapi import APIRouter, status
+
+from aptt_scheduling.api.conferences_schemas import (
+    AvailabilityIn,
+    AvailabilityOut,
+    BookingIn,
+    BookingOut,
+    CancelIn,
+    ClassroomAvailabilityIn,
+    HoldIn,
+    HoldOut,
+    MoveIn,
+)
+from aptt_scheduling.api.schemas import PathId
+from aptt_scheduling.service import conferences as service
+
+router = APIRouter(tags=["conferences"])
+
+
+@router.post(
+    "/conference-availability",
+    status_code=status.HTTP_201_CREATED,
+    summary="Publish a classroom's conference hours, cut into slots (teacher, or an admin)",
+    responses=problems(403, 404, 409),
+)
+async def publish(
+    body: ClassroomAvailabilityIn, principal: Staff, mongo: Store, now: Now
+) -> AvailabilityOut:
+    view = await mongo.run(
+        service.publish_availability,
+        principal=principal,
+        classroom_id=body.classroom_id,
+        draft=body.draft(),
+        now=now,
+    )
+    return AvailabilityOut.of(view)
+
+
+@router.post(
+    "/schools/{school_id}/conference-evenings",
+    status_code=status.HTTP_201_CREATED,
+    summary="Publish one conference evening for every classroom of a school (school admin)",
+    responses=problems(403, 404, 409),
+)
+async def publish_evening(
+    school_id: PathId, body: AvailabilityIn, principal: SchoolAdmin, mongo: Store, now: Now
+) -> list[AvailabilityOut]:
+    views = await mongo.run(
+        service.publish_school_evening,
+        principal=principal,
+        school_id=school_id,
+        draft=body.draft(),
+        now=now,
+    )
+    return [AvailabilityOut.of(v) for v in views]
+
+
+@router.get(
+    "/conference-availability/{availability_id}",
+    summary="Conference hours and their slots (staff of the classroom, its families)",
+    responses=problems(403, 404),
+)
+async def get_availability(
+    availability_id: PathId, principal: CurrentUser, mongo: Store, now: Now
+) -> AvailabilityOut:
+    view = await mongo.run(
+        service.get_availability, principal=principal, availability_id=availability_id, now=now
+    )
+    return AvailabilityOut.of(view)
+
+
+@router.put(
+    "/conference-availability/{availability_id}",
+    summary="Change conference hours; booked slots are kept",
+    responses=problems(403, 404, 409),
+)
+async def change_availability(
+    availability_id: PathId, body: AvailabilityIn, principal: Staff, mongo: Store, now: Now
+) -> AvailabilityOut:
+    view = await mongo.run(
+        service.change_availability,
+        principal=principal,
+        availability_id=availability_id,
+        draft=body.draft(),
+        now=now,
+    )
+    return AvailabilityOut.of(view)
+
+
+@router.post(
+    "/conference-slots/{slot_id}/hold",
+    status_code=status.HTTP_201_CREATED,
+    summary="Hold a slot for a few minutes while the family finishes booking",
+    responses=problems(403, 404, 409),
+)
+async def hold(
+    slot_id: PathId, body: HoldIn, principal: CurrentUser, mongo: Store, now: Now
+) -> HoldOut:
+    held = await mongo.run(
+        service.hold_slot, principal=principal, slot_id=slot_id, student_id=body.student_id, now=now
+    )
+    return HoldOut.of(held)
+
+
+@router.post(
+    "/conference-slots/{slot_id}/booking",
+    status_code=status.HTTP_201_CREATED,
+    summary="Book a slot for a student (a guardian for their child; staff for a family)",
+    responses=problems(403, 404, 409),
+)
+async def book(
+    slot_id: PathId, body: BookingIn, principal: CurrentUser, mongo: Store, now: Now
+) -> BookingOut:
+    view = await mongo.run(
+        service.book_slot,
+        principal=principal,
+        slot_id=slot_id,
+        student_id=body.student_id,
+        guardian_id=body.guardian_id,
+        interpreter_language=body.interpreter_language,
+        now=now,
+    )
+    return BookingOut.of(view)
+
+
+@router.get(
+    "/conference-bookings/{booking_id}",
+    summary="A conference booking (the student's guardians, staff of the classroom)",
+    responses=problems(403, 404),
+)
+async def get_booking(booking_id: PathId, principal: CurrentUser, mongo: Store) -> BookingOut:
+    view = await mongo.run(service.get_booking, principal=principal, booking_id=booking_id)
+    return BookingOut.of(view)
+
+
+@router.post(
+    "/conference-bookings/{booking_id}/cancel",
+    summary="Cancel a conference (family until the cutoff; staff with a reason)",
+    responses=problems(403, 404, 409),
+)
+async def cancel(
+    booking_id: PathId, body: CancelIn, principal: CurrentUser, mongo: Store, now: Now
+) -> BookingOut:
+    view = await mongo.run(
+        service.cancel_booking,
+        principal=principal,
+        booking_id=booking_id,
+        reason_code=body.reason_code,
+        reason_note=body.note,
+        now=now,
+    )
+    return BookingOut.of(view)
+
+
+@router.post(
+    "/conference-bookings/{booking_id}/move",
+    summary="Move a conference to another slot of the same teacher and window",
+    responses=problems(403, 404, 409),
+)
+async def move(
+    booking_id: PathId, body: MoveIn, principal: CurrentUser, mongo: Store, now: Now
+) -> BookingOut:
+    view = await mongo.run(
+        service.move_booking,
+        principal=principal,
+        booking_id=booking_id,
+        slot_id=body.slot_id,
+        reason_code=body.reason_code,
+        reason_note=body.note,
+        now=now,
+    )
+    return BookingOut.of(view)
+
+
+@router.get(
+    "/me/conference-bookings",
+    summary="A guardian's coming conferences, for all their children",
+)
+async def my_bookings(
+    principal: Guardian, mongo: Store, now: Now, limit: Limit = 20
+) -> Page[BookingOut]:
+    views = await mongo.run(service.my_bookings, principal=principal, now=now, limit=limit)
+    return Page(items=[BookingOut.of(v) for v in views])

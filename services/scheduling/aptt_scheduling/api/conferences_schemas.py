@@ -1,0 +1,235 @@
+"""Bodies of the conference routes, and their bounds."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from aptt_contracts.scheduling import ConferenceReason
+from aptt_platform.web import RequestModel
+from pydantic import AwareDatetime, BaseModel, Field, HttpUrl
+
+from aptt_scheduling.api.schemas import Id, Language
+from aptt_scheduling.domain.conferences import (
+    DEFAULT_SLOT_MINUTES,
+    MAX_BUFFER_MINUTES,
+    MAX_SLOT_MINUTES,
+    MIN_SLOT_MINUTES,
+    Break,
+    DayRange,
+)
+from aptt_scheduling.service.conferences import (
+    AvailabilityDraft,
+    AvailabilityView,
+    BookingView,
+    Hold,
+    SlotView,
+)
+
+
+class BreakIn(RequestModel):
+    starts: time
+    ends: time
+
+
+class DayIn(RequestModel):
+    day: date = Field(description="a school-local date")
+    starts: time = Field(description="school-local time, e.g. 17:00")
+    ends: time
+    breaks: list[BreakIn] = Field(default_factory=list, max_length=10)
+
+
+class AvailabilityIn(RequestModel):
+    days: list[DayIn] = Field(min_length=1, max_length=31)
+    place: str = Field(min_length=1, max_length=200, description="a room, or 'video'")
+    video_link: HttpUrl | None = Field(default=None, description="for a virtual conference")
+    slot_minutes: int = Field(
+        default=DEFAULT_SLOT_MINUTES, ge=MIN_SLOT_MINUTES, le=MAX_SLOT_MINUTES
+    )
+    buffer_minutes: int = Field(default=0, ge=0, le=MAX_BUFFER_MINUTES)
+    signup_opens_at: AwareDatetime
+    signup_closes_at: AwareDatetime | None = Field(
+        default=None, description="default: 24 hours before the first slot"
+    )
+    change_cutoff_hours: int = Field(
+        default=24, ge=0, le=14 * 24, description="families change or cancel until then"
+    )
+    student_led: bool = False
+    window_id: Id | None = Field(
+        default=None, description="default: the classroom's conference window holding the days"
+    )
+
+    def draft(self) -> AvailabilityDraft:
+        return AvailabilityDraft(
+            days=tuple(
+                DayRange(d.day, d.starts, d.ends, tuple(Break(b.starts, b.ends) for b in d.breaks))
+                for d in self.days
+            ),
+            place=self.place,
+            video_link=str(self.video_link) if self.video_link else None,
+            slot_minutes=self.slot_minutes,
+            buffer_minutes=self.buffer_minutes,
+            signup_opens_at=self.signup_opens_at,
+            signup_closes_at=self.signup_closes_at,
+            change_cutoff_hours=self.change_cutoff_hours,
+            student_led=self.student_led,
+            window_id=self.window_id,
+        )
+
+
+class ClassroomAvailabilityIn(AvailabilityIn):
+    classroom_id: Id
+
+
+class SlotOut(BaseModel):
+    slot_id: str
+    starts_at: datetime
+    ends_at: datetime
+    local_starts_at: datetime
+    state: str = Field(description="free, held, booked, or yours")
+    booking_id: str | None = None
+    student_id: str | None = None
+
+    @classmethod
+    def of(cls, view: SlotView, timezone: str) -> SlotOut:
+        return cls(
+            slot_id=view.slot.slot_id,
+            starts_at=view.slot.starts_at,
+            ends_at=view.slot.ends_at,
+            local_starts_at=view.slot.starts_at.astimezone(ZoneInfo(timezone)),
+            state=view.state,
+            booking_id=view.booking_id,
+            student_id=view.student_id,
+        )
+
+
+class AvailabilityOut(BaseModel):
+    availability_id: str
+    window_id: str
+    classroom_id: str
+    school_id: str
+    timezone: str
+    place: str
+    video_link: str | None
+    slot_minutes: int
+    buffer_minutes: int
+    signup_opens_at: datetime
+    signup_closes_at: datetime
+    change_cutoff_hours: int
+    student_led: bool
+    slots: list[SlotOut]
+    booked_slots_kept: list[str] = Field(
+        default_factory=list,
+        description="booked slots outside the new hours: they stay until the teacher moves them",
+    )
+
+    @classmethod
+    def of(cls, view: AvailabilityView) -> AvailabilityOut:
+        a = view.availability
+        return cls(
+            availability_id=a.availability_id,
+            window_id=a.window_id,
+            classroom_id=a.classroom_id,
+            school_id=a.school_id,
+            timezone=a.timezone,
+            place=a.place,
+            video_link=a.video_link,
+            slot_minutes=a.slot_minutes,
+            buffer_minutes=a.buffer_minutes,
+            signup_opens_at=a.signup_opens_at,
+            signup_closes_at=a.signup_closes_at,
+            change_cutoff_hours=a.change_cutoff_hours,
+            student_led=a.student_led,
+            slots=[SlotOut.of(s, a.timezone) for s in view.slots],
+            booked_slots_kept=view.booked_slots_kept,
+        )
+
+
+class HoldIn(RequestModel):
+    student_id: Id
+
+
+class HoldOut(BaseModel):
+    hold_id: str
+    slot_id: str
+    student_id: str
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, hold: Hold) -> HoldOut:
+        return cls(
+            hold_id=hold.hold_id,
+            slot_id=hold.slot.slot_id,
+            student_id=hold.student_id,
+            expires_at=hold.expires_at,
+        )
+
+
+class BookingIn(RequestModel):
+    student_id: Id
+    guardian_id: Id | None = Field(
+        default=None, description="staff booking for a family: which guardian (default: first)"
+    )
+    interpreter_language: Language | None = None
+
+
+class CancelIn(RequestModel):
+    reason_code: ConferenceReason | None = None
+    note: str | None = Field(
+        default=None, max_length=500, description="staff: a note for the family (kept here only)"
+    )
+
+
+class MoveIn(CancelIn):
+    slot_id: Id
+
+
+class BookingOut(BaseModel):
+    booking_id: str
+    status: str
+    slot_id: str
+    availability_id: str
+    window_id: str
+    classroom_id: str
+    school_id: str
+    student_id: str
+    guardian_id: str
+    starts_at: datetime
+    ends_at: datetime
+    local_starts_at: datetime
+    place: str
+    video_link: str | None
+    student_led: bool
+    interpreter_language: str | None
+    interpreter_id: str | None
+    by: str
+    sequence: int
+    reason_code: str | None
+    reason_note: str | None
+
+    @classmethod
+    def of(cls, view: BookingView) -> BookingOut:
+        b = view.booking
+        return cls(
+            booking_id=b.booking_id,
+            status=b.status,
+            slot_id=b.slot_id,
+            availability_id=b.availability_id,
+            window_id=b.window_id,
+            classroom_id=b.classroom_id,
+            school_id=b.school_id,
+            student_id=b.student_id,
+            guardian_id=b.guardian_id,
+            starts_at=b.starts_at,
+            ends_at=b.ends_at,
+            local_starts_at=b.starts_at.astimezone(ZoneInfo(view.timezone)),
+            place=view.place,
+            video_link=view.video_link,
+            student_led=b.student_led,
+            interpreter_language=b.interpreter_language,
+            interpreter_id=b.interpreter_id,
+            by=b.by,
+            sequence=b.sequence,
+            reason_code=b.reason_code,
+            reason_note=b.reason_note,
+        )

@@ -1,0 +1,384 @@
+"""One-to-one conferences through the API: availability, the booking rush, holds, sign-up
+periods and cutoffs, changes, and who may reach what."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from aptt_contracts.scheduling import CONFERENCES
+from aptt_local.kafkatools import read_topic
+from aptt_local.testing import eventually, random_id
+from aptt_platform.events import header_dict
+
+from .conftest import TIMEZONE, District, Scheduling
+
+# A short hold, so a test sees one expire without waiting two minutes.
+SCHEDULING_SETTINGS = {"conference_hold_seconds": 2}
+
+PUBLISHED = "org.aptt.scheduling.conference-availability.published.v1"
+MADE = "org.aptt.scheduling.conference-booking.made.v1"
+CANCELLED = "org.aptt.scheduling.conference-booking.cancelled.v1"
+MOVED = "org.aptt.scheduling.conference-booking.moved.v1"
+
+
+def code(answer: httpx.Response) -> str:
+    """The problem's code: the last part of its type."""
+    kind: str = answer.json()["type"]
+    return kind.rsplit("/", 1)[-1]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _day(in_days: int) -> date:
+    return (_now() + timedelta(days=in_days)).astimezone(ZoneInfo(TIMEZONE)).date()
+
+
+async def conference_window(d: District) -> str:
+    """Give the district's school a conference window from this month to the next."""
+    now = _now().astimezone(ZoneInfo(TIMEZONE))
+    first = now.year if now.month >= 8 else now.year - 1
+    offset = (now.month - 8) % 12
+    template = await d.api.client.post(
+        "/v1/calendar-templates",
+        json={
+            "name": random_id("conferences"),
+            "start_month": 8,
+            "windows": [
+                {"kind": "conference", "month": now.month, "span_months": 2 if offset < 11 else 1}
+            ],
+        },
+        headers=d.district_admin,
+    )
+    assert template.status_code == 201, template.text
+    applied = await d.api.client.post(
+        f"/v1/schools/{d.school_id}/engagement-calendars",
+        json={"template_id": template.json()["template_id"], "school_year": f"{first}-{first + 1}"},
+        headers=d.district_admin,
+    )
+    assert applied.status_code in (200, 201), applied.text
+    windows = await d.api.client.get(
+        f"/v1/classrooms/{d.classroom_id}/meeting-windows",
+        params={"school_year": f"{first}-{first + 1}"},
+        headers=d.teacher,
+    )
+    assert windows.status_code == 200, windows.text
+    [window] = [w for w in windows.json()["items"] if w["kind"] == "conference"]
+    window_id: str = window["window_id"]
+    return window_id
+
+
+def hours(
+    *,
+    in_days: int = 3,
+    starts: str = "17:00",
+    ends: str = "19:00",
+    opens_in: timedelta = timedelta(minutes=-1),
+    **more: Any,
+) -> dict[str, Any]:
+    return {
+        "days": [{"day": _day(in_days).isoformat(), "starts": starts, "ends": ends}],
+        "place": "Room 12",
+        "signup_opens_at": (_now() + opens_in).isoformat(),
+        **more,
+    }
+
+
+async def publish(d: District, **body: Any) -> dict[str, Any]:
+    answer = await d.api.client.post(
+        "/v1/conference-availability",
+        json={"classroom_id": d.classroom_id, **hours(**body)},
+        headers=d.teacher,
+    )
+    assert answer.status_code == 201, answer.text
+    published: dict[str, Any] = answer.json()
+    return published
+
+
+async def book(d: District, slot_id: str, student: int = 0, guardian: int = 0) -> httpx.Response:
+    return await d.api.client.post(
+        f"/v1/conference-slots/{slot_id}/booking",
+        json={"student_id": d.students[student]},
+        headers=d.guardian(student, guardian),
+    )
+
+
+async def conference_events(d: District, event_type: str, count: int) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    async def enough() -> bool:
+        found.clear()
+        for record in await read_topic(d.api.stack.kafka_bootstrap, CONFERENCES):
+            headers = header_dict(record.headers)
+            if (
+                headers.get("ce_district") == d.district_id.encode()
+                and headers.get("ce_type") == event_type.encode()
+            ):
+                found.append(json.loads(record.value or b"{}"))
+        return len(found) >= count
+
+    await eventually(enough, what=f"{count} {event_type}")
+    return found
+
+
+async def test_a_teacher_publishes_hours_cut_into_slots_with_breaks_and_buffers(
+    scheduling: Scheduling,
+) -> None:
+    d = await scheduling.district(students=1)
+    window_id = await conference_window(d)
+    body = hours(starts="17:00", ends="19:00", slot_minutes=20, buffer_minutes=5)
+    body["days"][0]["breaks"] = [{"starts": "17:50", "ends": "18:10"}]
+    answer = await scheduling.client.post(
+        "/v1/conference-availability",
+        json={"classroom_id": d.classroom_id, **body},
+        headers=d.teacher,
+    )
+    assert answer.status_code == 201, answer.text
+    availability = answer.json()
+    local = [s["local_starts_at"][11:16] for s in availability["slots"]]
+    # 17:00, 17:25 fit before the break; 17:50 would cut into it; after it 18:10, 18:35.
+    assert local == ["17:00", "17:25", "18:10", "18:35"]
+    assert {s["state"] for s in availability["slots"]} == {"free"}
+    assert availability["window_id"] == window_id
+    first = datetime.fromisoformat(availability["slots"][0]["starts_at"])
+    closes = datetime.fromisoformat(availability["signup_closes_at"])
+    assert closes == first - timedelta(hours=24)
+
+    [event] = await conference_events(d, PUBLISHED, 1)
+    assert event["availability_id"] == availability["availability_id"]
+    assert (event["slot_count"], event["slot_minutes"], event["buffer_minutes"]) == (4, 20, 5)
+    assert "place" not in event
+    assert "video_link" not in event
+
+    too_short = await scheduling.client.post(
+        "/v1/conference-availability",
+        json={"classroom_id": d.classroom_id, **hours(slot_minutes=5)},
+        headers=d.teacher,
+    )
+    assert too_short.status_code == 422
+    overlapping = await scheduling.client.post(
+        "/v1/conference-availability",
+        json={"classroom_id": d.classroom_id, **hours(starts="18:00", ends="20:00")},
+        headers=d.teacher,
+    )
+    assert overlapping.status_code == 409
+    assert code(overlapping) == "overlapping-availability"
+
+
+async def test_two_hundred_families_racing_for_fifty_slots_get_exactly_fifty_bookings(
+    scheduling: Scheduling,
+) -> None:
+    d = await scheduling.district(students=200, guardians_per_student=1)
+    await conference_window(d)
+    availability = await publish(d, starts="09:00", ends="17:20", slot_minutes=10)
+    slots = [s["slot_id"] for s in availability["slots"]]
+    assert len(slots) == 50
+
+    answers = await asyncio.gather(*(book(d, slots[i % 50], student=i) for i in range(200)))
+    statuses = Counter(a.status_code for a in answers)
+    assert statuses == {201: 50, 409: 150}, statuses
+    assert {code(a) for a in answers if a.status_code == 409} == {"slot-taken"}
+
+    stored = (
+        await scheduling.db["conference_bookings"]
+        .find({"district_id": d.district_id, "status": "booked"})
+        .to_list(None)
+    )
+    assert len(stored) == 50
+    assert len({b["slot_id"] for b in stored}) == 50
+    assert len({b["student_id"] for b in stored}) == 50
+
+
+async def test_both_guardians_of_a_child_racing_get_one_booking(scheduling: Scheduling) -> None:
+    d = await scheduling.district(students=1, guardians_per_student=2)
+    await conference_window(d)
+    slots = [s["slot_id"] for s in (await publish(d))["slots"]]
+
+    mother, father = await asyncio.gather(
+        book(d, slots[0], guardian=0), book(d, slots[1], guardian=1)
+    )
+    assert sorted([mother.status_code, father.status_code]) == [201, 409]
+    loser = mother if mother.status_code == 409 else father
+    assert code(loser) == "student-already-booked"
+    stored = await scheduling.db["conference_bookings"].count_documents(
+        {"district_id": d.district_id, "student_id": d.students[0], "status": "booked"}
+    )
+    assert stored == 1
+
+
+async def test_a_held_slot_is_offered_to_nobody_else_until_the_hold_expires(
+    scheduling: Scheduling,
+) -> None:
+    d = await scheduling.district(students=2, guardians_per_student=1)
+    await conference_window(d)
+    availability = await publish(d)
+    slot = availability["slots"][0]["slot_id"]
+
+    held = await scheduling.client.post(
+        f"/v1/conference-slots/{slot}/hold",
+        json={"student_id": d.students[0]},
+        headers=d.guardian(0),
+    )
+    assert held.status_code == 201, held.text
+    seen = await scheduling.client.get(
+        f"/v1/conference-availability/{availability['availability_id']}", headers=d.guardian(1)
+    )
+    assert seen.json()["slots"][0]["state"] == "held"
+    refused = await book(d, slot, student=1)
+    assert refused.status_code == 409
+    assert code(refused) == "slot-taken"
+
+    async def taken_over() -> bool:
+        return (await book(d, slot, student=1)).status_code == 201
+
+    await eventually(taken_over, what="the other family to book the slot once the hold expired")
+    late = await book(d, slot, student=0)
+    assert late.status_code == 409
+
+
+async def test_families_book_inside_the_sign_up_period_and_staff_at_any_time(
+    scheduling: Scheduling,
+) -> None:
+    d = await scheduling.district(students=2, guardians_per_student=1)
+    await conference_window(d)
+    later = await publish(d, opens_in=timedelta(days=1))
+    early = await book(d, later["slots"][0]["slot_id"])
+    assert early.status_code == 409
+    problem = early.json()
+    assert code(early) == "signup-not-open"
+    assert datetime.fromisoformat(problem["signup_opens_at"]) == datetime.fromisoformat(
+        later["signup_opens_at"]
+    )
+    assert "signup_closes_at" in problem
+
+    closed = await publish(
+        d,
+        in_days=4,
+        opens_in=timedelta(days=-2),
+        signup_closes_at=(_now() - timedelta(hours=1)).isoformat(),
+    )
+    late = await book(d, closed["slots"][0]["slot_id"])
+    assert (late.status_code, code(late)) == (409, "signup-closed")
+
+    by_phone = await scheduling.client.post(
+        f"/v1/conference-slots/{closed['slots'][0]['slot_id']}/booking",
+        json={"student_id": d.students[1]},
+        headers=d.teacher,
+    )
+    assert by_phone.status_code == 201, by_phone.text
+    assert by_phone.json()["by"] == "staff"
+    assert by_phone.json()["guardian_id"] == d.guardians[d.students[1]][0]
+
+
+async def test_families_change_until_the_cutoff_and_teachers_move_with_a_reason(
+    scheduling: Scheduling,
+) -> None:
+    d = await scheduling.district(students=2, guardians_per_student=1)
+    await conference_window(d)
+    # Families may change until three days before: the slots are sooner, so it has passed.
+    strict = await publish(d, in_days=2, change_cutoff_hours=72)
+    [first, second, *_] = [s["slot_id"] for s in strict["slots"]]
+    booked = (await book(d, first)).json()
+    too_late = await scheduling.client.post(
+        f"/v1/conference-bookings/{booked['booking_id']}/cancel", json={}, headers=d.guardian(0)
+    )
+    assert (too_late.status_code, code(too_late)) == (409, "change-cutoff-passed")
+    assert "cutoff_at" in too_late.json()
+
+    moved = await scheduling.client.post(
+        f"/v1/conference-bookings/{booked['booking_id']}/move",
+        json={
+            "slot_id": second,
+            "reason_code": "schedule_change",
+            "note": "A staff meeting ran late",
+        },
+        headers=d.teacher,
+    )
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["slot_id"], moved.json()["sequence"]) == (second, 1)
+    [event] = await conference_events(d, MOVED, 1)
+    assert (event["previous_slot_id"], event["reason_code"], event["by"]) == (
+        first,
+        "schedule_change",
+        "staff",
+    )
+    assert "A staff meeting" not in json.dumps(event)
+    # The first slot is free again for another family.
+    assert (await book(d, first, student=1)).status_code == 201
+
+    relaxed = await publish(d, in_days=5)
+    other = await book(d, relaxed["slots"][0]["slot_id"], student=1)
+    assert code(other) == "student-already-booked"
+
+
+async def test_changed_hours_keep_booked_families(scheduling: Scheduling) -> None:
+    d = await scheduling.district(students=1, guardians_per_student=1)
+    await conference_window(d)
+    availability = await publish(d, starts="17:00", ends="19:00")
+    last = availability["slots"][-1]["slot_id"]
+    assert (await book(d, last)).status_code == 201
+
+    changed = await scheduling.client.put(
+        f"/v1/conference-availability/{availability['availability_id']}",
+        json=hours(starts="17:00", ends="18:00"),
+        headers=d.teacher,
+    )
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert body["booked_slots_kept"] == [last]
+    assert [s["state"] for s in body["slots"]] == ["free", "free", "booked"]
+
+
+async def test_other_families_teachers_and_districts_are_out_of_reach(
+    scheduling: Scheduling,
+) -> None:
+    d = await scheduling.district(students=2, guardians_per_student=1)
+    await conference_window(d)
+    availability = await publish(d)
+    slot = availability["slots"][0]["slot_id"]
+    booking = (await book(d, slot)).json()
+    path = f"/v1/conference-bookings/{booking['booking_id']}"
+
+    assert (await scheduling.client.get(path, headers=d.guardian(0))).status_code == 200
+    other_family = await scheduling.client.get(path, headers=d.guardian(1))
+    assert other_family.status_code == 404
+    cancel_other = await scheduling.client.post(f"{path}/cancel", json={}, headers=d.guardian(1))
+    assert cancel_other.status_code == 404
+    # Booking for someone else's child is as if the child did not exist.
+    for_other = await scheduling.client.post(
+        f"/v1/conference-slots/{availability['slots'][1]['slot_id']}/booking",
+        json={"student_id": d.students[0]},
+        headers=d.guardian(1),
+    )
+    assert for_other.status_code == 404
+
+    other_teacher = d.headers(random_id("tch"), "teacher", schools=[d.school_id])
+    changed = await scheduling.client.put(
+        f"/v1/conference-availability/{availability['availability_id']}",
+        json=hours(),
+        headers=other_teacher,
+    )
+    assert changed.status_code == 403
+    assert (await scheduling.client.get(path, headers=other_teacher)).status_code == 403
+
+    elsewhere = d.headers(random_id("admin"), "district_admin", district_id=random_id("d"))
+    assert (await scheduling.client.get(path, headers=elsewhere)).status_code == 404
+    assert (
+        await scheduling.client.get(
+            f"/v1/conference-availability/{availability['availability_id']}", headers=elsewhere
+        )
+    ).status_code == 404
+    assert (
+        await scheduling.client.post(
+            f"/v1/conference-slots/{slot}/hold",
+            json={"student_id": d.students[1]},
+            headers=elsewhere,
+        )
+    ).status_code == 404
