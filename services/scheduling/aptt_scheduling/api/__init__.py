@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from aptt_scheduling.api.calendars import router as calendars
 from aptt_scheduling.api.conferences import router as conferences
 from aptt_scheduling.api.families import router as families
+from aptt_scheduling.api.interpreters import router as interpreters
 from aptt_scheduling.api.meetings import router as meetings
 
 router = APIRouter(prefix="/v1")
@@ -20,3 +21,4 @@ router.include_router(calendars)
 router.include_router(meetings)
 router.include_router(families)
 router.include_router(conferences)
+router.include_router(interpreters)

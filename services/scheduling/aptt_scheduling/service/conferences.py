@@ -30,6 +30,7 @@ from aptt_scheduling.domain.calendars import ClassroomWindow
 from aptt_scheduling.domain.conferences import Availability, Booking, DayRange, Slot
 from aptt_scheduling.domain.meetings import local_date
 from aptt_scheduling.domain.roster import manages_school
+from aptt_scheduling.service import interpreters
 from aptt_scheduling.service.access import Access, classroom_access
 from aptt_scheduling.service.calendars import school_timezone
 from aptt_scheduling.settings import Config
@@ -531,6 +532,7 @@ async def book_slot(
         )
     except store.SlotTaken:
         raise _taken() from None
+    booking = await interpreters.reserve_for(uow, booking, slot)
     await _insert(uow, booking)
     if not staff:
         cap = uow.config_as(Config).conference_bookings_per_guardian
@@ -635,7 +637,11 @@ async def cancel_booking(
         rules.check_before_cutoff(booking, availability, now)
         reason_code, reason_note = reason_code or "family_request", None
     cancelled = rules.cancel(
-        booking, by=by, reason_code=reason_code, reason_note=reason_note, now=now
+        await interpreters.release_for(uow, booking),
+        by=by,
+        reason_code=reason_code,
+        reason_note=reason_note,
+        now=now,
     )
     await store.save_booking(uow, cancelled)
     await store.release_claim(uow, booking.district_id, booking.slot_id, booking.booking_id)
@@ -682,8 +688,14 @@ async def move_booking(
         reason_code, reason_note = reason_code or "family_request", None
     rules.check_slot_ahead(slot, now)
     moved = rules.move(
-        booking, slot, by=by, reason_code=reason_code, reason_note=reason_note, now=now
+        await interpreters.release_for(uow, booking),
+        slot,
+        by=by,
+        reason_code=reason_code,
+        reason_note=reason_note,
+        now=now,
     )
+    moved = await interpreters.reserve_for(uow, moved, slot)
     try:
         await store.claim_slot(
             uow,

@@ -393,3 +393,76 @@ async def return_cap_token(
         },
         session=uow.session,
     )
+
+
+# -- interpreters and their reservations ------------------------------------------------------
+
+
+async def insert_interpreter(uow: UnitOfWork, doc: Document) -> None:
+    await uow.collection(INTERPRETERS).insert_one(doc, session=uow.session)
+
+
+async def get_interpreter(
+    uow: UnitOfWork, district_id: str, interpreter_id: str
+) -> Document | None:
+    return await uow.collection(INTERPRETERS).find_one(
+        {"district_id": district_id, "interpreter_id": interpreter_id}, session=uow.session
+    )
+
+
+async def interpreters_of_language(
+    uow: UnitOfWork, district_id: str, language: str
+) -> list[Document]:
+    cursor = uow.collection(INTERPRETERS).find(
+        {"district_id": district_id, "languages": language}, session=uow.session
+    )
+    return [d async for d in cursor.sort("interpreter_id", 1).limit(200)]
+
+
+async def reservations_between(
+    uow: UnitOfWork, district_id: str, interpreter_ids: list[str], since: datetime, until: datetime
+) -> list[Document]:
+    """Reservations of these interpreters that could overlap [since, until)."""
+    cursor = uow.collection(RESERVATIONS).find(
+        {
+            "district_id": district_id,
+            "interpreter_id": {"$in": interpreter_ids},
+            "starts_at": {"$gt": since - timedelta(minutes=MAX_SLOT_MINUTES), "$lt": until},
+        },
+        session=uow.session,
+    )
+    return [d async for d in cursor.limit(5000)]
+
+
+class InterpreterTaken(Exception):
+    """Another booking reserved this interpreter for this time a moment ago."""
+
+
+async def reserve_interpreter(uow: UnitOfWork, doc: Document) -> None:
+    try:
+        await uow.collection(RESERVATIONS).insert_one(doc, session=uow.session)
+    except DuplicateKeyError:
+        raise InterpreterTaken from None
+
+
+async def release_interpreter(
+    uow: UnitOfWork, district_id: str, booking_id: str
+) -> Document | None:
+    found: Document | None = await uow.collection(RESERVATIONS).find_one_and_delete(
+        {"district_id": district_id, "booking_id": booking_id}, session=uow.session
+    )
+    return found
+
+
+async def schedule_of_interpreter(
+    uow: UnitOfWork, district_id: str, interpreter_id: str, since: datetime, limit: int
+) -> list[Document]:
+    cursor = uow.collection(RESERVATIONS).find(
+        {
+            "district_id": district_id,
+            "interpreter_id": interpreter_id,
+            "starts_at": {"$gte": since},
+        },
+        session=uow.session,
+    )
+    return [d async for d in cursor.sort("starts_at", 1).limit(limit)]
