@@ -398,17 +398,22 @@ async def test_other_families_teachers_and_districts_are_out_of_reach(
     ).status_code == 404
 
 
-async def second_classroom(d: District) -> tuple[str, str, dict[str, str]]:
-    """Another classroom of the school, with its teacher and one family: (classroom, student,
-    the guardian's headers)."""
+async def second_classroom(
+    d: District, guardian: str | None = None, neighbours: int = 0
+) -> tuple[str, str, dict[str, str]]:
+    """Another classroom of the school, with its teacher and a child (of `guardian`, else of
+    a new family): (classroom, student, the guardian's headers). Its other families, if any,
+    are `d.more["neighbours"]`: (student, headers)."""
     classroom, teacher = random_id("cls"), random_id("tch")
-    student, guardian = random_id("stu"), random_id("gdn")
+    student, guardian = random_id("stu"), guardian or random_id("gdn")
+    others = [(random_id("stu"), random_id("gdn")) for _ in range(neighbours)]
+    d.more["neighbours"] = [(s, d.headers(g, "guardian")) for s, g in others]
     await d.api.roster(
-        StudentUpserted(
-            district_id=d.district_id,
-            student_id=student,
-            school_id=d.school_id,
-            guardian_ids=[guardian],
+        *(
+            StudentUpserted(
+                district_id=d.district_id, student_id=s, school_id=d.school_id, guardian_ids=[g]
+            )
+            for s, g in [(student, guardian), *others]
         ),
         ClassroomUpserted(
             district_id=d.district_id,
@@ -416,10 +421,12 @@ async def second_classroom(d: District) -> tuple[str, str, dict[str, str]]:
             school_id=d.school_id,
             grade=3,
             teacher_ids=[teacher],
-            student_ids=[student],
+            student_ids=[student, *(s for s, _ in others)],
         ),
     )
-    await d.api.wait_for(d.district_id, classrooms=[classroom], students=[student])
+    await d.api.wait_for(
+        d.district_id, classrooms=[classroom], students=[student, *(s for s, _ in others)]
+    )
     return classroom, student, d.headers(guardian, "guardian")
 
 
@@ -508,3 +515,87 @@ async def test_an_interpreter_is_never_in_two_places_and_families_hear_where_one
 
 def lost_classroom(lost: httpx.Response, d: District, other: str) -> str:
     return d.classroom_id if d.students[0] in lost.request.content.decode() else other
+
+
+async def test_siblings_are_proposed_back_to_back_held_together_and_booked_all_or_none(
+    scheduling: Scheduling,
+) -> None:
+    d = await scheduling.district(students=2, guardians_per_student=1)
+    parent = d.guardians[d.students[0]][0]
+    classroom, younger, _ = await second_classroom(d, guardian=parent, neighbours=1)
+    [(neighbour, neighbour_family)] = d.more["neighbours"]
+    await conference_window(d)
+    evening = await scheduling.client.post(
+        f"/v1/schools/{d.school_id}/conference-evenings",
+        json=hours(starts="17:00", ends="18:00"),
+        headers=d.school_admin,
+    )
+    assert evening.status_code == 201, evening.text
+    slots = {a["classroom_id"]: [s["slot_id"] for s in a["slots"]] for a in evening.json()}
+    zone = ZoneInfo(TIMEZONE)
+
+    def at(hour: int, minute: int = 0) -> str:
+        return datetime.combine(_day(3), time(hour, minute), zone).isoformat()
+
+    family = d.guardian(0)
+    # Both teachers have only 17:00 in this range: no set fits one after the other.
+    squeezed = await scheduling.client.post(
+        "/v1/me/conference-plans", json={"starts_at": at(17), "ends_at": at(17, 30)}, headers=family
+    )
+    assert (squeezed.status_code, code(squeezed)) == (409, "no-back-to-back")
+    [nearest, *_] = squeezed.json()["alternatives"]
+    assert nearest["gap_minutes"] == 0
+
+    plan = await scheduling.client.post(
+        "/v1/me/conference-plans", json={"starts_at": at(17), "ends_at": at(18)}, headers=family
+    )
+    assert plan.status_code == 201, plan.text
+    proposed = plan.json()
+    assert proposed["gap_minutes"] == 0
+    assert {s["student_id"] for s in proposed["slots"]} == {d.students[0], younger}
+    [first, second] = proposed["slots"]
+    assert first["ends_at"] == second["starts_at"]
+    # Held for the family: another family is not offered them.
+    assert (await book(d, first["slot_id"], student=1)).status_code in (404, 409)
+
+    # A neighbour in the younger child's class takes that teacher's other slot; a plan asking
+    # for it books nothing, not even the older child's slot.
+    younger_slot = next(s for s in proposed["slots"] if s["student_id"] == younger)
+    older_slot = next(s for s in proposed["slots"] if s["student_id"] == d.students[0])
+    other_younger_slot = next(s for s in slots[classroom] if s != younger_slot["slot_id"])
+    other_older_slot = next(s for s in slots[d.classroom_id] if s != older_slot["slot_id"])
+    taken_by_neighbour = await scheduling.client.post(
+        f"/v1/conference-slots/{other_younger_slot}/booking",
+        json={"student_id": neighbour},
+        headers=neighbour_family,
+    )
+    assert taken_by_neighbour.status_code == 201, taken_by_neighbour.text
+    half = await scheduling.client.post(
+        "/v1/me/conference-plans/booking",
+        json={
+            "items": [
+                {"student_id": d.students[0], "slot_id": other_older_slot},
+                {"student_id": younger, "slot_id": other_younger_slot},
+            ]
+        },
+        headers=family,
+    )
+    assert (half.status_code, code(half)) == (409, "slot-taken")
+    older_booked = await scheduling.db["conference_bookings"].count_documents(
+        {"district_id": d.district_id, "student_id": d.students[0]}
+    )
+    assert older_booked == 0
+
+    both = await scheduling.client.post(
+        "/v1/me/conference-plans/booking",
+        json={
+            "items": [
+                {"student_id": s["student_id"], "slot_id": s["slot_id"]} for s in proposed["slots"]
+            ]
+        },
+        headers=family,
+    )
+    assert both.status_code == 201, both.text
+    assert len(both.json()) == 2
+    mine = await scheduling.client.get("/v1/me/conference-bookings", headers=family)
+    assert len(mine.json()["items"]) == 2

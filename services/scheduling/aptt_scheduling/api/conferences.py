@@ -16,9 +16,13 @@ from aptt_scheduling.api.conferences_schemas import (
     HoldIn,
     HoldOut,
     MoveIn,
+    PlanBookingIn,
+    PlanIn,
+    PlanOut,
 )
 from aptt_scheduling.api.schemas import PathId
 from aptt_scheduling.service import conferences as service
+from aptt_scheduling.service import siblings
 
 router = APIRouter(tags=["conferences"])
 
@@ -187,3 +191,40 @@ async def my_bookings(
 ) -> Page[BookingOut]:
     views = await mongo.run(service.my_bookings, principal=principal, now=now, limit=limit)
     return Page(items=[BookingOut.of(v) for v in views])
+
+
+@router.post(
+    "/me/conference-plans",
+    status_code=status.HTTP_201_CREATED,
+    summary="Propose back-to-back conferences for all my children in a time range, held",
+    responses=problems(409),
+)
+async def propose_plan(body: PlanIn, principal: Guardian, mongo: Store, now: Now) -> PlanOut:
+    proposal = await mongo.run(
+        siblings.propose,
+        principal=principal,
+        student_ids=body.student_ids,
+        since=body.starts_at,
+        until=body.ends_at,
+        now=now,
+    )
+    return PlanOut.of(proposal)
+
+
+@router.post(
+    "/me/conference-plans/booking",
+    status_code=status.HTTP_201_CREATED,
+    summary="Book every conference of a plan, or none",
+    responses=problems(404, 409),
+)
+async def book_plan(
+    body: PlanBookingIn, principal: Guardian, mongo: Store, now: Now
+) -> list[BookingOut]:
+    views = await mongo.run(
+        siblings.book_all,
+        principal=principal,
+        items=[(i.student_id, i.slot_id) for i in body.items],
+        interpreter_language=body.interpreter_language,
+        now=now,
+    )
+    return [BookingOut.of(v) for v in views]

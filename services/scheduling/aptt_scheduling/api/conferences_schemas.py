@@ -25,6 +25,7 @@ from aptt_scheduling.service.conferences import (
     Hold,
     SlotView,
 )
+from aptt_scheduling.service.siblings import Proposal
 
 
 class BreakIn(RequestModel):
@@ -233,3 +234,59 @@ class BookingOut(BaseModel):
             reason_code=b.reason_code,
             reason_note=b.reason_note,
         )
+
+
+class PlanIn(RequestModel):
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    student_ids: list[Id] = Field(
+        default_factory=list, max_length=6, description="default: all your children"
+    )
+
+
+class PlannedSlotOut(BaseModel):
+    student_id: str
+    slot_id: str
+    classroom_id: str
+    school_id: str
+    starts_at: datetime
+    ends_at: datetime
+    hold_id: str
+    hold_expires_at: datetime
+
+
+class PlanOut(BaseModel):
+    gap_minutes: int
+    building_changes: int
+    slots: list[PlannedSlotOut]
+
+    @classmethod
+    def of(cls, proposal: Proposal) -> PlanOut:
+        holds = {h.slot.slot_id: h for h in proposal.holds}
+        return cls(
+            gap_minutes=proposal.plan.gap_minutes,
+            building_changes=proposal.plan.building_changes,
+            slots=[
+                PlannedSlotOut(
+                    student_id=o.student_id,
+                    slot_id=o.slot_id,
+                    classroom_id=o.classroom_id,
+                    school_id=o.school_id,
+                    starts_at=o.starts_at,
+                    ends_at=o.ends_at,
+                    hold_id=holds[o.slot_id].hold_id,
+                    hold_expires_at=holds[o.slot_id].expires_at,
+                )
+                for o in proposal.plan.options
+            ],
+        )
+
+
+class PlanItemIn(RequestModel):
+    student_id: Id
+    slot_id: Id
+
+
+class PlanBookingIn(RequestModel):
+    items: list[PlanItemIn] = Field(min_length=1, max_length=6)
+    interpreter_language: Language | None = None
