@@ -104,7 +104,7 @@ EVENT_TOPICS: tuple[Topic, ...] = (
     Topic(
         name="aptt.goals.goals.v1",
         producer="goals",
-        consumers=("notify",),
+        consumers=("notify", "scheduling"),
         description="SMART goals set, progressed, met and closed; practice logged.",
     ),
     Topic(

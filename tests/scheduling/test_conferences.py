@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from aptt_contracts.data import ClassroomUpserted, StudentUpserted
+from aptt_contracts.goals import GoalProgressed, GoalSet
 from aptt_contracts.scheduling import CONFERENCES
 from aptt_local.kafkatools import read_topic
 from aptt_local.testing import eventually, random_id
@@ -599,3 +600,54 @@ async def test_siblings_are_proposed_back_to_back_held_together_and_booked_all_o
     assert len(both.json()) == 2
     mine = await scheduling.client.get("/v1/me/conference-bookings", headers=family)
     assert len(mine.json()["items"]) == 2
+
+
+async def test_a_student_led_booking_shows_the_childs_goals_and_latest_progress(
+    scheduling: Scheduling,
+) -> None:
+    d = await scheduling.district(students=1, guardians_per_student=1)
+    student, goal = d.students[0], random_id("goal")
+    today = _day(0)
+    await scheduling.roster(
+        GoalSet(
+            district_id=d.district_id,
+            goal_id=goal,
+            student_id=student,
+            guardian_id=d.guardians[student][0],
+            skill_code="orf",
+            baseline=40,
+            target=60,
+            starts_on=today,
+            ends_on=today + timedelta(days=60),
+            activity_codes=["read-aloud"],
+        ),
+        GoalProgressed(
+            district_id=d.district_id,
+            goal_id=goal,
+            student_id=student,
+            skill_code="orf",
+            score=52,
+            target=60,
+            progress_percent=60,
+            assessed_on=today,
+        ),
+    )
+
+    async def progressed() -> bool:
+        found = await scheduling.db["conference_student_goals"].find_one(
+            {"district_id": d.district_id, "goal_id": goal}
+        )
+        return found is not None and "score" in found and "baseline" in found
+
+    await eventually(progressed, what="the goal and its progress in scheduling's read model")
+    await conference_window(d)
+    availability = await publish(d, student_led=True)
+    booked = await book(d, availability["slots"][0]["slot_id"])
+    assert booked.status_code == 201, booked.text
+    body = booked.json()
+    assert body["student_led"] is True
+    [shown] = body["goals"]
+    assert (shown["skill_code"], shown["target"], shown["score"]) == ("orf", 60, 52)
+    assert shown["progress_percent"] == 60
+    [event] = await conference_events(d, MADE, 1)
+    assert event["student_led"] is True

@@ -2,7 +2,8 @@
 
 The roster (`aptt.data.roster.v1`) feeds the read model that says who teaches which
 classroom and which guardians belong to which student; class reports tell a teacher that a
-meeting's chart is ready; district skills widen the focus skills a meeting may have.
+meeting's chart is ready; district skills widen the focus skills a meeting may have; goals
+events give a conference booking the child's current goals.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from aptt_contracts.data import (
     StudentRemoved,
     StudentUpserted,
 )
+from aptt_contracts.goals import GoalClosed, GoalMet, GoalProgressed, GoalSet
 from aptt_platform.consumer import HandlerTable, batched
 
-from aptt_scheduling.service import roster
+from aptt_scheduling.service import conferences_goals, roster
 
 HANDLERS: HandlerTable = {
     SchoolUpserted: roster.record_school,
@@ -28,4 +30,9 @@ HANDLERS: HandlerTable = {
     StudentRemoved: roster.remove_student,
     SkillDefined: roster.record_skill,
     ClassReportPublished: roster.record_class_report,
+    # The child's goals, shown on a conference booking (student-led conferences).
+    GoalSet: conferences_goals.on_goal_set,
+    GoalProgressed: conferences_goals.on_goal_progressed,
+    GoalMet: conferences_goals.on_goal_met,
+    GoalClosed: conferences_goals.on_goal_closed,
 }

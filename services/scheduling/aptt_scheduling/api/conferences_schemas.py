@@ -185,6 +185,18 @@ class MoveIn(CancelIn):
     slot_id: Id
 
 
+class GoalOut(BaseModel):
+    goal_id: str
+    skill_code: str | None = None
+    baseline: float | None = None
+    target: float | None = None
+    ends_on: str | None = None
+    score: float | None = Field(default=None, description="the latest result")
+    progress_percent: int | None = None
+    assessed_on: str | None = None
+    met: bool | None = None
+
+
 class BookingOut(BaseModel):
     booking_id: str
     status: str
@@ -207,6 +219,9 @@ class BookingOut(BaseModel):
     sequence: int
     reason_code: str | None
     reason_note: str | None
+    goals: list[GoalOut] = Field(
+        default_factory=list, description="the child's current goals and latest progress"
+    )
 
     @classmethod
     def of(cls, view: BookingView) -> BookingOut:
@@ -233,6 +248,7 @@ class BookingOut(BaseModel):
             sequence=b.sequence,
             reason_code=b.reason_code,
             reason_note=b.reason_note,
+            goals=[GoalOut.model_validate(g) for g in view.goals],
         )
 
 

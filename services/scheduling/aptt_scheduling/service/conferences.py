@@ -85,6 +85,7 @@ class BookingView:
     # The teacher's note to the family (reason of a move or cancellation): for the family
     # and staff, never on a topic.
     manages: bool = False
+    goals: tuple[dict[str, object], ...] = ()
 
 
 # -- availability ------------------------------------------------------------------------
@@ -545,9 +546,7 @@ async def book_slot(
                 cap=cap,
             )
     uow.publish(_made(booking))
-    return BookingView(
-        booking, availability.place, availability.video_link, availability.timezone, staff
-    )
+    return await _view(uow, booking, staff)
 
 
 async def _insert(uow: UnitOfWork, booking: Booking) -> None:
@@ -607,9 +606,28 @@ async def _booking_access(
 async def _view(uow: UnitOfWork, booking: Booking, manages: bool) -> BookingView:
     availability = await store.get_availability(uow, booking.district_id, booking.availability_id)
     assert availability is not None
+    goals = await store.current_goals(uow, booking.district_id, booking.student_id)
     return BookingView(
-        booking, availability.place, availability.video_link, availability.timezone, manages
+        booking,
+        availability.place,
+        availability.video_link,
+        availability.timezone,
+        manages,
+        tuple({k: v for k, v in g.items() if k in GOAL_FIELDS} for g in goals),
     )
+
+
+GOAL_FIELDS = (
+    "goal_id",
+    "skill_code",
+    "baseline",
+    "target",
+    "ends_on",
+    "score",
+    "progress_percent",
+    "assessed_on",
+    "met",
+)
 
 
 async def get_booking(uow: UnitOfWork, *, principal: Principal, booking_id: str) -> BookingView:

@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from aptt_platform.mongo import Document, UnitOfWork
+from aptt_platform.readmodel import ReadModel
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
@@ -466,3 +467,23 @@ async def schedule_of_interpreter(
         session=uow.session,
     )
     return [d async for d in cursor.sort("starts_at", 1).limit(limit)]
+
+
+# -- the students' goals (a read model of aptt.goals.goals.v1), shown on a booking -------------
+
+GOALS = "conference_student_goals"
+student_goals = ReadModel(GOALS, "goal_id")
+CONFERENCE_INDEXES = {
+    **CONFERENCE_INDEXES,
+    GOALS: [
+        student_goals.index("one_per_goal"),
+        IndexModel(_keys("student_id"), name="by_student"),
+    ],
+}
+
+
+async def current_goals(uow: UnitOfWork, district_id: str, student_id: str) -> list[Document]:
+    cursor = uow.collection(GOALS).find(
+        student_goals.live(district_id, {"student_id": student_id}), session=uow.session
+    )
+    return [d async for d in cursor.sort("goal_id", 1).limit(20)]
