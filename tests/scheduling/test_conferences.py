@@ -651,3 +651,33 @@ async def test_a_student_led_booking_shows_the_childs_goals_and_latest_progress(
     assert shown["progress_percent"] == 60
     [event] = await conference_events(d, MADE, 1)
     assert event["student_led"] is True
+
+
+async def test_the_teachers_day_sheet_and_calendar_feed(scheduling: Scheduling) -> None:
+    d = await scheduling.district(students=2, guardians_per_student=1)
+    await conference_window(d)
+    availability = await publish(d, starts="17:00", ends="18:00")
+    second = availability["slots"][1]["slot_id"]
+    assert (await book(d, second)).status_code == 201
+    path = f"/v1/classrooms/{d.classroom_id}/conference-day-sheet"
+
+    sheet = await scheduling.client.get(
+        path, params={"day": _day(3).isoformat()}, headers=d.teacher
+    )
+    assert sheet.status_code == 200, sheet.text
+    rows = sheet.json()["rows"]
+    assert [r["local_starts_at"][11:16] for r in rows] == ["17:00", "17:30"]
+    assert [r["student_id"] for r in rows] == [None, d.students[0]]
+    assert sheet.json()["not_booked"] == [d.students[1]]
+    other_teacher = d.headers(random_id("tch"), "teacher", schools=[d.school_id])
+    refused = await scheduling.client.get(
+        path, params={"day": _day(3).isoformat()}, headers=other_teacher
+    )
+    assert refused.status_code == 403
+
+    feed = await scheduling.client.get(
+        f"/v1/classrooms/{d.classroom_id}/conferences.ics", headers=d.teacher
+    )
+    assert feed.status_code == 200
+    assert feed.text.count("BEGIN:VEVENT") == 1
+    assert "SEQUENCE:0" in feed.text

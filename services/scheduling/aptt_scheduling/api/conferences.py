@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from aptt_platform.deps import CurrentUser, Guardian, Now, SchoolAdmin, Staff, Store
 from aptt_platform.web import Limit, Page, problems
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, Response, status
 
+from aptt_scheduling.api.conferences_ics import conference_feed
 from aptt_scheduling.api.conferences_schemas import (
     AvailabilityIn,
     AvailabilityOut,
@@ -13,6 +16,7 @@ from aptt_scheduling.api.conferences_schemas import (
     BookingOut,
     CancelIn,
     ClassroomAvailabilityIn,
+    DaySheetOut,
     HoldIn,
     HoldOut,
     MoveIn,
@@ -22,6 +26,7 @@ from aptt_scheduling.api.conferences_schemas import (
 )
 from aptt_scheduling.api.schemas import PathId
 from aptt_scheduling.service import conferences as service
+from aptt_scheduling.service import conferences_views as views
 from aptt_scheduling.service import siblings
 
 router = APIRouter(tags=["conferences"])
@@ -228,3 +233,32 @@ async def book_plan(
         now=now,
     )
     return [BookingOut.of(v) for v in views]
+
+
+@router.get(
+    "/classrooms/{classroom_id}/conference-day-sheet",
+    summary="The teacher's day sheet: every slot of a day in order, and families not booked",
+    responses=problems(403, 404),
+)
+async def day_sheet(
+    classroom_id: PathId, principal: Staff, mongo: Store, day: date = Query()
+) -> DaySheetOut:
+    sheet = await mongo.run(
+        views.day_sheet, principal=principal, classroom_id=classroom_id, day=day
+    )
+    return DaySheetOut.of(sheet)
+
+
+@router.get(
+    "/classrooms/{classroom_id}/conferences.ics",
+    summary="The classroom's coming conferences as an iCalendar feed (its teachers, admins)",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}, **problems(403, 404)},
+)
+async def classroom_feed(
+    classroom_id: PathId, principal: Staff, mongo: Store, now: Now
+) -> Response:
+    bookings = await mongo.run(
+        views.classroom_feed, principal=principal, classroom_id=classroom_id, now=now
+    )
+    return Response(conference_feed(bookings, now=now), media_type="text/calendar; charset=utf-8")

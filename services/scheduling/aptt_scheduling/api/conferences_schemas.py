@@ -19,12 +19,14 @@ from aptt_scheduling.domain.conferences import (
     DayRange,
 )
 from aptt_scheduling.service.conferences import (
+    GOAL_FIELDS,
     AvailabilityDraft,
     AvailabilityView,
     BookingView,
     Hold,
     SlotView,
 )
+from aptt_scheduling.service.conferences_views import DaySheet
 from aptt_scheduling.service.siblings import Proposal
 
 
@@ -306,3 +308,52 @@ class PlanItemIn(RequestModel):
 class PlanBookingIn(RequestModel):
     items: list[PlanItemIn] = Field(min_length=1, max_length=6)
     interpreter_language: Language | None = None
+
+
+class SheetRowOut(BaseModel):
+    slot_id: str
+    starts_at: datetime
+    local_starts_at: datetime
+    booking_id: str | None
+    student_id: str | None
+    guardian_id: str | None
+    interpreter_language: str | None
+    interpreter_id: str | None
+    student_led: bool | None
+    goals: list[GoalOut]
+
+
+class DaySheetOut(BaseModel):
+    classroom_id: str
+    day: date
+    timezone: str
+    rows: list[SheetRowOut]
+    not_booked: list[str] = Field(description="students of the class without a conference yet")
+
+    @classmethod
+    def of(cls, sheet: DaySheet) -> DaySheetOut:
+        zone = ZoneInfo(sheet.timezone)
+        return cls(
+            classroom_id=sheet.classroom_id,
+            day=sheet.day,
+            timezone=sheet.timezone,
+            not_booked=sheet.not_booked,
+            rows=[
+                SheetRowOut(
+                    slot_id=r.slot.slot_id,
+                    starts_at=r.slot.starts_at,
+                    local_starts_at=r.slot.starts_at.astimezone(zone),
+                    booking_id=r.booking.booking_id if r.booking else None,
+                    student_id=r.booking.student_id if r.booking else None,
+                    guardian_id=r.booking.guardian_id if r.booking else None,
+                    interpreter_language=r.booking.interpreter_language if r.booking else None,
+                    interpreter_id=r.booking.interpreter_id if r.booking else None,
+                    student_led=r.booking.student_led if r.booking else None,
+                    goals=[
+                        GoalOut.model_validate({k: g.get(k) for k in GOAL_FIELDS if k in g})
+                        for g in r.goals
+                    ],
+                )
+                for r in sheet.rows
+            ],
+        )

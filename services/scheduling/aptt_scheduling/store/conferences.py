@@ -487,3 +487,29 @@ async def current_goals(uow: UnitOfWork, district_id: str, student_id: str) -> l
         student_goals.live(district_id, {"student_id": student_id}), session=uow.session
     )
     return [d async for d in cursor.sort("goal_id", 1).limit(20)]
+
+
+async def bookings_of_classroom(
+    uow: UnitOfWork, district_id: str, classroom_id: str, since: datetime, until: datetime
+) -> list[Booking]:
+    cursor = uow.collection(BOOKINGS).find(
+        {
+            "district_id": district_id,
+            "classroom_id": classroom_id,
+            "starts_at": {"$gte": since, "$lt": until},
+            **ACTIVE,
+        },
+        session=uow.session,
+    )
+    return [_booking(d) async for d in cursor.sort("starts_at", 1).limit(2000)]
+
+
+async def booked_students_of_windows(
+    uow: UnitOfWork, district_id: str, window_ids: list[str]
+) -> set[str]:
+    cursor = uow.collection(BOOKINGS).find(
+        {"district_id": district_id, "window_id": {"$in": window_ids}, **ACTIVE},
+        {"student_id": 1},
+        session=uow.session,
+    )
+    return {d["student_id"] async for d in cursor.limit(5000)}
