@@ -681,3 +681,39 @@ async def test_the_teachers_day_sheet_and_calendar_feed(scheduling: Scheduling) 
     assert feed.status_code == 200
     assert feed.text.count("BEGIN:VEVENT") == 1
     assert "SEQUENCE:0" in feed.text
+
+
+async def test_a_waiting_family_is_offered_the_first_slot_that_frees_held_for_it(
+    scheduling: Scheduling,
+) -> None:
+    d = await scheduling.district(students=3, guardians_per_student=1)
+    window_id = await conference_window(d)
+    availability = await publish(d, starts="17:00", ends="17:30")
+    [slot] = [s["slot_id"] for s in availability["slots"]]
+    first = (await book(d, slot)).json()
+
+    waiting = [
+        await scheduling.client.post(
+            "/v1/conference-waitlist",
+            json={"window_id": window_id, "student_id": d.students[i]},
+            headers=d.guardian(i),
+        )
+        for i in (1, 2)
+    ]
+    assert [w.status_code for w in waiting] == [201, 201], waiting[0].text
+    again = await scheduling.client.post(
+        "/v1/conference-waitlist",
+        json={"window_id": window_id, "student_id": d.students[1]},
+        headers=d.guardian(1),
+    )
+    assert (again.status_code, code(again)) == (409, "already-waiting")
+
+    cancelled = await scheduling.client.post(
+        f"/v1/conference-bookings/{first['booking_id']}/cancel", json={}, headers=d.guardian(0)
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    [offer] = await conference_events(d, "org.aptt.scheduling.waitlist.offered.v1", 1)
+    assert (offer["student_id"], offer["slot_id"]) == (d.students[1], slot)
+    # Held for the first family waiting: the second cannot take it.
+    assert code(await book(d, slot, student=2)) == "slot-taken"
+    assert (await book(d, slot, student=1)).status_code == 201

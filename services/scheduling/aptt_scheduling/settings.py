@@ -25,6 +25,8 @@ class Config:
     # bookings one guardian may have in one conference window.
     conference_hold_seconds: int = 120
     conference_bookings_per_guardian: int = 1
+    # How long a slot offered to the first family on the waitlist is held for it.
+    conference_offer_hold_seconds: int = 3600
 
 
 class Settings(ServiceSettings):
@@ -33,6 +35,7 @@ class Settings(ServiceSettings):
     attendance_opens_minutes_before: int | None = Field(default=None, ge=0, le=7 * 24 * 60)
     conference_hold_seconds: int = Field(default=120, ge=1, le=30 * 60)
     conference_bookings_per_guardian: int = Field(default=1, ge=1, le=20)
+    conference_offer_hold_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
 
     @field_validator("default_timezone")
     @classmethod
@@ -49,4 +52,5 @@ class Settings(ServiceSettings):
             attendance_opens_minutes_before=self.attendance_opens_minutes_before,
             conference_hold_seconds=self.conference_hold_seconds,
             conference_bookings_per_guardian=self.conference_bookings_per_guardian,
+            conference_offer_hold_seconds=self.conference_offer_hold_seconds,
         )

@@ -23,10 +23,13 @@ from aptt_scheduling.api.conferences_schemas import (
     PlanBookingIn,
     PlanIn,
     PlanOut,
+    WaitlistIn,
+    WaitlistOut,
 )
 from aptt_scheduling.api.schemas import PathId
 from aptt_scheduling.service import conferences as service
 from aptt_scheduling.service import conferences_views as views
+from aptt_scheduling.service import conferences_waitlist as waitlist
 from aptt_scheduling.service import siblings
 
 router = APIRouter(tags=["conferences"])
@@ -262,3 +265,22 @@ async def classroom_feed(
         views.classroom_feed, principal=principal, classroom_id=classroom_id, now=now
     )
     return Response(conference_feed(bookings, now=now), media_type="text/calendar; charset=utf-8")
+
+
+@router.post(
+    "/conference-waitlist",
+    status_code=status.HTTP_201_CREATED,
+    summary="Join a conference window's waitlist: the first slot that frees is offered, held",
+    responses=problems(404, 409),
+)
+async def join_waitlist(
+    body: WaitlistIn, principal: Guardian, mongo: Store, now: Now
+) -> WaitlistOut:
+    entry = await mongo.run(
+        waitlist.join,
+        principal=principal,
+        window_id=body.window_id,
+        student_id=body.student_id,
+        now=now,
+    )
+    return WaitlistOut.model_validate(entry)

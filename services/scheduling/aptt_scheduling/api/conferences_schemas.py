@@ -357,3 +357,16 @@ class DaySheetOut(BaseModel):
                 for r in sheet.rows
             ],
         )
+
+
+class WaitlistIn(RequestModel):
+    window_id: Id
+    student_id: Id
+
+
+class WaitlistOut(BaseModel):
+    entry_id: str
+    window_id: str
+    student_id: str
+    status: str
+    created_at: datetime

@@ -30,7 +30,7 @@ from aptt_scheduling.domain.calendars import ClassroomWindow
 from aptt_scheduling.domain.conferences import Availability, Booking, DayRange, Slot
 from aptt_scheduling.domain.meetings import local_date
 from aptt_scheduling.domain.roster import manages_school
-from aptt_scheduling.service import interpreters
+from aptt_scheduling.service import conferences_waitlist, interpreters
 from aptt_scheduling.service.access import Access, classroom_access
 from aptt_scheduling.service.calendars import school_timezone
 from aptt_scheduling.settings import Config
@@ -535,6 +535,7 @@ async def book_slot(
         raise _taken() from None
     booking = await interpreters.reserve_for(uow, booking, slot)
     await _insert(uow, booking)
+    await store.waitlist_done(uow, district_id, slot.window_id, student_id)
     if not staff:
         cap = uow.config_as(Config).conference_bookings_per_guardian
         if not await store.take_cap_token(
@@ -663,6 +664,9 @@ async def cancel_booking(
     )
     await store.save_booking(uow, cancelled)
     await store.release_claim(uow, booking.district_id, booking.slot_id, booking.booking_id)
+    freed = await store.get_slot(uow, booking.district_id, booking.slot_id)
+    if freed is not None:
+        await conferences_waitlist.offer_freed_slot(uow, booking.district_id, freed, now)
     await store.return_cap_token(
         uow, booking.district_id, booking.window_id, booking.guardian_id, booking.booking_id
     )
@@ -732,6 +736,9 @@ async def move_booking(
         await store.save_booking(uow, moved)
     except store.DuplicateBooking as exc:
         raise _duplicate(exc) from None
+    freed = await store.get_slot(uow, district_id, booking.slot_id)
+    if freed is not None:
+        await conferences_waitlist.offer_freed_slot(uow, district_id, freed, now)
     uow.publish(
         ConferenceBookingMoved.model_validate(
             {

@@ -513,3 +513,62 @@ async def booked_students_of_windows(
         session=uow.session,
     )
     return {d["student_id"] async for d in cursor.limit(5000)}
+
+
+# -- the waitlist ------------------------------------------------------------------------------
+
+WAITLIST = "conference_waitlist"
+CONFERENCE_INDEXES = {
+    **CONFERENCE_INDEXES,
+    WAITLIST: [
+        IndexModel(_keys("entry_id"), name="one_per_entry", unique=True),
+        IndexModel(
+            _keys("window_id", "student_id"),
+            name="once_per_student_waiting",
+            unique=True,
+            partialFilterExpression={"status": "waiting"},
+        ),
+        IndexModel(_keys("window_id", "status", "created_at"), name="by_window_queue"),
+    ],
+}
+
+
+async def add_to_waitlist(uow: UnitOfWork, entry: Document) -> bool:
+    try:
+        await uow.collection(WAITLIST).insert_one(entry, session=uow.session)
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+async def first_waiting(uow: UnitOfWork, district_id: str, window_id: str) -> Document | None:
+    cursor = uow.collection(WAITLIST).find(
+        {"district_id": district_id, "window_id": window_id, "status": "waiting"},
+        session=uow.session,
+    )
+    found = [d async for d in cursor.sort("created_at", 1).limit(1)]
+    return found[0] if found else None
+
+
+async def mark_offered(
+    uow: UnitOfWork, entry: Document, slot_id: str, expires_at: datetime
+) -> None:
+    await uow.collection(WAITLIST).update_one(
+        {"district_id": entry["district_id"], "entry_id": entry["entry_id"]},
+        {"$set": {"status": "offered", "slot_id": slot_id, "offer_expires_at": expires_at}},
+        session=uow.session,
+    )
+
+
+async def waitlist_done(uow: UnitOfWork, district_id: str, window_id: str, student_id: str) -> None:
+    """The student has a booking in the window: they wait no more."""
+    await uow.collection(WAITLIST).update_many(
+        {
+            "district_id": district_id,
+            "window_id": window_id,
+            "student_id": student_id,
+            "status": {"$in": ["waiting", "offered"]},
+        },
+        {"$set": {"status": "booked"}},
+        session=uow.session,
+    )
