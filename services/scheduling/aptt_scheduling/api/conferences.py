@@ -26,7 +26,7 @@ from aptt_scheduling.api.conferences_schemas import (
     WaitlistIn,
     WaitlistOut,
 )
-from aptt_scheduling.api.schemas import PathId
+from aptt_scheduling.api.schemas import Language, PathId
 from aptt_scheduling.service import conferences as service
 from aptt_scheduling.service import conferences_views as views
 from aptt_scheduling.service import conferences_waitlist as waitlist
@@ -79,10 +79,20 @@ async def publish_evening(
     responses=problems(403, 404),
 )
 async def get_availability(
-    availability_id: PathId, principal: CurrentUser, mongo: Store, now: Now
+    availability_id: PathId,
+    principal: CurrentUser,
+    mongo: Store,
+    now: Now,
+    interpreter_language: Language | None = Query(
+        default=None, description="also list the slots with an interpreter of this language"
+    ),
 ) -> AvailabilityOut:
     view = await mongo.run(
-        service.get_availability, principal=principal, availability_id=availability_id, now=now
+        service.get_availability,
+        principal=principal,
+        availability_id=availability_id,
+        now=now,
+        interpreter_language=interpreter_language,
     )
     return AvailabilityOut.of(view)
 

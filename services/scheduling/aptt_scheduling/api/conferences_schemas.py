@@ -125,6 +125,11 @@ class AvailabilityOut(BaseModel):
         default_factory=list,
         description="booked slots outside the new hours: they stay until the teacher moves them",
     )
+    offered_with_interpreter: list[str] | None = Field(
+        default=None,
+        description="asked with interpreter_language: free slots with an interpreter of it, "
+        "next to other families of the language first",
+    )
 
     @classmethod
     def of(cls, view: AvailabilityView) -> AvailabilityOut:
@@ -145,6 +150,7 @@ class AvailabilityOut(BaseModel):
             student_led=a.student_led,
             slots=[SlotOut.of(s, a.timezone) for s in view.slots],
             booked_slots_kept=view.booked_slots_kept,
+            offered_with_interpreter=view.offered_with_interpreter,
         )
 
 

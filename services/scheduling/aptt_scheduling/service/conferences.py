@@ -66,6 +66,8 @@ class AvailabilityView:
     availability: Availability
     slots: list[SlotView]
     booked_slots_kept: list[str] = field(default_factory=list)
+    # Asked with a language: free slots with an interpreter of it, in the order to offer them.
+    offered_with_interpreter: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -326,13 +328,29 @@ async def _slot_views(
 
 
 async def get_availability(
-    uow: UnitOfWork, *, principal: Principal, availability_id: str, now: datetime
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    availability_id: str,
+    now: datetime,
+    interpreter_language: str | None = None,
 ) -> AvailabilityView:
-    """Staff of the classroom and its families see the slots and which are free."""
+    """Staff of the classroom and its families see the slots and which are free; with a
+    language, also the free slots where an interpreter of it is, in the order to offer them
+    (next to other families of that language first)."""
+    district_id = principal.district_id
     availability, access = await _availability_access(uow, principal, availability_id, manage=False)
-    slots = await store.slots_of_availability(uow, principal.district_id, availability_id)
+    slots = await store.slots_of_availability(uow, district_id, availability_id)
+    offered = None
+    if interpreter_language:
+        fitting = await interpreters.slots_for_language(
+            uow, district_id, availability_id, interpreter_language, near=None, now=now
+        )
+        offered = [s.slot_id for s in fitting]
     return AvailabilityView(
-        availability, await _slot_views(uow, principal.district_id, slots, access, now)
+        availability,
+        await _slot_views(uow, district_id, slots, access, now),
+        offered_with_interpreter=offered,
     )
 
 

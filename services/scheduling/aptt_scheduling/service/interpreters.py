@@ -79,15 +79,37 @@ async def _candidates(
     return interpreters, reservations
 
 
-async def _alternatives(
-    uow: UnitOfWork, booking: Booking, language: str, interpreters: list[Interpreter]
-) -> list[Document]:
-    """Free slots of the same teacher and window where an interpreter of the language is."""
-    district_id = booking.district_id
-    slots = await store.slots_of_availability(uow, district_id, booking.availability_id)
-    taken = await store.claims_of(uow, district_id, [s.slot_id for s in slots])
-    free = [s for s in slots if s.slot_id not in taken]
-    if not free:
+async def slots_for_language(
+    uow: UnitOfWork,
+    district_id: str,
+    availability_id: str,
+    language: str,
+    *,
+    near: datetime | None,
+    now: datetime,
+) -> list[Slot]:
+    """Free slots of an availability where an interpreter of the language is free: those
+    next to other families of the language first (one interpreter covers a block), then
+    nearest to `near` (or earliest)."""
+    language = language.lower()
+    interpreters = [
+        _interpreter(d) for d in await store.interpreters_of_language(uow, district_id, language)
+    ]
+    slots = await store.slots_of_availability(uow, district_id, availability_id)
+    claims = await store.claims_of(uow, district_id, [s.slot_id for s in slots])
+    free = [
+        s
+        for s in slots
+        if s.starts_at > now
+        and (
+            s.slot_id not in claims
+            or (
+                claims[s.slot_id]["expires_at"] is not None
+                and claims[s.slot_id]["expires_at"] <= now
+            )
+        )
+    ]
+    if not free or not interpreters:
         return []
     reservations = [
         _reservation(d)
@@ -100,11 +122,25 @@ async def _alternatives(
         )
     ]
     fitting = [s for s in free if free_for(interpreters, reservations, s.starts_at, s.ends_at)]
+    anchor = near or free[0].starts_at
     fitting.sort(
         key=lambda s: (
             not next_to_language(reservations, s.starts_at, s.ends_at),
-            abs((s.starts_at - booking.starts_at).total_seconds()),
+            abs((s.starts_at - anchor).total_seconds()),
         )
+    )
+    return fitting
+
+
+async def _alternatives(uow: UnitOfWork, booking: Booking, language: str) -> list[Document]:
+    """Free slots of the same teacher and window where an interpreter of the language is."""
+    fitting = await slots_for_language(
+        uow,
+        booking.district_id,
+        booking.availability_id,
+        language,
+        near=booking.starts_at,
+        now=booking.created_at,
     )
     return [
         {"slot_id": s.slot_id, "starts_at": s.starts_at.isoformat()}
@@ -128,7 +164,7 @@ async def reserve_for(uow: UnitOfWork, booking: Booking, slot: Slot) -> Booking:
             "no interpreter of this language is free at this time; these slots have one",
             code="no-interpreter-free",
             language=language,
-            slots_with_interpreter=await _alternatives(uow, booking, language, interpreters),
+            slots_with_interpreter=await _alternatives(uow, booking, language),
         )
     chosen = free[0]
     try:
