@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import Any, TypeVar
 
 from aptt_platform.deps import CurrentUser, Guardian, Now, SchoolAdmin, Staff, Store
+from aptt_platform.mongo import Contended, Mongo
 from aptt_platform.web import Limit, Page, problems
 from fastapi import APIRouter, Query, Response, status
 
@@ -32,7 +37,33 @@ from aptt_scheduling.service import conferences_views as views
 from aptt_scheduling.service import conferences_waitlist as waitlist
 from aptt_scheduling.service import siblings
 
+T = TypeVar("T")
+
 router = APIRouter(tags=["conferences"])
+
+# Requests racing for one slot conflict on its claim and would retry each other out (the
+# driver re-runs every loser at once, again and again). As the consumer does with batches,
+# each runs once; the losers then run one after another per slot, and each of them reads the
+# winner's claim at once. The locks are an optimisation of this process only: the database's
+# indexes and conditional writes keep the rules whatever the number of processes.
+_serial: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+async def _run_racing(
+    mongo: Mongo,
+    key: str,
+    use_case: Callable[..., Awaitable[T]],
+    **kwargs: Any,
+) -> T:
+    try:
+        return await mongo.run_contended(use_case, **kwargs)
+    except Contended:
+        lock = _serial.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            _serial[key] = lock
+        async with lock:
+            return await mongo.run(use_case, **kwargs)
 
 
 @router.post(
@@ -124,8 +155,14 @@ async def change_availability(
 async def hold(
     slot_id: PathId, body: HoldIn, principal: CurrentUser, mongo: Store, now: Now
 ) -> HoldOut:
-    held = await mongo.run(
-        service.hold_slot, principal=principal, slot_id=slot_id, student_id=body.student_id, now=now
+    held = await _run_racing(
+        mongo,
+        slot_id,
+        service.hold_slot,
+        principal=principal,
+        slot_id=slot_id,
+        student_id=body.student_id,
+        now=now,
     )
     return HoldOut.of(held)
 
@@ -139,7 +176,9 @@ async def hold(
 async def book(
     slot_id: PathId, body: BookingIn, principal: CurrentUser, mongo: Store, now: Now
 ) -> BookingOut:
-    view = await mongo.run(
+    view = await _run_racing(
+        mongo,
+        slot_id,
         service.book_slot,
         principal=principal,
         slot_id=slot_id,
@@ -188,7 +227,9 @@ async def cancel(
 async def move(
     booking_id: PathId, body: MoveIn, principal: CurrentUser, mongo: Store, now: Now
 ) -> BookingOut:
-    view = await mongo.run(
+    view = await _run_racing(
+        mongo,
+        body.slot_id,
         service.move_booking,
         principal=principal,
         booking_id=booking_id,
@@ -218,7 +259,9 @@ async def my_bookings(
     responses=problems(409),
 )
 async def propose_plan(body: PlanIn, principal: Guardian, mongo: Store, now: Now) -> PlanOut:
-    proposal = await mongo.run(
+    proposal = await _run_racing(
+        mongo,
+        principal.subject,
         siblings.propose,
         principal=principal,
         student_ids=body.student_ids,
@@ -238,7 +281,9 @@ async def propose_plan(body: PlanIn, principal: Guardian, mongo: Store, now: Now
 async def book_plan(
     body: PlanBookingIn, principal: Guardian, mongo: Store, now: Now
 ) -> list[BookingOut]:
-    views = await mongo.run(
+    views = await _run_racing(
+        mongo,
+        principal.subject,
         siblings.book_all,
         principal=principal,
         items=[(i.student_id, i.slot_id) for i in body.items],
