@@ -226,6 +226,14 @@ async def test_both_guardians_of_a_child_racing_get_one_booking(scheduling: Sche
         {"district_id": d.district_id, "student_id": d.students[0], "status": "booked"}
     )
     assert stored == 1
+    # A booked slot cannot be held again, not even by the family that booked it.
+    won = mother if mother.status_code == 201 else father
+    rehold = await scheduling.client.post(
+        f"/v1/conference-slots/{won.json()['slot_id']}/hold",
+        json={"student_id": d.students[0]},
+        headers=d.guardian(0, 0 if won is mother else 1),
+    )
+    assert (rehold.status_code, code(rehold)) == (409, "slot-taken")
 
 
 async def test_a_held_slot_is_offered_to_nobody_else_until_the_hold_expires(

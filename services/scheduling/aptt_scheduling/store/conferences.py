@@ -227,8 +227,9 @@ async def claim_slot(
 ) -> str:
     """Take the slot's claim for `holder` (a hold when `expires_at` is set); returns its id.
 
-    A claim already held by the same holder for the same student is renewed; an expired hold
-    is taken over, conditional on the version read; anything else raises SlotTaken.
+    A hold of the same holder for the same student is renewed (or turned into the booking);
+    an expired hold is taken over, conditional on the version read; a booked slot, or a live
+    hold of someone else, raises SlotTaken.
     """
     claims = uow.collection(CLAIMS)
     key = {"district_id": district_id, "slot_id": slot_id}
@@ -251,8 +252,8 @@ async def claim_slot(
         return claim_id
     mine = current["holder"] == holder and current["student_id"] == student_id
     expired = current["expires_at"] is not None and current["expires_at"] <= now
-    if current.get("booking_id") and not mine:
-        raise SlotTaken
+    if current.get("booking_id"):
+        raise SlotTaken  # booked: only cancelling or moving that booking frees it
     if not (mine or expired):
         raise SlotTaken
     claim_id = current["claim_id"] if mine else f"hold-{uuid.uuid4().hex[:16]}"
