@@ -29,7 +29,7 @@ from aptt_scheduling.domain import conferences as rules
 from aptt_scheduling.domain.calendars import ClassroomWindow
 from aptt_scheduling.domain.conferences import Availability, Booking, DayRange, Slot
 from aptt_scheduling.domain.meetings import local_date
-from aptt_scheduling.domain.roster import manages_school
+from aptt_scheduling.domain.roster import Student, manages_classroom, manages_school
 from aptt_scheduling.service import conferences_waitlist, interpreters
 from aptt_scheduling.service.access import Access, classroom_access
 from aptt_scheduling.service.calendars import school_timezone
@@ -433,25 +433,42 @@ async def change_availability(
 # -- holds and bookings ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FamilyAccess:
+    """The caller's right to book for one student: as staff of the classroom, or as a
+    guardian of the student."""
+
+    manages: bool
+    student: Student
+
+
 async def _slot_and_family(
     uow: UnitOfWork, principal: Principal, slot_id: str, student_id: str
-) -> tuple[Slot, Availability, Access]:
-    """The slot, its availability, and the caller's right to book it for this student."""
+) -> tuple[Slot, Availability, FamilyAccess]:
+    """The slot, its availability, and the caller's right to book it for this student.
+
+    Reads the classroom and the one student, not the whole class: this runs for every
+    request of a booking rush."""
     district_id = principal.district_id
     slot = await store.get_slot(uow, district_id, slot_id)
     if slot is None:
         raise NotFound("no such conference slot", code="unknown-slot")
-    access = await classroom_access(
-        uow, principal, slot.classroom_id, manage=False, what="conference slot"
-    )
-    if access.classes.student(student_id) is None or not (
-        access.manages or student_id in access.own_students
+    classroom = await roster.get_classroom(uow, district_id, slot.classroom_id)
+    if classroom is None:
+        raise NotFound("no such conference slot", code="unknown-slot")
+    manages = manages_classroom(principal, classroom)
+    found = await roster.current_students(uow, district_id, [student_id])
+    student = found[0] if found else None
+    if student is None or student_id not in classroom.student_ids:
+        raise out_of_reach(principal, "student")
+    if not manages and not (
+        "guardian" in principal.roles and principal.subject in student.guardian_ids
     ):
         raise out_of_reach(principal, "student")
     availability = await store.get_availability(uow, district_id, slot.availability_id)
     if availability is None:  # a slot is written with its availability
         raise NotFound("no such conference slot", code="unknown-slot")
-    return slot, availability, access
+    return slot, availability, FamilyAccess(manages, student)
 
 
 def _taken() -> Conflict:
@@ -486,9 +503,8 @@ async def hold_slot(
     return Hold(hold_id=hold_id, slot=slot, student_id=student_id, expires_at=expires_at)
 
 
-def _guardian_of(access: Access, student_id: str, principal: Principal, named: str | None) -> str:
-    student = access.classes.student(student_id)
-    assert student is not None
+def _guardian_of(access: FamilyAccess, principal: Principal, named: str | None) -> str:
+    student = access.student
     if not access.manages:
         return principal.subject
     if named is None:
@@ -528,7 +544,7 @@ async def book_slot(
         classroom_id=slot.classroom_id,
         school_id=slot.school_id,
         student_id=student_id,
-        guardian_id=_guardian_of(access, student_id, principal, guardian_id),
+        guardian_id=_guardian_of(access, principal, guardian_id),
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
         student_led=availability.student_led,
@@ -565,7 +581,7 @@ async def book_slot(
                 cap=cap,
             )
     uow.publish(_made(booking))
-    return await _view(uow, booking, staff)
+    return await _view(uow, booking, staff, availability)
 
 
 async def _insert(uow: UnitOfWork, booking: Booking) -> None:
@@ -622,8 +638,13 @@ async def _booking_access(
     return booking, access
 
 
-async def _view(uow: UnitOfWork, booking: Booking, manages: bool) -> BookingView:
-    availability = await store.get_availability(uow, booking.district_id, booking.availability_id)
+async def _view(
+    uow: UnitOfWork, booking: Booking, manages: bool, availability: Availability | None = None
+) -> BookingView:
+    if availability is None or availability.availability_id != booking.availability_id:
+        availability = await store.get_availability(
+            uow, booking.district_id, booking.availability_id
+        )
     assert availability is not None
     goals = await store.current_goals(uow, booking.district_id, booking.student_id)
     return BookingView(

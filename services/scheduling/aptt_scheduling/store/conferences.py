@@ -372,7 +372,9 @@ async def take_cap_token(
     """
     caps = uow.collection(CAPS)
     key = {"district_id": district_id, "window_id": window_id, "guardian_id": guardian_id}
-    used = {d["n"] async for d in caps.find(key, {"n": 1}, session=uow.session).limit(cap + 1)}
+    used: set[int] = set()
+    if cap > 1:  # with one token there is nothing to choose: the index answers
+        used = {d["n"] async for d in caps.find(key, {"n": 1}, session=uow.session).limit(cap)}
     free = [n for n in range(1, cap + 1) if n not in used]
     if not free:
         return False
