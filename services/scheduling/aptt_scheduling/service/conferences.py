@@ -569,7 +569,6 @@ async def book_slot(
         raise _taken() from None
     booking = await interpreters.reserve_for(uow, booking, slot)
     await _insert(uow, booking)
-    await store.waitlist_done(uow, district_id, slot.window_id, student_id)
     if not staff:
         cap = uow.config_as(Config).conference_bookings_per_guardian
         if not await store.take_cap_token(

@@ -54,7 +54,15 @@ async def offer_freed_slot(uow: UnitOfWork, district_id: str, slot: Slot, now: d
     """Offer a slot that just freed to the first family waiting in its window, held."""
     if slot.starts_at <= now:
         return
-    entry = await store.first_waiting(uow, district_id, slot.window_id)
+    # A family that booked meanwhile is still listed (booking does not touch the waitlist, to
+    # keep the rush path short): it is passed over here, and marked done.
+    entry = None
+    for waiting in await store.first_waiting(uow, district_id, slot.window_id, count=5):
+        if await store.student_has_booking(uow, district_id, slot.window_id, waiting["student_id"]):
+            await store.waitlist_done(uow, district_id, slot.window_id, waiting["student_id"])
+            continue
+        entry = waiting
+        break
     if entry is None:
         return
     expires_at = now + timedelta(seconds=uow.config_as(Config).conference_offer_hold_seconds)

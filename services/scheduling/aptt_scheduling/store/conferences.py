@@ -544,13 +544,25 @@ async def add_to_waitlist(uow: UnitOfWork, entry: Document) -> bool:
     return True
 
 
-async def first_waiting(uow: UnitOfWork, district_id: str, window_id: str) -> Document | None:
+async def first_waiting(
+    uow: UnitOfWork, district_id: str, window_id: str, *, count: int
+) -> list[Document]:
     cursor = uow.collection(WAITLIST).find(
         {"district_id": district_id, "window_id": window_id, "status": "waiting"},
         session=uow.session,
     )
-    found = [d async for d in cursor.sort("created_at", 1).limit(1)]
-    return found[0] if found else None
+    return [d async for d in cursor.sort("created_at", 1).limit(count)]
+
+
+async def student_has_booking(
+    uow: UnitOfWork, district_id: str, window_id: str, student_id: str
+) -> bool:
+    found = await uow.collection(BOOKINGS).find_one(
+        {"district_id": district_id, "window_id": window_id, "student_id": student_id, **ACTIVE},
+        {"_id": 1},
+        session=uow.session,
+    )
+    return found is not None
 
 
 async def mark_offered(
