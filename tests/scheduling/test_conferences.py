@@ -737,3 +737,44 @@ async def test_a_waiting_family_is_offered_the_first_slot_that_frees_held_for_it
     # Held for the first family waiting: the second cannot take it.
     assert code(await book(d, slot, student=2)) == "slot-taken"
     assert (await book(d, slot, student=1)).status_code == 201
+
+
+async def test_a_guardian_books_at_most_the_districts_cap_per_window(
+    scheduling: Scheduling,
+) -> None:
+    d = await scheduling.district(students=2, guardians_per_student=1)
+    parent = d.guardians[d.students[0]][0]
+    # The parent's second child is in the same classroom (twins): the cap is one per window.
+    await scheduling.roster(
+        StudentUpserted(
+            district_id=d.district_id,
+            student_id=d.students[1],
+            school_id=d.school_id,
+            guardian_ids=[parent],
+        )
+    )
+
+    async def linked() -> bool:
+        found = await scheduling.db["students"].find_one(
+            {"district_id": d.district_id, "student_id": d.students[1]}
+        )
+        return found is not None and parent in found.get("guardian_ids", [])
+
+    await eventually(linked, what="the second child linked to the parent")
+    await conference_window(d)
+    slots = [s["slot_id"] for s in (await publish(d))["slots"]]
+    assert (await book(d, slots[0], student=0)).status_code == 201
+    second = await scheduling.client.post(
+        f"/v1/conference-slots/{slots[1]}/booking",
+        json={"student_id": d.students[1]},
+        headers=d.headers(parent, "guardian"),
+    )
+    assert (second.status_code, code(second)) == (409, "guardian-cap-reached")
+    assert second.json()["cap"] == 1
+    # The front desk may book the second child for the family.
+    by_staff = await scheduling.client.post(
+        f"/v1/conference-slots/{slots[1]}/booking",
+        json={"student_id": d.students[1], "guardian_id": parent},
+        headers=d.school_admin,
+    )
+    assert by_staff.status_code == 201, by_staff.text
