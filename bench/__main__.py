@@ -9,18 +9,20 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+from pathlib import Path
 
 from aptt_local.servers import LocalStack
 
-from bench import event_path, raw
+from bench import booking_rush, event_path, raw
 from bench.figures import Figures
 
 
-async def run(stack: LocalStack) -> Figures:
+async def run(stack: LocalStack, state: Path) -> Figures:
     figures = Figures()
     print(f"APTT benchmarks on Tansu + SecantusDB, {os.cpu_count()} cores", flush=True)
     await raw.measure(stack, figures)
     await event_path.run(stack, figures)
+    await booking_rush.run(stack, figures, state)
     return figures
 
 
@@ -29,7 +31,7 @@ def main() -> None:
         stack = LocalStack(state)
         stack.start()
         try:
-            asyncio.run(run(stack))
+            asyncio.run(run(stack, Path(state)))
         finally:
             stack.stop()
 

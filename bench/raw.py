@@ -12,6 +12,7 @@ import uuid
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aptt_local.servers import LocalStack
 from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
 
 from bench.figures import Figures, timed
 
@@ -53,19 +54,25 @@ async def _mongo(url: str, figures: Figures) -> None:
                     await session.with_transaction(two)
         figures.raw_rate("two-insert transaction", n / t[0], "txn/s")
 
-        await db["unique"].create_indexes([IndexModel([("slot", 1)], unique=True)])
-        n, clients = 2000, 16
-
-        async def client_inserts(offset: int) -> None:
-            for i in range(offset, n, clients):
-                await db["unique"].insert_one({**DOC, "slot": i})
-
-        with timed() as t:
-            await asyncio.gather(*(client_inserts(c) for c in range(clients)))
-        figures.raw_rate("unique-index insert (16 clients)", n / t[0], "docs/s")
+        figures.raw_rate("unique-index insert (16 clients)", await unique_inserts(db), "docs/s")
     finally:
         await client.drop_database(db.name)
         await client.close()
+
+
+async def unique_inserts(db: AsyncDatabase[dict[str, object]], n: int = 2000) -> float:
+    """Inserts per second into a collection with a unique index, from 16 clients at once."""
+    collection = db["unique_" + uuid.uuid4().hex[:6]]
+    await collection.create_indexes([IndexModel([("slot", 1)], unique=True)])
+    clients = 16
+
+    async def client_inserts(offset: int) -> None:
+        for i in range(offset, n, clients):
+            await collection.insert_one({**DOC, "slot": i})
+
+    with timed() as t:
+        await asyncio.gather(*(client_inserts(c) for c in range(clients)))
+    return n / t[0]
 
 
 async def _kafka(bootstrap: str, figures: Figures) -> None:

@@ -103,8 +103,10 @@ EVENT_TOPICS: tuple[Topic, ...] = (
     Topic(
         name="aptt.scheduling.conferences.v1",
         producer="scheduling",
-        consumers=("notify",),
-        description="One-to-one conference slots booked, rescheduled and cancelled.",
+        # Notify is added back when it handles these events (its conference messages).
+        consumers=(),
+        description="One-to-one conference availability, bookings, moves, cancellations and "
+        "interpreters.",
     ),
     Topic(
         name="aptt.scheduling.visits.v1",
@@ -116,7 +118,7 @@ EVENT_TOPICS: tuple[Topic, ...] = (
     Topic(
         name="aptt.goals.goals.v1",
         producer="goals",
-        consumers=("notify",),
+        consumers=("notify", "scheduling"),
         description="SMART goals set, progressed, met and closed; practice logged.",
     ),
     Topic(

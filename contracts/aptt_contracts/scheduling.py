@@ -1,4 +1,5 @@
-"""Events of the scheduling service: meeting windows, team meetings, RSVPs and attendance.
+"""Events of the scheduling service: meeting windows, team meetings, RSVPs, attendance and
+one-to-one conferences.
 
 Ids, codes, numbers and times only: no names and no free text about a child. The optional
 fields were added after the first revision; consumers must accept their absence.
@@ -269,3 +270,151 @@ class ReflectionRecorded(EventModel):
     school_id: str
     educator_ids: list[str] = Field(min_length=2, max_length=2)
     recorded_at: datetime
+
+
+# -- one-to-one conferences (aptt.scheduling.conferences.v1) ----------------------------
+
+CONFERENCES = "aptt.scheduling.conferences.v1"
+
+# Why staff cancelled or moved a conference: a code the family reads in its own language.
+# The teacher's own words, if any, stay in scheduling's database.
+ConferenceReason = Literal[
+    "teacher_unavailable", "illness", "school_closure", "schedule_change", "family_request", "other"
+]
+ChangedBy = Literal["family", "staff"]
+
+
+class ConferenceAvailabilityPublished(EventModel):
+    """A teacher (or an admin for them) published availability, cut into slots."""
+
+    event_type = "org.aptt.scheduling.conference-availability.published.v1"
+    topic = CONFERENCES
+    subject_field = "availability_id"
+
+    availability_id: str
+    window_id: str
+    classroom_id: str
+    school_id: str
+    slot_minutes: int = Field(ge=10, le=60)
+    buffer_minutes: int = Field(ge=0, le=60)
+    slot_count: int = Field(ge=0)
+    first_slot_at: datetime | None
+    last_slot_ends_at: datetime | None
+    signup_opens_at: datetime
+    signup_closes_at: datetime
+    student_led: bool
+    virtual: bool = Field(description="true: a video conference (its link is not on the topic)")
+
+
+class ConferenceAvailabilityChanged(EventModel):
+    """Availability changed: slots were added or removed; booked slots are never removed."""
+
+    event_type = "org.aptt.scheduling.conference-availability.changed.v1"
+    topic = CONFERENCES
+    subject_field = "availability_id"
+
+    availability_id: str
+    window_id: str
+    classroom_id: str
+    school_id: str
+    slot_count: int = Field(ge=0)
+    slots_added: int = Field(ge=0)
+    slots_removed: int = Field(ge=0)
+    booked_slots_kept: int = Field(ge=0, description="booked slots outside the new ranges")
+    signup_opens_at: datetime
+    signup_closes_at: datetime
+    student_led: bool
+
+
+class BookingFields(BaseModel):
+    """What every booking event says (not an event itself)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    booking_id: str
+    slot_id: str
+    availability_id: str
+    window_id: str
+    classroom_id: str
+    school_id: str
+    student_id: str
+    guardian_id: str
+    starts_at: datetime
+    ends_at: datetime
+    interpreter_language: str | None = Field(default=None, max_length=35)
+    student_led: bool
+    sequence: int = Field(ge=0, description="iCalendar SEQUENCE: grows with each change")
+
+
+class ConferenceBookingMade(EventModel, BookingFields):
+    subject_field = "booking_id"
+    event_type = "org.aptt.scheduling.conference-booking.made.v1"
+    topic = CONFERENCES
+
+    by: ChangedBy
+
+
+class ConferenceBookingMoved(EventModel, BookingFields):
+    subject_field = "booking_id"
+    event_type = "org.aptt.scheduling.conference-booking.moved.v1"
+    topic = CONFERENCES
+
+    previous_slot_id: str
+    previous_starts_at: datetime
+    by: ChangedBy
+    reason_code: ConferenceReason | None = None
+
+
+class ConferenceBookingCancelled(EventModel, BookingFields):
+    subject_field = "booking_id"
+    event_type = "org.aptt.scheduling.conference-booking.cancelled.v1"
+    topic = CONFERENCES
+
+    by: ChangedBy
+    reason_code: ConferenceReason | None = None
+
+
+class InterpreterFields(BaseModel):
+    """What both interpreter events say (not an event itself)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    booking_id: str
+    interpreter_id: str
+    language: str = Field(max_length=35)
+    slot_id: str
+    classroom_id: str
+    school_id: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+class InterpreterAssigned(EventModel, InterpreterFields):
+    subject_field = "booking_id"
+    event_type = "org.aptt.scheduling.interpreter.assigned.v1"
+    topic = CONFERENCES
+
+
+class InterpreterReleased(EventModel, InterpreterFields):
+    subject_field = "booking_id"
+    event_type = "org.aptt.scheduling.interpreter.released.v1"
+    topic = CONFERENCES
+
+
+class WaitlistOffered(EventModel):
+    """A freed slot is offered, held, to the first family waiting in its window."""
+
+    event_type = "org.aptt.scheduling.waitlist.offered.v1"
+    topic = CONFERENCES
+    subject_field = "entry_id"
+
+    entry_id: str
+    window_id: str
+    classroom_id: str
+    school_id: str
+    student_id: str
+    guardian_id: str
+    slot_id: str
+    starts_at: datetime
+    ends_at: datetime
+    hold_expires_at: datetime

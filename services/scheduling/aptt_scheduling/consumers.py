@@ -2,7 +2,8 @@
 
 The roster (`aptt.data.roster.v1`) feeds the read model that says who teaches which
 classroom and which guardians belong to which student; class reports tell a teacher that a
-meeting's chart is ready; district skills widen the focus skills a meeting may have.
+meeting's chart is ready; district skills widen the focus skills a meeting may have; goals
+events give a conference booking the child's current goals.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from aptt_contracts.data import (
     StudentRemoved,
     StudentUpserted,
 )
+from aptt_contracts.goals import GoalClosed, GoalMet, GoalProgressed, GoalSet
 from aptt_platform.consumer import HandlerTable, batched
 
-from aptt_scheduling.service import roster, visit_coverage
+from aptt_scheduling.service import conferences_goals, roster, visit_coverage
 
 HANDLERS: HandlerTable = {
     SchoolUpserted: roster.record_school,
@@ -31,4 +33,9 @@ HANDLERS: HandlerTable = {
     ClassReportPublished: roster.record_class_report,
     # Home-visit coverage reads the latest results.
     AssessmentResultRecorded: visit_coverage.record_result,
+    # The child's goals, shown on a conference booking (student-led conferences).
+    GoalSet: conferences_goals.on_goal_set,
+    GoalProgressed: conferences_goals.on_goal_progressed,
+    GoalMet: conferences_goals.on_goal_met,
+    GoalClosed: conferences_goals.on_goal_closed,
 }

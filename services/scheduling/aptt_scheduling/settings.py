@@ -29,6 +29,12 @@ class Config:
     visit_reflection_retention_days: int = 365
     # Coverage bands are not shown for fewer students with results than this.
     visit_coverage_min_group: int = 5
+    # Conferences (decision 0310): how long a family's hold keeps a slot, and how many
+    # bookings one guardian may have in one conference window.
+    conference_hold_seconds: int = 120
+    conference_bookings_per_guardian: int = 1
+    # How long a slot offered to the first family on the waitlist is held for it.
+    conference_offer_hold_seconds: int = 3600
 
 
 class Settings(ServiceSettings):
@@ -40,6 +46,9 @@ class Settings(ServiceSettings):
     visit_school_day_ends: time = time(15, 0)
     visit_reflection_retention_days: int = Field(default=365, ge=0, le=10 * 365)
     visit_coverage_min_group: int = Field(default=5, ge=1, le=100)
+    conference_hold_seconds: int = Field(default=120, ge=1, le=30 * 60)
+    conference_bookings_per_guardian: int = Field(default=1, ge=1, le=20)
+    conference_offer_hold_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
 
     @field_validator("default_timezone")
     @classmethod
@@ -64,4 +73,7 @@ class Settings(ServiceSettings):
             visit_school_day_ends=self.visit_school_day_ends,
             visit_reflection_retention_days=self.visit_reflection_retention_days,
             visit_coverage_min_group=self.visit_coverage_min_group,
+            conference_hold_seconds=self.conference_hold_seconds,
+            conference_bookings_per_guardian=self.conference_bookings_per_guardian,
+            conference_offer_hold_seconds=self.conference_offer_hold_seconds,
         )

@@ -1,5 +1,5 @@
 """HTTP API of the scheduling service: engagement calendars and their meeting windows, team
-meetings, RSVPs and attendance.
+meetings, RSVPs and attendance; one-to-one conferences.
 
 Bearer tokens from the district's issuer. Staff see the classrooms they teach (teachers),
 the schools they administer (school admins) or their whole district (district admins);
@@ -11,7 +11,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from aptt_scheduling.api.calendars import router as calendars
+from aptt_scheduling.api.conferences import router as conferences
 from aptt_scheduling.api.families import router as families
+from aptt_scheduling.api.interpreters import router as interpreters
 from aptt_scheduling.api.meetings import router as meetings
 
 router = APIRouter(prefix="/v1")
@@ -25,3 +27,5 @@ from aptt_scheduling.api.visits import router as visits  # noqa: E402
 
 router.include_router(visits)
 router.include_router(visit_coverage)
+router.include_router(conferences)
+router.include_router(interpreters)

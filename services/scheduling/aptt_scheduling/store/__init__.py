@@ -75,3 +75,7 @@ from aptt_scheduling.store.visit_results import RESULT_INDEXES  # noqa: E402
 from aptt_scheduling.store.visits import VISIT_INDEXES  # noqa: E402
 
 INDEXES = {**INDEXES, **VISIT_INDEXES, **RESULT_INDEXES}
+# One-to-one conferences keep their collections and indexes in their own module.
+from aptt_scheduling.store.conferences import CONFERENCE_INDEXES  # noqa: E402
+
+INDEXES = {**INDEXES, **CONFERENCE_INDEXES}
