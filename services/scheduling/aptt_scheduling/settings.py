@@ -29,6 +29,12 @@ class Config:
     visit_reflection_retention_days: int = 365
     # Coverage bands are not shown for fewer students with results than this.
     visit_coverage_min_group: int = 5
+    # Family-event consolidation (decision 0330): more events than this in a month is
+    # crowded; an unlinked event this many days from a team meeting sits next to it; fewer
+    # families than this is a small turnout.
+    consolidation_crowded_month: int = 3
+    consolidation_near_days: int = 7
+    consolidation_few_families: int = 10
 
 
 class Settings(ServiceSettings):
@@ -40,6 +46,10 @@ class Settings(ServiceSettings):
     visit_school_day_ends: time = time(15, 0)
     visit_reflection_retention_days: int = Field(default=365, ge=0, le=10 * 365)
     visit_coverage_min_group: int = Field(default=5, ge=1, le=100)
+    # Family-event consolidation (decision 0330).
+    consolidation_crowded_month: int = Field(default=3, ge=1, le=31)
+    consolidation_near_days: int = Field(default=7, ge=0, le=31)
+    consolidation_few_families: int = Field(default=10, ge=0, le=10_000)
 
     @field_validator("default_timezone")
     @classmethod
@@ -64,4 +74,7 @@ class Settings(ServiceSettings):
             visit_school_day_ends=self.visit_school_day_ends,
             visit_reflection_retention_days=self.visit_reflection_retention_days,
             visit_coverage_min_group=self.visit_coverage_min_group,
+            consolidation_crowded_month=self.consolidation_crowded_month,
+            consolidation_near_days=self.consolidation_near_days,
+            consolidation_few_families=self.consolidation_few_families,
         )

@@ -25,3 +25,8 @@ from aptt_scheduling.api.visits import router as visits  # noqa: E402
 
 router.include_router(visits)
 router.include_router(visit_coverage)
+
+# Family events and the consolidated year (decision 0330).
+from aptt_scheduling.api.family_events import router as family_events  # noqa: E402
+
+router.include_router(family_events)

@@ -75,3 +75,11 @@ from aptt_scheduling.store.visit_results import RESULT_INDEXES  # noqa: E402
 from aptt_scheduling.store.visits import VISIT_INDEXES  # noqa: E402
 
 INDEXES = {**INDEXES, **VISIT_INDEXES, **RESULT_INDEXES}
+
+# Family events and the consolidation view (decision 0330).
+from aptt_scheduling.store.family_events import (  # noqa: E402
+    FAMILY_EVENT_INDEXES,
+    MEETING_INDEXES,
+)
+
+INDEXES = {**INDEXES, **FAMILY_EVENT_INDEXES, MEETINGS: [*INDEXES[MEETINGS], *MEETING_INDEXES]}
