@@ -106,7 +106,8 @@ EVENT_TOPICS: tuple[Topic, ...] = (
     Topic(
         name="aptt.goals.goals.v1",
         producer="goals",
-        consumers=("notify",),
+        # data: outcome analytics (goals set and met, practice per week).
+        consumers=("notify", "data"),
         description="SMART goals set, progressed, met and closed; practice logged.",
     ),
     Topic(

@@ -14,3 +14,8 @@ router = APIRouter(prefix="/v1")
 router.include_router(roster.router)
 router.include_router(assessments.router)
 router.include_router(reports.router)
+
+# Outcome analytics (decisions 0230-0232).
+from aptt_data.api import outcomes  # noqa: E402
+
+router.include_router(outcomes.router)
