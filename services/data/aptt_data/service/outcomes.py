@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -56,16 +56,19 @@ async def record_attendance(
         for e, meta in events
     ]
     await store.ATTENDANCE.apply_many(uow, changes)
-    touched: dict[str, dict[str, AttendanceRecorded]] = {}
-    for e, _ in events:
-        touched.setdefault(e.district_id, {})[e.meeting_id] = e
+    touched: dict[str, dict[str, tuple[AttendanceRecorded, datetime | None]]] = {}
+    for e, meta in events:
+        touched.setdefault(e.district_id, {})[e.meeting_id] = (e, meta.time)
     for district_id, meetings in touched.items():
         await _summarise(uow, district_id, meetings)
 
 
 async def _summarise(
-    uow: UnitOfWork, district_id: str, meetings: dict[str, AttendanceRecorded]
+    uow: UnitOfWork,
+    district_id: str,
+    meetings: dict[str, tuple[AttendanceRecorded, datetime | None]],
 ) -> None:
+    """Each touched meeting's summary, from all its records (a meeting has a class's worth)."""
     records = await store.attendance_of_meetings(uow, district_id, meetings)
     by_meeting: dict[str, list[Document]] = {}
     for doc in records:
@@ -73,11 +76,16 @@ async def _summarise(
     zones = await roster_store.school_settings(uow, district_id)
     default_zone = uow.config_as(Config).default_timezone
     summaries = []
-    for meeting_id, event in meetings.items():
+    for meeting_id, (event, received) in meetings.items():
         docs = by_meeting.get(meeting_id, [])
+        # Older attendance events carry no start: the meeting's own event, else the record's
+        # time (attendance is taken at the meeting).
         starts = event.meeting_starts_at or await _meeting_start(uow, district_id, meeting_id)
         zone = (zones.get(event.school_id) or {}).get("timezone") or default_zone
-        day = (starts or datetime.now(ZoneInfo("UTC"))).astimezone(ZoneInfo(zone)).date()
+        moment = starts or received
+        if moment is None:
+            continue
+        day = moment.astimezone(ZoneInfo(zone)).date()
         classroom = await roster_store.get_classroom(uow, district_id, event.classroom_id)
         recorded = {d["student_id"] for d in docs}
         in_class = len(classroom.get("student_ids", [])) if classroom else len(recorded)
@@ -255,8 +263,6 @@ async def goals_report(
     now: datetime,
 ) -> tuple[Scope, GoalFigures]:
     scope = await scope_for(uow, principal, kind, scope_id)
-    if kind == "district":
-        raise NotFound("goals are reported per classroom and school", code="unknown-report")
     district_id = principal.district_id
     first, last = figures.school_year_span(school_year)
     meetings = await store.summaries(
@@ -354,7 +360,3 @@ async def report_views(
     if not principal.is_district_admin:
         raise out_of_reach(principal, "report views")
     return await store.report_views(uow, principal.district_id, before=before, limit=limit)
-
-
-def cutoff(days: int, now: datetime) -> date:
-    return (now - timedelta(days=days)).date()
