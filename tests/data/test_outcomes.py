@@ -12,7 +12,11 @@ from typing import Any
 
 from aptt_contracts.envelope import EventModel
 from aptt_contracts.goals import GoalClosed, GoalMet, GoalSet, PracticeLogged
-from aptt_contracts.scheduling import AttendanceRecorded
+from aptt_contracts.scheduling import (
+    AttendanceRecorded,
+    FamilyEventTurnoutRecorded,
+    VisitCompleted,
+)
 from aptt_local.kafkatools import publish
 from aptt_local.oneroster import (
     Classroom,
@@ -171,6 +175,39 @@ def _events(d: str) -> list[EventModel]:
                 minutes=20,
             )
         )
+    # Home visits in c1: seven families visited, two of them twice.
+    for n in range(1, 8):
+        for number in (1, 2) if n <= 2 else (1,):
+            events.append(
+                VisitCompleted(
+                    district_id=d,
+                    visit_id=f"v{n}-{number}",
+                    student_id=f"c1-s{n}",
+                    school_id="sch1",
+                    educator_ids=["e1", "e2"],
+                    visit_number=number,
+                    duration_minutes=45,
+                )
+            )
+    turnouts = [
+        ("bake-sale", False, {"mother": 30, "father": 12}),
+        ("concert", False, {"mother": 10, "father": 2, "grandparent": 1}),
+        ("science-night", True, {"mother": 5, "father": 9}),
+        ("movie-night", False, None),
+    ]
+    for n, (kind, linked, counts) in enumerate(turnouts):
+        events.append(
+            FamilyEventTurnoutRecorded(
+                district_id=d,
+                family_event_id=f"fev-{n}",
+                school_id="sch1",
+                kind=kind,
+                learning_linked=linked,
+                on=date(2026, 11, 5),
+                families_attending=30,
+                by_relationship=counts,
+            )
+        )
     for n in (1, 2):
         events.append(
             PracticeLogged(
@@ -262,6 +299,21 @@ async def test_figures_from_known_events_equal_the_hand_computed_ones(
         {"week": "2026-W44", "families": None, "logs": None, "minutes": None},
     ]
 
+    reach: dict[str, Any] = {}
+
+    async def visits_kept() -> bool:
+        nonlocal reach
+        reach = (await _get(data_service, "/v1/classrooms/c1/outcomes/reach", teacher)).json()
+        return reach["visited"] == 7
+
+    await eventually(visits_kept, timeout=60, what="the visits to be kept")
+    # 7 of 12 visited; twice: 2 (under 5) and once only: 5, withheld together.
+    assert (reach["families"], reach["visited_share"], reach["visited_twice"]) == (
+        12,
+        round(7 / 12, 4),
+        None,
+    )
+
     admin = data_service.admin(d)
     async with data_service.client() as client:
         marked = await client.put("/v1/classrooms/c1/aptt", json={"runs_aptt": True}, headers=admin)
@@ -293,7 +345,12 @@ async def test_a_withheld_cell_cannot_be_recovered_from_the_totals(
         nonlocal report
         answer = await _get(data_service, path, principal)
         report = answer.json()
-        return answer.status_code == 200 and report["meetings"] == 3 and report["attended"] == 24
+        fathers = report.get("fathers") or {}
+        return (
+            answer.status_code == 200
+            and (report["meetings"], report["attended"]) == (3, 24)
+            and fathers.get("unlinked_events") == 2
+        )
 
     await eventually(summarised, timeout=60, what="the school's meetings to be summarised")
     # c2's 4 families are under 10; c1's 20 are withheld with them, or 24 - 20 would show 4.
@@ -305,6 +362,17 @@ async def test_a_withheld_cell_cannot_be_recovered_from_the_totals(
     assert answer.status_code == 200
     lines = answer.text.strip().splitlines()
     assert lines[1:] == ["c1,2,24,,,0.92", "c2,1,12,,,0.92", "total,3,36,24,0.6667,0.92"]
+    # Fathers: 8 of the 30 guardians at meetings (under 10: withheld, and the 22 others with
+    # them); at the two unlinked events counted by relationship, 14 of 55.
+    assert report["fathers"] == {
+        "meeting_fathers": None,
+        "meeting_guardians": 30,
+        "meeting_share": None,
+        "unlinked_events": 2,
+        "event_fathers": 14,
+        "event_guardians": 55,
+        "event_share": round(14 / 55, 4),
+    }
     chart = await _get(data_service, path + ".svg", principal, lang="es")
     assert chart.status_code == 200
     assert "Oculto: menos de 10" in chart.text

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aptt_local.testing import random_id
+from aptt_contracts.scheduling import FAMILY_EVENTS
+from aptt_local.kafkatools import read_topic
+from aptt_local.testing import eventually, random_id
+from aptt_platform.events import header_dict
 
 from .conftest import TIMEZONE, District, Scheduling
 
@@ -123,6 +127,32 @@ async def test_a_crowded_month_is_flagged_and_unlinked_events_beside_a_meeting_a
     assert answer.status_code == 200, answer.text
     assert answer.text.count("saturado") == 1
     assert "Ligados al aprendizaje: 5" in answer.text
+
+    # Data compares fathers at meetings and at unlinked events: the turnout is published,
+    # with the kind code and never the title.
+    published: list[dict[str, Any]] = []
+
+    async def out() -> bool:
+        published[:] = [
+            json.loads(r.value or b"{}")
+            for r in await read_topic(scheduling.stack.kafka_bootstrap, FAMILY_EVENTS)
+            if header_dict(r.headers).get("ce_district") == d.district_id.encode()
+        ]
+        return bool(published)
+
+    await eventually(out, what="the concert's turnout on its topic")
+    assert published == [
+        {
+            "district_id": d.district_id,
+            "family_event_id": ids["concert"],
+            "school_id": d.school_id,
+            "kind": "concert",
+            "learning_linked": False,
+            "on": (far + timedelta(days=20)).isoformat(),
+            "families_attending": 4,
+            "by_relationship": {"mother": 3, "father": 2},
+        }
+    ]
 
 
 async def test_an_event_on_the_day_of_a_team_meeting_clashes_and_kinds_of_its_own_are_refused(

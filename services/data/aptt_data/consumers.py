@@ -9,9 +9,11 @@ from __future__ import annotations
 from aptt_contracts.goals import GoalClosed, GoalMet, GoalSet, PracticeLogged
 from aptt_contracts.scheduling import (
     AttendanceRecorded,
+    FamilyEventTurnoutRecorded,
     TeamMeetingCancelled,
     TeamMeetingRescheduled,
     TeamMeetingScheduled,
+    VisitCompleted,
 )
 from aptt_platform.consumer import HandlerTable, batched
 
@@ -27,4 +29,6 @@ HANDLERS: HandlerTable = {
     GoalMet: outcomes.record_goal_met,
     GoalClosed: outcomes.record_goal_closed,
     PracticeLogged: outcomes.record_practice,
+    FamilyEventTurnoutRecorded: outcomes.record_family_event,
+    VisitCompleted: outcomes.record_visit,
 }

@@ -20,7 +20,13 @@ from pydantic import BaseModel, Field
 
 from aptt_data.api import outcome_chart
 from aptt_data.api.deps import Id, problems
-from aptt_data.domain.outcomes import AttendanceFigures, AttendanceRow, GoalFigures
+from aptt_data.domain.outcomes import (
+    AttendanceFigures,
+    AttendanceRow,
+    FathersCompared,
+    GoalFigures,
+    Reach,
+)
 from aptt_data.service import outcomes as service
 from aptt_data.service.outcomes import GrowthReport
 
@@ -44,6 +50,11 @@ class AttendanceOut(BaseModel):
     guardians_present: int | None
     by_relationship: dict[str, int | None]
     trend: list[AttendanceRow] = Field(description="by month")
+    fathers: FathersCompared | None = Field(
+        default=None,
+        description="school and district: fathers among guardians at APTT meetings and at "
+        "the school's unlinked events counted by relationship",
+    )
     rows: Page[AttendanceRow] = Field(
         description="meetings of a classroom (with the change from the one before), "
         "classrooms of a school, schools of the district"
@@ -349,6 +360,44 @@ async def school_goals(
 ) -> GoalFigures:
     _, found = await mongo.run(
         service.goals_report,
+        principal=principal,
+        kind="school",
+        scope_id=school_id,
+        school_year=school_year,
+        now=now,
+    )
+    return found
+
+
+@router.get(
+    "/classrooms/{classroom_id}/outcomes/reach",
+    summary="Families of a classroom visited at home this school year",
+    responses=ANSWERS,
+)
+async def classroom_reach(
+    classroom_id: Id, principal: Staff, mongo: Store, now: Now, school_year: SchoolYear
+) -> Reach:
+    found: Reach = await mongo.run(
+        service.reach_report,
+        principal=principal,
+        kind="classroom",
+        scope_id=classroom_id,
+        school_year=school_year,
+        now=now,
+    )
+    return found
+
+
+@router.get(
+    "/schools/{school_id}/outcomes/reach",
+    summary="Families of a school visited at home this school year",
+    responses=ANSWERS,
+)
+async def school_reach(
+    school_id: Id, principal: Staff, mongo: Store, now: Now, school_year: SchoolYear
+) -> Reach:
+    found: Reach = await mongo.run(
+        service.reach_report,
         principal=principal,
         kind="school",
         scope_id=school_id,

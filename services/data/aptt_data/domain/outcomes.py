@@ -91,6 +91,7 @@ class AttendanceFigures:
     trend: list[AttendanceRow]  # by month
     suppressed: bool
     reference_rate: float = REFERENCE_RATE
+    fathers: FathersCompared | None = None
 
 
 def _rows(groups: Mapping[str, list[MeetingAttendance]], minimum: int) -> list[AttendanceRow]:
@@ -142,6 +143,47 @@ def attendance(
         trend=[] if suppressed else _rows(months, minimum),
         suppressed=suppressed,
     )
+
+
+@dataclass(frozen=True)
+class FathersCompared:
+    """Fathers among the guardians who came: at APTT meetings, and at the school's unlinked
+    events whose turnout was counted by relationship."""
+
+    meeting_fathers: int | None
+    meeting_guardians: int | None
+    meeting_share: float | None
+    unlinked_events: int
+    event_fathers: int | None
+    event_guardians: int | None
+    event_share: float | None
+
+
+def _fathers(guardians: Mapping[str, int], minimum: int) -> tuple[int | None, int | None]:
+    """Fathers and all guardians; fathers and the others are two parts of the total, so
+    when either is under the minimum both are withheld (the total stays)."""
+    total = sum(guardians.values())
+    if total < minimum:
+        return None, None
+    fathers = guardians.get("father", 0)
+    return suppress({"father": fathers, "others": total - fathers}, minimum)["father"], total
+
+
+def fathers_compared(
+    meetings: Sequence[MeetingAttendance],
+    unlinked: Sequence[Mapping[str, int]],
+    *,
+    minimum: int,
+) -> FathersCompared:
+    at_meetings: Counter[str] = Counter()
+    for m in meetings:
+        at_meetings.update(m.guardians)
+    at_events: Counter[str] = Counter()
+    for counts in unlinked:
+        at_events.update(counts)
+    mf, mg = _fathers(at_meetings, minimum)
+    ef, eg = _fathers(at_events, minimum)
+    return FathersCompared(mf, mg, rate(mf, mg or 0), len(unlinked), ef, eg, rate(ef, eg or 0))
 
 
 def _change(before: AttendanceRow | None, row: AttendanceRow) -> float | None:
@@ -242,6 +284,38 @@ def goals(
         met_rate=rate(counts["met"], closed) if closed >= minimum else None,
         meetings=rows,
         practice=practice_rows,
+    )
+
+
+# -- reach -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reach:
+    minimum: int
+    families: int
+    visited: int | None
+    visited_share: float | None
+    visited_twice: int | None
+    # Reach by personal notes and conferences comes when their events exist (decision 0230).
+    not_yet_measured: tuple[str, ...] = ("personal_contact_30_days", "conference_booked")
+
+
+def reach(families: frozenset[str], visits: Mapping[str, int], *, minimum: int) -> Reach:
+    """Families visited at home at least once (and twice) in the year, of all families:
+    visited and not visited are parts of the families, twice and once only parts of the
+    visited, so each pair is withheld together."""
+    visited = {s for s in families if visits.get(s, 0) >= 1}
+    twice = {s for s in visited if visits[s] >= 2}
+    shown = suppress({"visited": len(visited), "not": len(families) - len(visited)}, minimum)
+    split = suppress({"twice": len(twice), "once": len(visited) - len(twice)}, minimum)
+    count = shown["visited"]
+    return Reach(
+        minimum=minimum,
+        families=len(families),
+        visited=count,
+        visited_share=rate(count, len(families)),
+        visited_twice=split["twice"] if count is not None else None,
     )
 
 

@@ -10,13 +10,17 @@ district admins. Another district's ids are not found; within the district the p
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aptt_contracts.goals import GoalClosed, GoalMet, GoalSet, PracticeLogged
-from aptt_contracts.scheduling import AttendanceRecorded
+from aptt_contracts.scheduling import (
+    AttendanceRecorded,
+    FamilyEventTurnoutRecorded,
+    VisitCompleted,
+)
 from aptt_platform.auth import Principal
 from aptt_platform.deps import out_of_reach
 from aptt_platform.errors import NotFound
@@ -25,7 +29,7 @@ from aptt_platform.mongo import Document, UnitOfWork
 from aptt_platform.readmodel import Change
 
 from aptt_data.domain import outcomes as figures
-from aptt_data.domain.outcomes import AttendanceFigures, GoalFigures, GrowthComparison
+from aptt_data.domain.outcomes import AttendanceFigures, GoalFigures, GrowthComparison, Reach
 from aptt_data.settings import Config
 from aptt_data.store import MEETINGS
 from aptt_data.store import outcomes as store
@@ -145,6 +149,44 @@ async def record_goal_closed(uow: UnitOfWork, event: GoalClosed, meta: ReceivedE
     )
 
 
+async def record_family_event(
+    uow: UnitOfWork, event: FamilyEventTurnoutRecorded, meta: ReceivedEvent
+) -> None:
+    await store.FAMILY_EVENTS.upsert(
+        uow,
+        event.district_id,
+        event.family_event_id,
+        {
+            "school_id": event.school_id,
+            "kind": event.kind,
+            "learning_linked": event.learning_linked,
+            "on": event.on.isoformat(),
+            "school_year": figures.school_year_of(event.on),
+            "families": event.families_attending,
+            "by_relationship": event.by_relationship,
+        },
+        version=meta.time,
+    )
+
+
+async def record_visit(uow: UnitOfWork, event: VisitCompleted, meta: ReceivedEvent) -> None:
+    """A home visit done counts for reach in the school year of the day it was recorded."""
+    if meta.time is None:
+        raise ValueError("a completed visit without its time cannot be placed in a school year")
+    await store.VISITS.upsert(
+        uow,
+        event.district_id,
+        event.visit_id,
+        {
+            "student_id": event.student_id,
+            "school_id": event.school_id,
+            "visit_number": event.visit_number,
+            "school_year": figures.school_year_of(meta.time.date()),
+        },
+        version=meta.time,
+    )
+
+
 async def record_practice(uow: UnitOfWork, event: PracticeLogged, meta: ReceivedEvent) -> None:
     await store.add_practice(
         uow,
@@ -250,7 +292,14 @@ async def attendance_report(
         uow, principal.district_id, school_year, field=field, value=scope_id if field else None
     )
     await _viewed(uow, principal, "attendance", scope, now, school_year=school_year)
-    return scope, figures.attendance(meetings, by=ROWS_BY[kind], minimum=scope.minimum)
+    found = figures.attendance(meetings, by=ROWS_BY[kind], minimum=scope.minimum)
+    if kind == "classroom" or found.suppressed:
+        return scope, found
+    events = await store.unlinked_turnouts(
+        uow, principal.district_id, school_year, scope_id if kind == "school" else None
+    )
+    fathers = figures.fathers_compared(meetings, events, minimum=scope.minimum)
+    return scope, replace(found, fathers=fathers)
 
 
 async def goals_report(
@@ -285,6 +334,24 @@ async def goals_report(
     window = uow.config_as(Config).goals_after_meeting_days
     await _viewed(uow, principal, "goals", scope, now, school_year=school_year)
     return scope, figures.goals(rows, goals, practice, window_days=window, minimum=scope.minimum)
+
+
+async def reach_report(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    kind: str,
+    scope_id: str,
+    school_year: str,
+    now: datetime,
+) -> Reach:
+    """Families of a classroom or school visited at home this school year."""
+    scope = await scope_for(uow, principal, kind, scope_id)
+    visits = await store.visits_of_students(
+        uow, principal.district_id, scope.student_ids, school_year
+    )
+    await _viewed(uow, principal, "reach", scope, now, school_year=school_year)
+    return figures.reach(scope.student_ids, visits, minimum=scope.minimum)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from aptt_data.store import CLASSROOMS, RESULTS, find_in
 
 ATTENDANCE = ReadModel("outcome_attendance", "record_id")
 GOALS = ReadModel("outcome_goals", "goal_id")
+FAMILY_EVENTS = ReadModel("outcome_family_events", "family_event_id")
+VISITS = ReadModel("outcome_visits", "visit_id")
 MEETING_SUMMARIES = "outcome_meetings"
 PRACTICE = "outcome_practice"
 APTT_CLASSROOMS = "aptt_classrooms"
@@ -52,6 +54,12 @@ OUTCOME_INDEXES: dict[str, Sequence[IndexModel]] = {
     GOALS.collection: [GOALS.index("goal"), _index("by_student", "student_id")],
     PRACTICE: [_index("log", "event_id", unique=True), _index("by_student", "student_id")],
     APTT_CLASSROOMS: [_index("classroom", "classroom_id", unique=True)],
+    FAMILY_EVENTS.collection: [
+        FAMILY_EVENTS.index("family_event"),
+        _index("by_school_year", "school_id", "school_year"),
+        _index("by_year", "school_year"),
+    ],
+    VISITS.collection: [VISITS.index("visit"), _index("by_student", "student_id")],
     REPORT_VIEWS: [_index("by_time", "at", descending="at")],
 }
 # Outcome reports find a school's, or a grade's, classrooms in the roster.
@@ -222,3 +230,37 @@ async def report_views(
         query["at"] = {"$lt": before}
     cursor = uow.collection(REPORT_VIEWS).find(query, {"_id": 0}, session=uow.session)
     return await cursor.sort("at", DESCENDING).limit(limit).to_list()
+
+
+async def unlinked_turnouts(
+    uow: UnitOfWork, district_id: str, school_year: str, school_id: str | None
+) -> list[dict[str, int]]:
+    """Guardians by relationship at the unlinked events of a school (or the district) whose
+    turnout was counted by relationship."""
+    query: dict[str, Any] = {"school_year": school_year}
+    if school_id is not None:
+        query = {"school_id": school_id, **query}
+    found = await FAMILY_EVENTS.find_live(uow, district_id, query, limit=MAX_MEETINGS)
+    return [
+        d["by_relationship"]
+        for d in found
+        if not d["learning_linked"] and d.get("by_relationship") is not None
+    ]
+
+
+async def visits_of_students(
+    uow: UnitOfWork, district_id: str, student_ids: Iterable[str], school_year: str
+) -> dict[str, int]:
+    """Completed home visits per student in a school year."""
+    found = await find_in(
+        uow.collection(VISITS.collection),
+        {"district_id": district_id},
+        "student_id",
+        student_ids,
+        session=uow.session,
+    )
+    counts: dict[str, int] = {}
+    for d in found:
+        if d.get("school_year") == school_year and not d.get("removed", False):
+            counts[d["student_id"]] = counts.get(d["student_id"], 0) + 1
+    return counts

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from aptt_contracts.scheduling import Relationship
+from aptt_contracts.scheduling import FamilyEventTurnoutRecorded, Relationship
 from aptt_platform.auth import Principal
 from aptt_platform.deps import out_of_reach
 from aptt_platform.errors import NotFound
@@ -90,6 +90,18 @@ async def record_turnout(
         event, families_attending=families, by_relationship=by_relationship, updated_at=now
     )
     await store.save_attendance(uow, event)
+    uow.publish(
+        FamilyEventTurnoutRecorded(
+            district_id=event.district_id,
+            family_event_id=event.family_event_id,
+            school_id=event.school_id,
+            kind=event.kind,
+            learning_linked=event.learning_linked,
+            on=event.on,
+            families_attending=families,
+            by_relationship=by_relationship,
+        )
+    )
     return event
 
 
