@@ -218,3 +218,31 @@ async def test_only_the_schools_admins_reach_its_events_and_another_district_fin
     )
     assert answer.status_code == 422
     assert answer.json()["type"].endswith("/relationship-below-families")
+
+
+async def test_conference_windows_of_the_schools_calendar_appear_on_their_own(
+    scheduling: Scheduling,
+) -> None:
+    d = await scheduling.district()
+    year = _school_year(datetime.now(UTC).date())
+    answer = await scheduling.client.post(
+        f"/v1/schools/{d.school_id}/engagement-calendars",
+        json={"template_id": "builtin-oakland", "school_year": year},
+        headers=d.district_admin,
+    )
+    assert answer.status_code in (200, 201), answer.text
+    first = int(year[:4])
+    view = (
+        await scheduling.client.get(
+            f"/v1/schools/{d.school_id}/event-consolidation",
+            params={"school_year": year},
+            headers=d.school_admin,
+        )
+    ).json()
+    windows = [(i["on"], i["title"]) for i in view["items"] if i["source"] == "conference_window"]
+    assert windows == [
+        (f"{first}-08-01", "Introduction conference"),
+        (f"{first}-12-01", "Report-card conference"),
+        (f"{first + 1}-03-01", "Report-card conference"),
+    ]
+    assert (view["linked"], view["unlinked"], view["candidates"]) == (3, 0, [])
