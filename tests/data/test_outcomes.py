@@ -377,6 +377,25 @@ async def test_a_withheld_cell_cannot_be_recovered_from_the_totals(
     assert chart.status_code == 200
     assert "Oculto: menos de 10" in chart.text
 
+    # The district: sch2's 6 families are withheld, and sch1's 24 with them; 30 of 42 shown.
+    admin = data_service.admin(d)
+    district: dict[str, Any] = {}
+
+    async def all_schools() -> bool:
+        nonlocal district
+        district = (await _get(data_service, "/v1/district/outcomes/attendance", admin)).json()
+        return district["meetings"] == 4 and district["attended"] == 30
+
+    await eventually(all_schools, timeout=60, what="every school's meetings")
+    assert (district["attended"], district["families"], district["rate"]) == (30, 42, 0.7143)
+    assert {r["key"]: r["attended"] for r in district["rows"]["items"]} == {
+        "sch1": None,
+        "sch2": None,
+    }
+    chart = await _get(data_service, "/v1/district/outcomes/attendance.svg", admin)
+    assert chart.status_code == 200
+    assert "Withheld: fewer than 10" in chart.text
+
 
 async def test_each_caller_reaches_only_their_own_and_every_view_is_recorded(
     data_service: DataService,

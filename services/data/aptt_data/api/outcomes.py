@@ -304,6 +304,22 @@ async def district_attendance_csv(
 
 
 @router.get(
+    "/district/outcomes/attendance.svg",
+    summary="The district's attendance, school by school, as a chart",
+    response_class=Response,
+    responses=SVG,
+)
+async def district_attendance_svg(
+    principal: Staff, mongo: Store, now: Now, school_year: SchoolYear, lang: Lang = None
+) -> Response:
+    answer = await _respond(
+        "svg", "district", principal.district_id, principal, mongo, now, school_year, lang=lang
+    )
+    assert isinstance(answer, Response)
+    return answer
+
+
+@router.get(
     "/district/outcomes/attendance",
     summary="The district's attendance against the 92% reference, by school and month",
     responses=ANSWERS,

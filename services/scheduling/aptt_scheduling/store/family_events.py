@@ -95,7 +95,8 @@ async def events_of_school(
         },
         session=uow.session,
     )
-    found = [_event(d) async for d in cursor.sort([("on", 1), ("family_event_id", 1)])]
+    ordered = cursor.sort([("on", 1), ("family_event_id", 1)]).limit(MAX_EVENTS_PER_YEAR)
+    found = [_event(d) async for d in ordered]
     if after:
         found = [e for e in found if (e.on, e.family_event_id) > after]
     return found[:limit]
