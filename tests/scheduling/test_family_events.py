@@ -246,3 +246,35 @@ async def test_conference_windows_of_the_schools_calendar_appear_on_their_own(
         (f"{first + 1}-03-01", "Report-card conference"),
     ]
     assert (view["linked"], view["unlinked"], view["candidates"]) == (3, 0, [])
+
+
+async def test_over_long_or_unknown_input_is_a_problem_and_nothing_is_recorded(
+    scheduling: Scheduling,
+) -> None:
+    d = await scheduling.district()
+    today = datetime.now(UTC).date().isoformat()
+    path = f"/v1/schools/{d.school_id}/family-events"
+    bodies = [
+        {"title": "x" * 121, "kind": "concert", "learning_linked": False, "on": today},
+        {"title": "Concert", "kind": "A Concert!", "learning_linked": False, "on": today},
+        {"title": "Concert", "kind": "concert", "learning_linked": False, "on": today, "x": 1},
+    ]
+    for body in bodies:
+        answer = await scheduling.client.post(path, json=body, headers=d.school_admin)
+        assert answer.status_code == 422, body
+        assert answer.headers["content-type"] == "application/problem+json"
+    event_id = await _event(d, datetime.now(UTC).date(), linked=False)
+    for turnout in (
+        {"families_attending": -1},
+        {"families_attending": 3, "by_relationship": {"uncle": 3}},
+    ):
+        answer = await scheduling.client.put(
+            f"/v1/family-events/{event_id}/turnout", json=turnout, headers=d.school_admin
+        )
+        assert answer.status_code == 422, turnout
+    listed = await scheduling.client.get(
+        path, params={"school_year": _school_year(datetime.now(UTC).date())}, headers=d.school_admin
+    )
+    assert [(e["family_event_id"], e["families_attending"]) for e in listed.json()["items"]] == [
+        (event_id, None)
+    ]
