@@ -77,15 +77,18 @@ async def _summarise(
     by_meeting: dict[str, list[Document]] = {}
     for doc in records:
         by_meeting.setdefault(doc["meeting_id"], []).append(doc)
-    zones = await roster_store.school_settings(uow, district_id)
     default_zone = uow.config_as(Config).default_timezone
+    zones: dict[str, str] = {}
     summaries = []
     for meeting_id, (event, received) in meetings.items():
         docs = by_meeting.get(meeting_id, [])
         # Older attendance events carry no start: the meeting's own event, else the record's
         # time (attendance is taken at the meeting).
         starts = event.meeting_starts_at or await _meeting_start(uow, district_id, meeting_id)
-        zone = (zones.get(event.school_id) or {}).get("timezone") or default_zone
+        if event.school_id not in zones:
+            school = await roster_store.get_school(uow, district_id, event.school_id)
+            zones[event.school_id] = (school or {}).get("timezone") or default_zone
+        zone = zones[event.school_id]
         moment = starts or received
         if moment is None:
             continue
