@@ -50,7 +50,7 @@ async def _event(d: District, on: date, *, linked: bool, kind: str = "bake-sale"
 
 
 async def _year(d: District) -> tuple[str, date, dict[str, str]]:
-    """A team meeting with two families present, a bake sale two days later, a science night
+    """A team meeting with two families present, a bake sale two days from it, a science night
     the same week, a crowded month far away (four events) with a small concert."""
     meeting = await d.schedule(in_days=10)
     starts = datetime.fromisoformat(meeting["starts_at"])
@@ -67,9 +67,11 @@ async def _year(d: District) -> tuple[str, date, dict[str, str]]:
         headers=d.teacher,
     )
     assert answer.status_code == 200, answer.text
+    # Beside the meeting, on the side that stays in its school year (August to July).
+    side = -1 if day.month == 7 and day.day >= 25 else 1
     ids = {
-        "bake_sale": await _event(d, day + timedelta(days=2), linked=False),
-        "science": await _event(d, day + timedelta(days=1), linked=True, kind="science-night"),
+        "bake_sale": await _event(d, day + timedelta(days=2 * side), linked=False),
+        "science": await _event(d, day + timedelta(days=side), linked=True, kind="science-night"),
     }
     far = _month_far_from(day)
     for offset in (2, 9, 16):
