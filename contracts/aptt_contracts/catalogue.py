@@ -111,14 +111,24 @@ EVENT_TOPICS: tuple[Topic, ...] = (
     Topic(
         name="aptt.scheduling.visits.v1",
         producer="scheduling",
-        consumers=("notify",),
+        # data: outcome analytics (reach: families visited at home).
+        consumers=("notify", "data"),
         description="Home visits: families invited and answering; visits proposed, scheduled, "
         "done, missed, cancelled; reflections written (the fact only). No address, no text.",
     ),
     Topic(
+        name="aptt.scheduling.family-events.v1",
+        producer="scheduling",
+        consumers=("data",),
+        partitions=3,
+        description="A school's own family events and their turnout: kind code, linked to "
+        "learning or not, date, families and guardians by relationship. No titles.",
+    ),
+    Topic(
         name="aptt.goals.goals.v1",
         producer="goals",
-        consumers=("notify", "scheduling"),
+        # data: outcome analytics (goals set and met, practice per week).
+        consumers=("notify", "scheduling", "data"),
         description="SMART goals set, progressed, met and closed; practice logged.",
     ),
     Topic(

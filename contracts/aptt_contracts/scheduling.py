@@ -418,3 +418,27 @@ class WaitlistOffered(EventModel):
     starts_at: datetime
     ends_at: datetime
     hold_expires_at: datetime
+
+
+# -- family events (decision 0330) ----------------------------------------------------
+# A school's own events (a bake sale, a concert) and who came: a kind code, never the title.
+
+FAMILY_EVENTS = "aptt.scheduling.family-events.v1"
+
+
+class FamilyEventTurnoutRecorded(EventModel):
+    """A school recorded, after one of its family events, how many families came."""
+
+    event_type = "org.aptt.scheduling.family-event.turnout-recorded.v1"
+    topic = FAMILY_EVENTS
+    subject_field = "family_event_id"
+
+    family_event_id: str
+    school_id: str
+    kind: str = Field(max_length=40, description="A code such as bake-sale or concert")
+    learning_linked: bool
+    on: date = Field(description="The school-local date of the event")
+    families_attending: int = Field(ge=0, le=100_000)
+    by_relationship: dict[Relationship, int] | None = Field(
+        default=None, description="Guardians who came by relationship, when the school counted"
+    )

@@ -82,3 +82,21 @@ def words_for(tag: str | None) -> Words:
     """The words for a BCP 47 tag (`?lang=`, or the school's language)."""
     language = CATALOGUES.language_for(tag)
     return Words(language=language, locale=CATALOGUES.formatting_locale(tag, language))
+
+
+# The outcome attendance chart (decision 0231).
+OUTCOME_TITLE = "Families at team meetings, {year}"
+OUTCOME_REFERENCE = "Reference: {rate} of families"
+OUTCOME_AT_OR_ABOVE = "At or above the reference"
+OUTCOME_BELOW = "Below the reference"
+OUTCOME_WITHHELD = "Withheld: fewer than {n}"
+OUTCOME_TOO_FEW = "Too few families attended to show figures."
+OUTCOME_MESSAGES = (
+    OUTCOME_TITLE,
+    OUTCOME_REFERENCE,
+    OUTCOME_AT_OR_ABOVE,
+    OUTCOME_BELOW,
+    OUTCOME_WITHHELD,
+    OUTCOME_TOO_FEW,
+)
+MESSAGES = (*MESSAGES, *OUTCOME_MESSAGES)

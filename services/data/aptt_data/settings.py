@@ -27,6 +27,11 @@ class Config:
     max_unzipped_bytes: int
     import_chunk_size: int = 500
     import_lease_seconds: float = 30.0
+    # Outcome analytics (decision 0231): the smallest count shown in a school or district
+    # report and inside a classroom; goals set this many days after a meeting count for it.
+    outcomes_min_cell: int = 10
+    outcomes_min_cell_classroom: int = 5
+    goals_after_meeting_days: int = 14
 
 
 class Settings(ServiceSettings):
@@ -48,6 +53,10 @@ class Settings(ServiceSettings):
     # Phone numbers without +country code are read as numbers of this region (ISO 3166).
     phone_region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
     max_rejections_reported: int = Field(default=5000, ge=10, le=100_000)
+    # Outcome analytics (decision 0231).
+    outcomes_min_cell: int = Field(default=10, ge=1, le=1000)
+    outcomes_min_cell_classroom: int = Field(default=5, ge=1, le=1000)
+    goals_after_meeting_days: int = Field(default=14, ge=0, le=90)
 
     @field_validator("default_timezone")
     @classmethod
@@ -71,4 +80,7 @@ class Settings(ServiceSettings):
             max_unzipped_bytes=self.max_unzipped_bytes,
             import_chunk_size=self.import_chunk_size,
             import_lease_seconds=self.import_lease_seconds,
+            outcomes_min_cell=self.outcomes_min_cell,
+            outcomes_min_cell_classroom=self.outcomes_min_cell_classroom,
+            goals_after_meeting_days=self.goals_after_meeting_days,
         )

@@ -12,7 +12,7 @@ CATALOGUES = Catalogues(Path(__file__).parent / "locales", "scheduling", LANGUAG
 MEETING_TITLE = "Class team meeting"
 CANCELLED_TITLE = "Cancelled: {title}"
 VISIT_TITLE = "Home visit"
-MESSAGE_IDS = (MEETING_TITLE, CANCELLED_TITLE, VISIT_TITLE)
+MESSAGE_IDS: tuple[str, ...] = (MEETING_TITLE, CANCELLED_TITLE, VISIT_TITLE)
 
 
 def meeting_summary(language: str, *, cancelled: bool) -> str:
@@ -29,3 +29,14 @@ def visit_summary(language: str, *, cancelled: bool) -> str:
     if not cancelled:
         return title
     return CATALOGUES.gettext(CANCELLED_TITLE, language).format(title=title)
+
+
+# The consolidated year's chart (decision 0330).
+CONSOLIDATION_TITLE = "Family events, school year {year}"
+CONSOLIDATION_SUBTITLE = "Aim: about one learning-linked event a month ({aim} a year)"
+LINKED = "Linked to learning: {n}"
+UNLINKED = "Not linked to learning: {n}"
+AIM_LINE = "One a month"
+CROWDED = "crowded"
+CHART_IDS = (CONSOLIDATION_TITLE, CONSOLIDATION_SUBTITLE, LINKED, UNLINKED, AIM_LINE, CROWDED)
+MESSAGE_IDS = (*MESSAGE_IDS, *CHART_IDS)

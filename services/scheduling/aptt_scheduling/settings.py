@@ -35,6 +35,12 @@ class Config:
     conference_bookings_per_guardian: int = 1
     # How long a slot offered to the first family on the waitlist is held for it.
     conference_offer_hold_seconds: int = 3600
+    # Family-event consolidation (decision 0330): more events than this in a month is
+    # crowded; an unlinked event this many days from a team meeting sits next to it; fewer
+    # families than this is a small turnout.
+    consolidation_crowded_month: int = 3
+    consolidation_near_days: int = 7
+    consolidation_few_families: int = 10
 
 
 class Settings(ServiceSettings):
@@ -49,6 +55,10 @@ class Settings(ServiceSettings):
     conference_hold_seconds: int = Field(default=120, ge=1, le=30 * 60)
     conference_bookings_per_guardian: int = Field(default=1, ge=1, le=20)
     conference_offer_hold_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+    # Family-event consolidation (decision 0330).
+    consolidation_crowded_month: int = Field(default=3, ge=1, le=31)
+    consolidation_near_days: int = Field(default=7, ge=0, le=31)
+    consolidation_few_families: int = Field(default=10, ge=0, le=10_000)
 
     @field_validator("default_timezone")
     @classmethod
@@ -76,4 +86,7 @@ class Settings(ServiceSettings):
             conference_hold_seconds=self.conference_hold_seconds,
             conference_bookings_per_guardian=self.conference_bookings_per_guardian,
             conference_offer_hold_seconds=self.conference_offer_hold_seconds,
+            consolidation_crowded_month=self.consolidation_crowded_month,
+            consolidation_near_days=self.consolidation_near_days,
+            consolidation_few_families=self.consolidation_few_families,
         )

@@ -20,3 +20,8 @@ router.include_router(assessments.router)
 router.include_router(reports.router)
 # Countdown to kindergarten.
 router.include_router(kindergarten.router)
+
+# Outcome analytics (decisions 0230-0232).
+from aptt_data.api import outcomes  # noqa: E402
+
+router.include_router(outcomes.router)

@@ -136,3 +136,13 @@ async def find_in(
         part = {**query, field: {"$in": wanted[start : start + IN_BATCH]}}
         found += await collection.find(part, projection, session=session).to_list()
     return found
+
+
+# Outcome analytics (decisions 0230-0232).
+from aptt_data.store.outcomes import CLASSROOM_INDEXES, OUTCOME_INDEXES  # noqa: E402
+
+INDEXES = {
+    **INDEXES,
+    **OUTCOME_INDEXES,
+    CLASSROOMS: [*INDEXES[CLASSROOMS], *CLASSROOM_INDEXES],
+}

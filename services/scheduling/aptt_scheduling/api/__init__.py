@@ -29,3 +29,8 @@ router.include_router(visits)
 router.include_router(visit_coverage)
 router.include_router(conferences)
 router.include_router(interpreters)
+
+# Family events and the consolidated year (decision 0330).
+from aptt_scheduling.api.family_events import router as family_events  # noqa: E402
+
+router.include_router(family_events)

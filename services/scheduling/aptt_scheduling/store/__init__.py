@@ -79,3 +79,11 @@ INDEXES = {**INDEXES, **VISIT_INDEXES, **RESULT_INDEXES}
 from aptt_scheduling.store.conferences import CONFERENCE_INDEXES  # noqa: E402
 
 INDEXES = {**INDEXES, **CONFERENCE_INDEXES}
+
+# Family events and the consolidation view (decision 0330).
+from aptt_scheduling.store.family_events import (  # noqa: E402
+    FAMILY_EVENT_INDEXES,
+    MEETING_INDEXES,
+)
+
+INDEXES = {**INDEXES, **FAMILY_EVENT_INDEXES, MEETINGS: [*INDEXES[MEETINGS], *MEETING_INDEXES]}
