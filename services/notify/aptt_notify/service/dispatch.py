@@ -185,7 +185,11 @@ async def _still_meant_for(
         return notice is None or recipient in notice["audience"].get("guardian_ids", [])
     if audience.get("kind") == "unbooked":
         # The family may have booked since the nudge was planned.
-        return recipient in await store.conferences.unbooked_guardians(uow, district_id, audience)
+        unbooked = await shared.get(
+            ("unbooked", district_id, audience["classroom_id"], audience["window_id"]),
+            lambda: store.conferences.unbooked_guardians(uow, district_id, audience),
+        )
+        return recipient in unbooked
     return True
 
 
