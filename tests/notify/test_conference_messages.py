@@ -57,6 +57,10 @@ def booking(district: District, family: Family, starts_at: datetime, **extra: An
     return ConferenceBookingMade(**(fields | extra))
 
 
+def of(documents: list[Any], template: str) -> list[Any]:
+    return [doc for doc in documents if doc["template"] == template]
+
+
 def invitation(mail: ReceivedMail) -> tuple[str, icalendar.Calendar]:
     [part] = [p for p in mail.message.walk() if p.get_content_type() == "text/calendar"]
     calendar = icalendar.Calendar.from_ical(part.get_content())
@@ -169,7 +173,7 @@ async def test_a_texting_family_gets_the_confirmation_and_the_reminder_as_texts(
     assert confirmed["body"].startswith("Su conferencia con el maestro está reservada para el")
     assert "intérprete de somalí" in confirmed["body"]
     assert reminded["body"].startswith("Su conferencia con el maestro empieza pronto")
-    [email_free] = await notify.deliveries(district.district_id, template="conference-confirmed")
+    [email_free] = of(await notify.deliveries(district.district_id), "conference-confirmed")
     assert email_free["channel"] == "sms"
     assert "calendar" not in email_free
 
@@ -198,12 +202,22 @@ async def test_sign_up_open_reaches_the_classroom_once_and_the_nudge_only_the_un
         slot_count=12,
         first_slot_at=starts_at,
         last_slot_ends_at=starts_at + timedelta(hours=4),
-        signup_opens_at=now - timedelta(minutes=1),
-        # The nudge is two days before the close: a second from now.
-        signup_closes_at=now + timedelta(days=2, seconds=1),
+        # Published to open tomorrow; the change below opens it now.
+        signup_opens_at=now + timedelta(days=1),
+        signup_closes_at=now + timedelta(days=2, hours=1),
         student_led=False,
         virtual=False,
     )
+    await notify.publish(availability)
+
+    async def planned() -> bool:
+        found = await notify.db["notices"].find({"district_id": d}).to_list()
+        return ("conference-signup-open", "scheduled") in {
+            (n["template"], n["status"]) for n in found
+        }
+
+    await eventually(planned, timeout=30, what="sign-up open planned for tomorrow")
+    assert notify.sms_to(waiting.guardians[0].phone) == []
     changed = ConferenceAvailabilityChanged(
         **availability.model_dump(
             include={"district_id", "availability_id", "window_id", "classroom_id", "school_id"}
@@ -212,11 +226,12 @@ async def test_sign_up_open_reaches_the_classroom_once_and_the_nudge_only_the_un
         slots_added=2,
         slots_removed=0,
         booked_slots_kept=0,
-        signup_opens_at=availability.signup_opens_at,
-        signup_closes_at=availability.signup_closes_at,
+        signup_opens_at=datetime.now(UTC) - timedelta(minutes=1),
+        # The nudge is two days before the new close: seconds from now.
+        signup_closes_at=datetime.now(UTC) + timedelta(days=2, seconds=3),
         student_led=False,
     )
-    await notify.publish(availability, changed)
+    await notify.publish(changed)
     link = f"https://aptt.localhost/conferences/{availability.availability_id}"
     opened, nudged = await notify.wait_sms(waiting.guardians[0].phone, count=2)
     assert opened["body"].startswith("Ya puede inscribirse")
@@ -224,14 +239,14 @@ async def test_sign_up_open_reaches_the_classroom_once_and_the_nudge_only_the_un
     assert nudged["body"].startswith("La inscripción para las conferencias cierra el")
 
     async def settled() -> bool:
-        messages = await notify.messages(d, template="conference-nudge")
+        messages = of(await notify.messages(d), "conference-nudge")
         return bool(messages) and all(m["status"] != "pending" for m in messages)
 
     await eventually(settled, timeout=30, what="the nudge dispatched")
     [signup] = [m for m in notify.sms_to(booked.guardians[0].phone) if link in m["body"]]
     assert signup["body"].startswith("Sign-up for parent-teacher conferences is open.")
-    assert len(await notify.messages(d, template="conference-signup-open")) == 2
-    [nudge] = await notify.messages(d, template="conference-nudge")
+    assert len(of(await notify.messages(d), "conference-signup-open")) == 2
+    [nudge] = of(await notify.messages(d), "conference-nudge")
     assert nudge["recipient_id"] == waiting.guardians[0].guardian_id
 
     offer = WaitlistOffered(

@@ -65,10 +65,19 @@ async def on_availability(uow: UnitOfWork, event: AvailabilityEvent, meta: Recei
     link = config.conference_signup_link.format(availability_id=event.availability_id)
     params: dict[str, Any] = {"link": link, "closes_at": closes_at}
     window_key = _window_key(event)
+    signup_key = f"{window_key}:signup"
+    # The sign-up's dates may change: the notice follows them (its due time matters only
+    # while it waits to open).
+    signup_id = store.doc_id(meta.district_id, signup_key, str(Template.CONFERENCE_SIGNUP_OPEN))
+    await store.notices.set_notices(
+        uow,
+        {"_id": signup_id},
+        {"due_at": max(now, opens_at), "expires_at": closes_at, "fanout_until": closes_at},
+    )
     await create_notice(
         uow,
         district_id=meta.district_id,
-        source_event_id=f"{window_key}:signup",
+        source_event_id=signup_key,
         template=Template.CONFERENCE_SIGNUP_OPEN,
         audience=classroom_audience(event.classroom_id),
         params=params,
