@@ -103,8 +103,7 @@ EVENT_TOPICS: tuple[Topic, ...] = (
     Topic(
         name="aptt.scheduling.conferences.v1",
         producer="scheduling",
-        # Notify is added back when it handles these events (its conference messages).
-        consumers=(),
+        consumers=("notify",),
         description="One-to-one conference availability, bookings, moves, cancellations and "
         "interpreters.",
     ),

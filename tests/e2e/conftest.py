@@ -14,6 +14,10 @@ from aptt_local.servers import LocalStack
 from aptt_local.service_process import SERVICES, DevIssuerProcess, ServiceProcess
 from aptt_platform.devissuer import DevIssuer
 
+# Notify's short conference reminder, in minutes: a reminder two hours ahead would not fall
+# due while the fall conference step runs (conference_steps.py).
+CONFERENCE_REMINDER_MINUTES = 5
+
 
 @dataclass
 class System:
@@ -29,6 +33,12 @@ class System:
             subject=subject, district_id=district_id, roles=roles, school_ids=schools or []
         )
         return {"Authorization": f"Bearer {token}"}
+
+
+def _own_env(service: str) -> dict[str, str]:
+    if service == "notify":
+        return {"APTT_CONFERENCE_REMINDER_SOON_MINUTES": str(CONFERENCE_REMINDER_MINUTES)}
+    return {}
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +58,9 @@ def system(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) ->
         "APTT_LOG_LEVEL": "INFO",
     }
     processes = {
-        s: ServiceProcess(s, state, env={**env, "APTT_MONGO_DATABASE": f"e2e_{run}_{s}"})
+        s: ServiceProcess(
+            s, state, env={**env, **_own_env(s), "APTT_MONGO_DATABASE": f"e2e_{run}_{s}"}
+        )
         for s in SERVICES
     }
     try:

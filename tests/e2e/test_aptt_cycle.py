@@ -32,6 +32,7 @@ from aptt_local.testing import eventually
 from aptt_platform.dlq import list_dead_letters
 from aptt_platform.settings import ServiceSettings
 
+from .conference_steps import fall_conference
 from .conftest import System
 from .family_steps import personal_note_and_survey_answer
 
@@ -445,6 +446,7 @@ async def test_the_aptt_cycle(system: System) -> None:
         )
 
         await personal_note_and_survey_answer(client, system, district, teacher, maya, meeting_id)
+        await fall_conference(client, system, district, teacher, roster, families)
 
     # 8. Nothing of this district ended in dead letters.
     for service in system.urls:

@@ -22,6 +22,11 @@ from aptt_contracts.data import (
 from aptt_contracts.goals import GoalClosed, GoalMet, GoalProgressed, GoalSet
 from aptt_contracts.scheduling import (
     AttendanceRecorded,
+    ConferenceAvailabilityChanged,
+    ConferenceAvailabilityPublished,
+    ConferenceBookingCancelled,
+    ConferenceBookingMade,
+    ConferenceBookingMoved,
     FamilyInvited,
     TeamMeetingCancelled,
     TeamMeetingRescheduled,
@@ -30,10 +35,11 @@ from aptt_contracts.scheduling import (
     VisitCompleted,
     VisitProposed,
     VisitScheduled,
+    WaitlistOffered,
 )
 from aptt_platform.consumer import HandlerTable
 
-from aptt_notify.service import attendance, countdown, events, reach, roster
+from aptt_notify.service import attendance, conferences, countdown, events, reach, roster
 from aptt_notify.service import visits as home_visits
 
 HANDLERS: HandlerTable = {
@@ -63,4 +69,11 @@ HANDLERS: HandlerTable = {
     IncomingFamilyRemoved: countdown.on_incoming_family_removed,
     # Reach and surveys (docs/decisions/0512, 0514).
     AttendanceRecorded: attendance.on_attendance,
+    # One-to-one conferences (docs/decisions/0530).
+    ConferenceAvailabilityPublished: conferences.on_availability,
+    ConferenceAvailabilityChanged: conferences.on_availability,
+    ConferenceBookingMade: conferences.on_booking,
+    ConferenceBookingMoved: conferences.on_booking,
+    ConferenceBookingCancelled: conferences.on_booking,
+    WaitlistOffered: conferences.on_waitlist_offer,
 }

@@ -163,6 +163,7 @@ def render(
     locale = CATALOGUES.formatting_locale(tag, language)
     fields = _fields(params, locale, zone, language) | _skill_fields(skill, language)
     fields |= _written_fields(params, locale, language)
+    fields |= _conference_fields(params, locale, zone, language)
     base = variant_of(template, params)
     short = one_point(_text(language, base, "sms", params).format_map(fields))
     if template.is_reply:
@@ -242,3 +243,46 @@ def _language_name(tag: str, locale: Locale) -> str:
         return Locale.parse(tag.replace("-", "_")).get_language_name(locale) or tag
     except (ValueError, TypeError, UnknownLocaleError):
         return tag
+
+
+# One-to-one conferences (docs/decisions/0530).
+
+CONFERENCE_REASONS = frozenset(
+    {
+        "teacher_unavailable",
+        "illness",
+        "school_closure",
+        "schedule_change",
+        "family_request",
+        "other",
+    }
+)
+
+
+def _conference_fields(
+    params: Mapping[str, Any], locale: Locale, zone: ZoneInfo, language: str
+) -> dict[str, str]:
+    """The sign-up's link and close date, a hold's end, and the lines that say the child
+    leads, which interpreter is booked and why a teacher cancelled (a code, in our words)."""
+    fields = dict.fromkeys(
+        ("link", "close_date", "hold_time", "led_line", "interpreter_line", "reason_line"), ""
+    )
+    fields["link"] = str(params.get("link") or "")
+    closes_at = params.get("closes_at")
+    if isinstance(closes_at, datetime):
+        fields["close_date"] = format_skeleton("MMMEd", closes_at, tzinfo=zone, locale=locale)
+    hold = params.get("hold_expires_at")
+    if isinstance(hold, datetime):
+        fields["hold_time"] = format_time(hold, "short", tzinfo=zone, locale=locale)
+    if params.get("student_led"):
+        fields["led_line"] = " " + lookup(language, "conference.student-led")
+    interpreter = params.get("interpreter_language")
+    if isinstance(interpreter, str) and interpreter:
+        name = _language_name(interpreter, locale)
+        fields["interpreter_line"] = " " + lookup(language, "conference.interpreter").format(
+            language=name
+        )
+    reason = params.get("reason_code")
+    if isinstance(reason, str) and reason in CONFERENCE_REASONS:
+        fields["reason_line"] = " " + lookup(language, f"conference.reason.{reason}")
+    return {k: plain_spaces(v) for k, v in fields.items()}

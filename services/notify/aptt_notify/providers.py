@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr, parsedate_to_datetime
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
 import aiosmtplib
 import httpx
+import icalendar
 
 # Twilio errors that no retry fixes: a bad or unreachable number, an unsubscribed recipient
 # (21610), a body the API refuses. Anything else (429, 5xx, 20003 bad credentials) is worth
@@ -163,6 +164,53 @@ class MailConfig:
     messages_per_connection: int = 100
 
 
+CalendarMethod = Literal["REQUEST", "CANCEL"]
+
+
+@dataclass(frozen=True)
+class CalendarInvite:
+    """One event for the family's calendar (RFC 5545/5546). The same `uid` on every message
+    about one appointment, and a higher `sequence` on each change, let a calendar update or
+    remove the event it already has instead of adding another."""
+
+    uid: str
+    sequence: int
+    method: CalendarMethod
+    starts_at: datetime
+    ends_at: datetime
+    summary: str
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> CalendarInvite:
+        return cls(
+            uid=str(doc["uid"]),
+            sequence=int(doc["sequence"]),
+            method="CANCEL" if doc["method"] == "CANCEL" else "REQUEST",
+            starts_at=doc["starts_at"],
+            ends_at=doc["ends_at"],
+            summary=str(doc["summary"]),
+        )
+
+    def to_ics(self, *, organizer: str, attendee: str, now: datetime) -> str:
+        calendar = icalendar.Calendar()
+        calendar.add("prodid", "-//APTT Platform//notify//EN")
+        calendar.add("version", "2.0")
+        calendar.add("method", self.method)
+        event = icalendar.Event()
+        event.add("uid", self.uid)
+        event.add("sequence", self.sequence)
+        event.add("dtstamp", now)
+        event.add("dtstart", self.starts_at)
+        event.add("dtend", self.ends_at)
+        event.add("summary", self.summary)
+        event.add("status", "CANCELLED" if self.method == "CANCEL" else "CONFIRMED")
+        event.add("organizer", f"mailto:{organizer}")
+        event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT"})
+        calendar.add_component(event)
+        ical: bytes = calendar.to_ical()
+        return ical.decode()
+
+
 @dataclass(frozen=True)
 class Email:
     to: str
@@ -172,6 +220,8 @@ class Email:
     language: str
     template: str
     idempotency_key: str
+    # At most one attachment, an invitation for the calendar; texts never carry one.
+    calendar: CalendarInvite | None = None
 
 
 # Mail servers drop an idle session after a minute or more (RFC 5321 asks for 5); a
@@ -211,6 +261,15 @@ class MailProvider:
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
         message.set_content(email.text)
         message.add_alternative(email.html, subtype="html")
+        if email.calendar is not None:
+            organizer = parseaddr(self.config.sender)[1] or "no-reply@aptt.invalid"
+            ics = email.calendar.to_ics(organizer=organizer, attendee=email.to, now=now)
+            message.add_attachment(
+                ics,
+                subtype="calendar",
+                filename="invite.ics",
+                params={"method": email.calendar.method},
+            )
         # After the body: setting content drops the Content-* headers already there.
         message["Content-Language"] = email.language
         return message

@@ -40,6 +40,10 @@ class Config:
     reply_window: timedelta = timedelta(days=14)
     survey_min_answers: int = 5
     survey_window: timedelta = timedelta(days=7)
+    # One-to-one conferences (docs/decisions/0530).
+    conference_reminders: tuple[timedelta, timedelta] = (timedelta(days=1), timedelta(hours=2))
+    conference_nudge_before_close: timedelta = timedelta(days=2)
+    conference_signup_link: str = "https://aptt.localhost/conferences/{availability_id}"
 
     def zone(self, name: str | None) -> ZoneInfo:
         for candidate in (name, self.default_timezone, "UTC"):
@@ -113,6 +117,15 @@ class Settings(ServiceSettings):
     # Shared with the mail provider's inbound parse webhook (docs/decisions/0513).
     email_inbound_secret: SecretStr = SecretStr(LOCAL_EMAIL_INBOUND_SECRET)
 
+    # One-to-one conferences (docs/decisions/0530): reminder lead times, the nudge before
+    # sign-up closes, and the families' app page for an availability.
+    conference_reminder_day_minutes: float = Field(default=1440.0, gt=0)
+    conference_reminder_soon_minutes: float = Field(default=120.0, gt=0)
+    conference_nudge_hours: float = Field(default=48.0, gt=0)
+    conference_signup_link: str = Field(
+        default="https://aptt.localhost/conferences/{availability_id}", max_length=500
+    )
+
     @property
     def district_per_hour(self) -> int:
         if self.rate_limit_district_per_hour is not None:
@@ -133,4 +146,10 @@ class Settings(ServiceSettings):
             reply_window=timedelta(days=self.reply_window_days),
             survey_min_answers=self.survey_min_answers,
             survey_window=timedelta(days=self.survey_window_days),
+            conference_reminders=(
+                timedelta(minutes=self.conference_reminder_day_minutes),
+                timedelta(minutes=self.conference_reminder_soon_minutes),
+            ),
+            conference_nudge_before_close=timedelta(hours=self.conference_nudge_hours),
+            conference_signup_link=self.conference_signup_link,
         )

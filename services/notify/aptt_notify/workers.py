@@ -36,6 +36,7 @@ from pymongo.errors import ConnectionFailure
 from aptt_notify import store
 from aptt_notify.providers import (
     Accepted,
+    CalendarInvite,
     Email,
     MailConfig,
     MailProvider,
@@ -409,6 +410,9 @@ class Sender:
             language=delivery["language"],
             template=delivery["template"],
             idempotency_key=delivery["key"],
+            calendar=CalendarInvite.from_document(delivery["calendar"])
+            if delivery.get("calendar")
+            else None,
         )
         return await self.mail.send(email, now)
 

@@ -49,6 +49,15 @@ class Template(StrEnum):
     TEACHER_REPLY = "teacher-reply"
     SURVEY_QUESTION = "survey-question"
     SURVEY_COMMENT = "survey-comment"
+    # One-to-one conferences (docs/decisions/0530).
+    CONFERENCE_SIGNUP_OPEN = "conference-signup-open"
+    CONFERENCE_CONFIRMED = "conference-confirmed"
+    CONFERENCE_REMINDER_1D = "conference-reminder-1d"
+    CONFERENCE_REMINDER_2H = "conference-reminder-2h"
+    CONFERENCE_MOVED = "conference-moved"
+    CONFERENCE_CANCELLED = "conference-cancelled"
+    CONFERENCE_NUDGE = "conference-nudge"
+    CONFERENCE_WAITLIST_OFFER = "conference-waitlist-offer"
 
     @property
     def is_reply(self) -> bool:

@@ -183,6 +183,13 @@ async def _still_meant_for(
         # The list may have changed since (a private number republished for new guardians).
         notice = await store.notices.get_notice(uow, message["notice_id"])
         return notice is None or recipient in notice["audience"].get("guardian_ids", [])
+    if audience.get("kind") == "unbooked":
+        # The family may have booked since the nudge was planned.
+        unbooked = await shared.get(
+            ("unbooked", district_id, audience["classroom_id"], audience["window_id"]),
+            lambda: store.conferences.unbooked_guardians(uow, district_id, audience),
+        )
+        return recipient in unbooked
     return True
 
 
@@ -311,4 +318,8 @@ def new_delivery(
             "text": rendered.text,
             "html": rendered.html,
         }
+        calendar = message["params"].get("calendar")
+        if calendar:
+            # The calendar's title is the email's subject, in the family's language.
+            delivery["calendar"] = {**calendar, "summary": rendered.subject}
     return delivery

@@ -130,6 +130,8 @@ async def audience_of(uow: UnitOfWork, notice: Document) -> set[str]:
         return found | set(audience.get("guardian_ids", []))
     if kind == "guardians":
         return set(audience["guardian_ids"])
+    if kind == "unbooked":
+        return await store.conferences.unbooked_guardians(uow, district_id, audience)
     told = await store.messages.messages(
         uow,
         {

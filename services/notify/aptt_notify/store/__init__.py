@@ -7,7 +7,8 @@
   audience and when; one message per guardian, the inbox item; one delivery per message and
   channel, what the sender sends). The unique keys of messages and deliveries are the
   idempotency keys that make "never twice" a database rule;
-- `limits`: hourly rate buckets and the SMS number book.
+- `limits`: hourly rate buckets and the SMS number book;
+- `conferences`: the conference bookings read model.
 
 Every index starts with district_id, except the queue indexes the sender scans across
 districts and the SMS number book, which belongs to a phone number, not to a district
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from pymongo import IndexModel
 
 from aptt_notify.store import (
+    conferences,
     countdown,
     deliveries,
     limits,
@@ -58,6 +60,7 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
     **notes.INDEXES,
     **talk.INDEXES,
     **surveys.INDEXES,
+    **conferences.INDEXES,
 }
 
 __all__ = [
@@ -73,6 +76,7 @@ __all__ = [
     "SKILLS",
     "SMS_NUMBERS",
     "STUDENTS",
+    "conferences",
     "countdown",
     "deliveries",
     "doc_id",

@@ -16,6 +16,7 @@ DELIVERIES = "deliveries"
 RATE_BUCKETS = "rate_buckets"
 SMS_NUMBERS = "sms_numbers"
 LOCKS = "locks"
+CONFERENCE_BOOKINGS = "conference_bookings"
 
 
 def by_district(*keys: str, unique: bool = False, name: str) -> IndexModel:
