@@ -16,6 +16,7 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
         by_district("meeting_id", "status", name="by_meeting"),
         by_district("audience.classroom_id", "status", name="by_classroom"),
         by_district("audience.student_id", "status", name="by_student"),
+        by_district("school_id", "status", name="by_school"),
         IndexModel(
             [("due_at", ASCENDING)],
             name="scheduled_queue",
