@@ -182,7 +182,12 @@ class District:
         )
         await self.goals.wait_for(
             "goal_openings",
-            {"district_id": self.district_id, "meeting_id": meeting},
+            {
+                "district_id": self.district_id,
+                "student_id": student_id,
+                "guardian_id": guardian_id,
+                "meeting_id": meeting,
+            },
             "the attendance record",
         )
         return meeting

@@ -161,14 +161,15 @@ class District:
         wanted = {g.guardian_id for f in self.families for g in f.guardians}
 
         async def known() -> bool:
-            found = await self.notify.db["guardians"].count_documents(
-                {
-                    "district_id": self.district_id,
-                    "guardian_id": {"$in": list(wanted)},
-                    "contact": {"$ne": None},
-                }
+            found = await (
+                self.notify.db["guardians"]
+                .find(
+                    {"district_id": self.district_id, "guardian_id": {"$in": list(wanted)}},
+                    {"contact": 1},
+                )
+                .to_list()
             )
-            return bool(found == len(wanted))
+            return sum(doc.get("contact") is not None for doc in found) == len(wanted)
 
         await eventually(known, timeout=timeout, what="the contacts to arrive")
 

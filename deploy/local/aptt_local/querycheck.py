@@ -6,6 +6,11 @@ fields is outside the index it would use (an extra `status` beside an indexed
 nothing in a test's small collections and everything in a district's: so the test session
 samples one query of each shape its services send, asks the database to explain each at the
 end, and names those planned as scans (docs/capacity.md).
+
+A filter on `_id` (one value or an `$in`) beside other fields is explained as a scan too,
+but answered by looking each `_id` up and checking the other fields on the documents found:
+among 20,000 documents an update on `{_id, status}` takes about 2 ms like one on `{_id}`,
+where a real scan takes over 300 ms. Those shapes are left out of the list.
 """
 
 from __future__ import annotations
@@ -90,6 +95,14 @@ class QuerySampler(monitoring.CommandListener):
         pass
 
 
+def keyed_by_id(query: Mapping[str, Any]) -> bool:
+    """The filter names its documents by `_id`: one value, or an `$in` of values."""
+    if "_id" not in query:
+        return False
+    key = query["_id"]
+    return not isinstance(key, Mapping) or set(key) == {"$in"}
+
+
 def _stages(plan: Any) -> Iterator[str]:
     if isinstance(plan, Mapping):
         if isinstance(plan.get("stage"), str):
@@ -107,6 +120,8 @@ def scans(url: str, queries: list[Query]) -> list[str]:
     client: MongoClient[dict[str, Any]]
     with MongoClient(url, tz_aware=True) as client:
         for query in queries:
+            if keyed_by_id(query.filter):
+                continue
             command: dict[str, Any] = {"find": query.collection, "filter": dict(query.filter)}
             if query.sort:
                 command["sort"] = dict(query.sort)

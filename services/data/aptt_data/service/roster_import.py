@@ -192,11 +192,13 @@ async def _stage_file(
     conflicts = (
         await mongo.db[IMPORT_ROWS]
         .find(
-            {"district_id": district_id, "import_id": import_id, "file": file, "conflict": True},
-            {"sourced_id": 1, "line": 1, "copies": 1},
+            {"district_id": district_id, "import_id": import_id, "conflict": True},
+            {"file": 1, "sourced_id": 1, "line": 1, "copies": 1},
         )
         .to_list()
     )
+    # The file is checked here: beside the conflicts' index it would make a scan.
+    conflicts = [doc for doc in conflicts if doc["file"] == file]
     found = []
     for doc in conflicts:
         lines = sorted([doc["line"], *doc["copies"]])
@@ -329,9 +331,8 @@ class _Resolver:
         """A record that stays as it was keeps what it points to: a link (role, enrollment)
         goes with what it links; anything else stops the deletion, and a delta row that asked
         for it is refused."""
-        query = {"$or": [{"state": "remove"}, {"state": "accepted", "deleted": True}]}
         async for page in job_store.staged_batches(
-            self.mongo.db, self.district_id, self.import_id, query, ROWS_PER_BATCH
+            self.mongo.db, self.district_id, self.import_id, _removed, ROWS_PER_BATCH
         ):
             for doc in page:
                 await self._protect(doc)
@@ -415,9 +416,8 @@ class _Resolver:
 
     async def _one_pass(self) -> bool:
         changed = False
-        query = {"state": "accepted", "deleted": False}
         async for page in job_store.staged_batches(
-            self.mongo.db, self.district_id, self.import_id, query, ROWS_PER_BATCH
+            self.mongo.db, self.district_id, self.import_id, _accepted, ROWS_PER_BATCH
         ):
             window = await self._window(page)
             for doc in page:
@@ -712,3 +712,13 @@ async def _batches(cursor: Any, size: int) -> AsyncIterator[list[Document]]:
             batch = []
     if batch:
         yield batch
+
+
+def _removed(row: Document) -> bool:
+    """A staged row that removes a stored record."""
+    return row["state"] == "remove" or (row["state"] == "accepted" and row.get("deleted") is True)
+
+
+def _accepted(row: Document) -> bool:
+    """A staged row that adds or changes a record."""
+    return row["state"] == "accepted" and row.get("deleted") is False

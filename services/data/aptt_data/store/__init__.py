@@ -77,6 +77,17 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
             [("district_id", ASCENDING), ("import_id", ASCENDING), ("refs", ASCENDING)],
             name="by_ref",
         ),
+        # Rows sent twice in one import: few, reported once the file is staged.
+        IndexModel(
+            [
+                ("district_id", ASCENDING),
+                ("import_id", ASCENDING),
+                ("conflict", ASCENDING),
+                ("file", ASCENDING),
+            ],
+            name="conflicts",
+            partialFilterExpression={"conflict": True},
+        ),
     ],
     IMPORT_REJECTIONS: [
         IndexModel(
@@ -106,6 +117,12 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
             ],
             name="by_classroom_skill",
         ),
+        # Upcoming reports of a school (or a district): a school's data changed.
+        IndexModel(
+            [("district_id", ASCENDING), ("school_id", ASCENDING), ("starts_at", ASCENDING)],
+            name="by_school_start",
+        ),
+        IndexModel([("district_id", ASCENDING), ("starts_at", ASCENDING)], name="by_start"),
     ],
     MEETINGS.collection: [MEETINGS.index()],
     DISCLOSURES: [

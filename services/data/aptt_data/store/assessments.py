@@ -76,24 +76,25 @@ async def latest_scores(
     *,
     on_or_before: date,
 ) -> dict[str, tuple[float, date]]:
-    """Each student's most recent score on a skill up to a date."""
-    cursor = (
-        uow.collection(RESULTS)
-        .find(
+    """Each student's most recent score on a skill up to a date.
+
+    One query a student: with the students' `$in` beside the date range the database would
+    read the whole collection, and without the range every result of the students."""
+    latest: dict[str, tuple[float, date]] = {}
+    for student_id in dict.fromkeys(student_ids):
+        doc = await uow.collection(RESULTS).find_one(
             {
                 "district_id": district_id,
-                "student_id": {"$in": list(student_ids)},
+                "student_id": student_id,
                 "skill_code": skill_code,
                 "assessed_on": {"$lte": on_or_before.isoformat()},
             },
-            {"student_id": 1, "score": 1, "assessed_on": 1},
+            {"score": 1, "assessed_on": 1},
+            sort=[("assessed_on", DESCENDING)],
             session=uow.session,
         )
-        .sort("assessed_on", DESCENDING)
-    )
-    latest: dict[str, tuple[float, date]] = {}
-    async for doc in cursor:
-        latest.setdefault(doc["student_id"], (doc["score"], date.fromisoformat(doc["assessed_on"])))
+        if doc is not None:
+            latest[student_id] = (doc["score"], date.fromisoformat(doc["assessed_on"]))
     return latest
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -226,18 +226,22 @@ async def staged_batches(
     db: AsyncDatabase[Document],
     district_id: str,
     import_id: str,
-    query: Mapping[str, Any],
+    keep: Callable[[Document], bool],
     size: int,
 ) -> AsyncIterator[list[Document]]:
-    """Staged rows in (file, sourcedId) order, a batch at a time, from one cursor."""
+    """The import's staged rows that `keep` takes, in (file, sourcedId) order, a batch at a
+    time, from one cursor. The rows are read on the import's unique index and chosen here:
+    a row's state beside that index would make the query a collection scan."""
     cursor = (
         db[IMPORT_ROWS]
-        .find({"district_id": district_id, "import_id": import_id, **query})
+        .find({"district_id": district_id, "import_id": import_id})
         .sort([("file", ASCENDING), ("sourced_id", ASCENDING)])
         .batch_size(size)
     )
     batch: list[Document] = []
     async for doc in cursor:
+        if not keep(doc):
+            continue
         batch.append(doc)
         if len(batch) >= size:
             yield batch

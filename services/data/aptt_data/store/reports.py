@@ -45,34 +45,41 @@ async def upcoming_reports(
     classroom_ids: Iterable[str] | None = None,
     school_id: str | None = None,
 ) -> list[Document]:
-    """Reports of meetings not started yet: their charts still follow new data."""
-    query: dict[str, Any] = {
-        "district_id": district_id,
-        "status": "scheduled",
-        "starts_at": {"$gt": now},
-    }
+    """Reports of meetings not started yet: their charts still follow new data.
+
+    Read on (district, classroom) or (district, school) and the start; the status is
+    checked here, beside the index it would make the query a collection scan."""
+    query: dict[str, Any] = {"district_id": district_id, "starts_at": {"$gt": now}}
     if classroom_ids is not None:
         query["classroom_id"] = {"$in": list(classroom_ids)}
+        query.pop("starts_at")  # an `$in` beside a range is a scan: checked below
     if school_id is not None:
         query["school_id"] = school_id
-    return await uow.collection(CLASS_REPORTS).find(query, session=uow.session).to_list()
+    found = await uow.collection(CLASS_REPORTS).find(query, session=uow.session).to_list()
+    return [d for d in found if d.get("status") == "scheduled" and d["starts_at"] > now]
 
 
 async def previous_report(
     uow: UnitOfWork, district_id: str, *, classroom_id: str, skill_code: str, before: datetime
 ) -> Document | None:
     """The classroom's last report on the same skill before a meeting (cancelled ones aside)."""
-    return await uow.collection(CLASS_REPORTS).find_one(
-        {
-            "district_id": district_id,
-            "classroom_id": classroom_id,
-            "skill_code": skill_code,
-            "status": "scheduled",
-            "starts_at": {"$lt": before},
-        },
-        sort=[("starts_at", DESCENDING)],
-        session=uow.session,
+    cursor = (
+        uow.collection(CLASS_REPORTS)
+        .find(
+            {
+                "district_id": district_id,
+                "classroom_id": classroom_id,
+                "skill_code": skill_code,
+                "starts_at": {"$lt": before},
+            },
+            session=uow.session,
+        )
+        .sort("starts_at", DESCENDING)
     )
+    async for doc in cursor:
+        if doc.get("status") == "scheduled":
+            return doc
+    return None
 
 
 async def record_disclosure(

@@ -274,12 +274,18 @@ async def classrooms_of_students(
 async def teaches_student(
     uow: UnitOfWork, district_id: str, teacher_id: str, student_id: str
 ) -> bool:
-    doc = await uow.collection(CLASSROOMS).find_one(
-        {"district_id": district_id, "teacher_ids": teacher_id, "student_ids": student_id},
-        {"_id": 1},
-        session=uow.session,
+    # The teacher's classrooms (a few) on their index; the student is looked for here, as a
+    # second array field beside that index would make the query a collection scan.
+    found = await (
+        uow.collection(CLASSROOMS)
+        .find(
+            {"district_id": district_id, "teacher_ids": teacher_id},
+            {"student_ids": 1},
+            session=uow.session,
+        )
+        .to_list()
     )
-    return doc is not None
+    return any(student_id in doc.get("student_ids", []) for doc in found)
 
 
 __all__ = ["SCHOOL_SETTINGS"]
@@ -288,16 +294,20 @@ __all__ = ["SCHOOL_SETTINGS"]
 async def schools_of_students(
     uow: UnitOfWork, district_id: str, student_ids: Iterable[str], school_ids: Iterable[str] | None
 ) -> dict[str, str]:
-    """Student id -> school id for those of `student_ids` in the roster (and in the schools)."""
-    query: dict[str, Any] = {"district_id": district_id}
-    if school_ids is not None:
-        query["school_id"] = {"$in": list(school_ids)}
+    """Student id -> school id for those of `student_ids` in the roster (and in the schools).
+
+    The schools are checked here: a second `$in` beside the students' is a collection scan."""
     found = await find_in(
         uow.collection(STUDENTS),
-        query,
+        {"district_id": district_id},
         "student_id",
         student_ids,
         projection={"student_id": 1, "school_id": 1},
         session=uow.session,
     )
-    return {doc["student_id"]: doc["school_id"] for doc in found}
+    schools = None if school_ids is None else set(school_ids)
+    return {
+        doc["student_id"]: doc["school_id"]
+        for doc in found
+        if schools is None or doc.get("school_id") in schools
+    }

@@ -137,13 +137,19 @@ async def list_goals(
     cursor: str | None,
     limit: int,
 ) -> tuple[list[Goal], str | None]:
-    """A page of the students' goals, newest first, and the cursor of the next page."""
+    """A page of the students' goals, newest first, and the cursor of the next page.
+
+    The students' goals (a few each) are read on (district, student); the status, the
+    cursor and the order are applied here, since a status or an `_id` range beside the
+    `$in` is a collection scan on the database (docs/platform.md)."""
     query: Document = {"district_id": district_id, "student_id": {"$in": list(student_ids)}}
-    if status is not None:
-        query["status"] = status
-    query.update(cursor_filter(cursor))
-    found = uow.collection(GOALS).find(query, session=uow.session).sort("_id", DESCENDING)
-    docs = await found.limit(limit + 1).to_list()
+    before = cursor_filter(cursor).get("_id", {}).get("$lt")
+    docs = [
+        d
+        for d in await uow.collection(GOALS).find(query, session=uow.session).to_list()
+        if (status is None or d["status"] == status) and (before is None or d["_id"] < before)
+    ]
+    docs.sort(key=lambda d: d["_id"], reverse=True)
     more = len(docs) > limit
     docs = docs[:limit]
     return [goal_from_doc(d) for d in docs], (str(docs[-1]["_id"]) if more and docs else None)

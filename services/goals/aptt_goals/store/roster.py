@@ -263,30 +263,27 @@ async def attended_focus_skill(
     uow: UnitOfWork, district_id: str, student_id: str, guardian_id: str
 ) -> str | None:
     """The focus skill of the last team meeting the guardian attended, when known."""
-    doc = await uow.collection(OPENINGS).find_one(
-        {
-            "district_id": district_id,
-            "student_id": student_id,
-            "guardian_id": guardian_id,
-            "present": True,
-            "focus_skill_code": {"$ne": None},
-        },
-        sort=[("recorded_at", DESCENDING)],
-        session=uow.session,
-    )
-    return str(doc["focus_skill_code"]) if doc is not None else None
+    attended = [
+        doc
+        for doc in await _openings(uow, district_id, student_id, guardian_id)
+        if doc.get("present") and doc.get("focus_skill_code") is not None
+    ]
+    if not attended:
+        return None
+    return str(max(attended, key=lambda doc: doc["recorded_at"])["focus_skill_code"])
 
 
 async def goal_setting_open(
     uow: UnitOfWork, district_id: str, student_id: str, guardian_id: str
 ) -> bool:
-    doc = await uow.collection(OPENINGS).find_one(
-        {
-            "district_id": district_id,
-            "student_id": student_id,
-            "guardian_id": guardian_id,
-            "present": True,
-        },
-        session=uow.session,
-    )
-    return doc is not None
+    openings = await _openings(uow, district_id, student_id, guardian_id)
+    return any(doc.get("present") for doc in openings)
+
+
+async def _openings(
+    uow: UnitOfWork, district_id: str, student_id: str, guardian_id: str
+) -> list[Document]:
+    """The guardian's meetings about the student (one each), on the openings' unique index;
+    whether they came is checked by the caller, beside the index it would be a scan."""
+    query = {"district_id": district_id, "student_id": student_id, "guardian_id": guardian_id}
+    return await uow.collection(OPENINGS).find(query, session=uow.session).to_list()

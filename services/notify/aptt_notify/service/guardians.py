@@ -82,16 +82,25 @@ async def set_preferences(
     if fields:
         await store.roster.set_guardian_preferences(uow, district_id, guardian_id, fields)
     # Messages waiting out the old quiet hours are looked at again under the new ones.
-    await store.messages.set_messages(
+    waiting = await store.messages.pending_message_ids(
         uow,
         {
             "district_id": district_id,
             "recipient_id": guardian_id,
             "status": MessageStatus.PENDING.value,
-            "wait_reason": "quiet-hours",
         },
-        {"next_check_at": utcnow()},
+        wait_reasons=["quiet-hours"],
     )
+    if waiting:
+        await store.messages.set_messages(
+            uow,
+            {
+                "_id": {"$in": waiting},
+                "status": MessageStatus.PENDING.value,
+                "wait_reason": "quiet-hours",
+            },
+            {"next_check_at": utcnow()},
+        )
     return await _effective(uow, await store.roster.guardians.get(uow, district_id, guardian_id))
 
 

@@ -132,17 +132,18 @@ async def audience_of(uow: UnitOfWork, notice: Document) -> set[str]:
         return set(audience["guardian_ids"])
     if kind == "unbooked":
         return await store.conferences.unbooked_guardians(uow, district_id, audience)
-    told = await store.messages.messages(
+    invited = await store.messages.messages(
         uow,
         {
             "district_id": district_id,
             "meeting_id": audience["meeting_id"],
             "template": str(Template.MEETING_INVITATION),
-            "status": {"$in": [MessageStatus.DISPATCHED, MessageStatus.SUPPRESSED]},
         },
-        {"recipient_id": 1},
+        {"recipient_id": 1, "status": 1},
     )
-    return {m["recipient_id"] for m in told}
+    # The status is checked here: beside the meeting's index it would make a scan.
+    told = {MessageStatus.DISPATCHED.value, MessageStatus.SUPPRESSED.value}
+    return {m["recipient_id"] for m in invited if m["status"] in told}
 
 
 def message_key(source_event_id: str, recipient_id: str, template: str) -> str:
@@ -177,15 +178,25 @@ def new_message(notice: Document, recipient_id: str, now: datetime, config: Conf
     }
 
 
-async def expand_open_notices(uow: UnitOfWork, query: dict[str, Any], *, now: datetime) -> int:
-    """The roster behind some audiences changed: give newly reached guardians their message."""
-    await store.notices.lock_audiences(uow, query["district_id"])
-    found = await store.notices.notices(
-        uow,
-        {**query, "status": OPEN, "fanout_until": {"$gt": now}, "audience.kind": {"$ne": "told"}},
-    )
+async def expand_open_notices(
+    uow: UnitOfWork, district_id: str, audiences: Iterable[dict[str, Any]], *, now: datetime
+) -> int:
+    """The roster behind some audiences changed: give newly reached guardians their message.
+
+    Each audience (`{"audience.classroom_id": ...}`) is read on its own index, and the open
+    window checked here: an `$or`, a `$ne` or a field beside the index is a collection scan
+    on the database (docs/platform.md)."""
+    await store.notices.lock_audiences(uow, district_id)
+    found: dict[str, Document] = {}
+    for audience in audiences:
+        for notice in await store.notices.notices(uow, {"district_id": district_id, **audience}):
+            found.setdefault(notice["_id"], notice)
     total = 0
-    for notice in found:
+    for notice in found.values():
+        if notice["status"] != OPEN or notice["audience"].get("kind") == "told":
+            continue
+        if notice.get("fanout_until") is None or notice["fanout_until"] <= now:
+            continue
         total += await expand(uow, notice, now=now)
     return total
 
@@ -193,25 +204,27 @@ async def expand_open_notices(uow: UnitOfWork, query: dict[str, Any], *, now: da
 async def cancel_notices(
     uow: UnitOfWork, district_id: str, meeting_id: str, templates: Iterable[Template]
 ) -> None:
-    """Stop notices about a meeting and drop their messages that have not gone out."""
-    names = [str(t) for t in templates]
-    await store.notices.set_notices(
-        uow,
-        {
-            "district_id": district_id,
-            "meeting_id": meeting_id,
-            "template": {"$in": names},
-            "status": {"$in": [SCHEDULED, OPEN]},
-        },
-        {"status": CANCELLED},
+    """Stop notices about a meeting and drop their messages that have not gone out.
+
+    The meeting's notices and messages are read on its index; the writes name them by `_id`
+    and keep the status condition, so a message sent meanwhile is not dropped."""
+    names = {str(t) for t in templates}
+    meeting = {"district_id": district_id, "meeting_id": meeting_id}
+    notice_ids = [
+        n["_id"] for n in await store.notices.notices(uow, meeting) if n["template"] in names
+    ]
+    if notice_ids:
+        await store.notices.set_notices(
+            uow,
+            {"_id": {"$in": notice_ids}, "status": {"$in": [SCHEDULED, OPEN]}},
+            {"status": CANCELLED},
+        )
+    message_ids = await store.messages.pending_message_ids(
+        uow, {**meeting, "template": {"$in": sorted(names)}}
     )
-    await store.messages.set_messages(
-        uow,
-        {
-            "district_id": district_id,
-            "meeting_id": meeting_id,
-            "template": {"$in": names},
-            "status": MessageStatus.PENDING.value,
-        },
-        {"status": MessageStatus.DROPPED.value},
-    )
+    if message_ids:
+        await store.messages.set_messages(
+            uow,
+            {"_id": {"$in": message_ids}, "status": MessageStatus.PENDING.value},
+            {"status": MessageStatus.DROPPED.value},
+        )

@@ -11,6 +11,7 @@ were waiting for it.
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aptt_contracts.data import (
@@ -40,16 +41,22 @@ async def wake_waiting(uow: UnitOfWork, query: dict[str, object]) -> None:
 
     Messages not looked at yet are woken too: a dispatch running right now may be deciding
     to wait; writing to its message makes one of the two transactions run again with the
-    other's result, instead of the message waiting for the next recheck."""
-    await store.messages.set_messages(
-        uow,
-        {
-            **query,
-            "status": MessageStatus.PENDING.value,
-            "wait_reason": {"$in": ["contact", "school", None]},
-        },
-        {"next_check_at": utcnow()},
+    other's result, instead of the message waiting for the next recheck. The messages are
+    found on an index (`query` and the status) and written by `_id` with their conditions."""
+    reasons = ["contact", "school", None]
+    ids = await store.messages.pending_message_ids(
+        uow, {**query, "status": MessageStatus.PENDING.value}, wait_reasons=reasons
     )
+    if ids:
+        await store.messages.set_messages(
+            uow,
+            {
+                "_id": {"$in": ids},
+                "status": MessageStatus.PENDING.value,
+                "wait_reason": {"$in": reasons},
+            },
+            {"next_check_at": utcnow()},
+        )
 
 
 async def record_school(uow: UnitOfWork, event: SchoolUpserted, meta: ReceivedEvent) -> None:
@@ -75,15 +82,12 @@ async def retime_reminders(
     """Reminders planned before the school's zone was known (or after it changed) keep the
     meeting's local time in the zone that is right now."""
     now = utcnow()
-    for notice in await store.notices.notices(
-        uow,
-        {
-            "district_id": district_id,
-            "school_id": school_id,
-            "status": "scheduled",
-            "template": {"$in": [str(t) for t in REMINDER_TEMPLATES.values()]},
-        },
-    ):
+    reminders = {str(t) for t in REMINDER_TEMPLATES.values()}
+    scheduled = await store.notices.notices(
+        uow, {"district_id": district_id, "school_id": school_id, "status": "scheduled"}
+    )
+    # The template is checked here: beside the school's index it would make a scan.
+    for notice in (n for n in scheduled if n["template"] in reminders):
         meeting = await store.meetings.get_meeting(uow, district_id, notice["meeting_id"])
         if meeting is None or meeting.get("cancelled") or "starts_at" not in meeting:
             continue
@@ -112,9 +116,7 @@ async def record_classroom(uow: UnitOfWork, event: ClassroomUpserted, meta: Rece
     )
     if applied.written:
         await expand_open_notices(
-            uow,
-            {"district_id": district_id, "audience.classroom_id": event.classroom_id},
-            now=utcnow(),
+            uow, district_id, [{"audience.classroom_id": event.classroom_id}], now=utcnow()
         )
 
 
@@ -139,17 +141,10 @@ async def record_student(uow: UnitOfWork, event: StudentUpserted, meta: Received
         return
     await wake_waiting(uow, {"district_id": district_id, "student_id": event.student_id})
     classrooms = await roster.classrooms_of_student(uow, district_id, event.student_id)
-    await expand_open_notices(
-        uow,
-        {
-            "district_id": district_id,
-            "$or": [
-                {"audience.student_id": event.student_id},
-                {"audience.classroom_id": {"$in": classrooms}},
-            ],
-        },
-        now=utcnow(),
-    )
+    audiences: list[dict[str, Any]] = [{"audience.student_id": event.student_id}]
+    if classrooms:
+        audiences.append({"audience.classroom_id": {"$in": classrooms}})
+    await expand_open_notices(uow, district_id, audiences, now=utcnow())
 
 
 async def remove_student(uow: UnitOfWork, event: StudentRemoved, meta: ReceivedEvent) -> None:

@@ -3,7 +3,7 @@ template) is unique: expanding a notice twice is harmless."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from aptt_platform.mongo import Document, UnitOfWork
@@ -22,6 +22,7 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
         by_district("meeting_id", "template", name="by_meeting"),
         by_district("recipient_id", "status", name="by_recipient_status"),
         by_district("school_id", "status", name="by_school_status"),
+        by_district("student_id", "status", name="by_student_status"),
         IndexModel(
             [("next_check_at", ASCENDING)],
             name="pending_queue",
@@ -87,6 +88,24 @@ async def set_messages(uow: UnitOfWork, query: Document, fields: Document) -> in
     return result.modified_count
 
 
+async def pending_message_ids(
+    uow: UnitOfWork, query: Document, *, wait_reasons: Iterable[str | None] | None = None
+) -> list[str]:
+    """Ids of the pending messages `query` finds on one index, status and wait reason
+    checked here (beside the index they would make the query a collection scan)."""
+    found = await (
+        uow.collection(MESSAGES)
+        .find(query, {"status": 1, "wait_reason": 1}, session=uow.session)
+        .to_list()
+    )
+    reasons = None if wait_reasons is None else set(wait_reasons)
+    return [
+        doc["_id"]
+        for doc in found
+        if doc.get("status") == "pending" and (reasons is None or doc.get("wait_reason") in reasons)
+    ]
+
+
 async def due_message_ids(db: AsyncDatabase[Document], now: datetime, limit: int) -> list[str]:
     cursor = (
         db[MESSAGES]
@@ -106,22 +125,30 @@ async def inbox_page(
     after: tuple[datetime, str] | None,
     limit: int,
 ) -> list[Document]:
+    """The guardian's messages shown by `now`, newest first, after the cursor `after`.
+
+    Read on the inbox index alone: the dropped ones and the cursor's tie on `visible_at`
+    are left out here, since a `$ne` or an `$or` makes the query a collection scan."""
+    bound = now if after is None else min(now, after[0])
     query: Document = {
         "district_id": district_id,
         "recipient_id": recipient_id,
-        "visible_at": {"$lte": now},
-        "status": {"$ne": "dropped"},
+        "visible_at": {"$lte": bound},
     }
-    if after is not None:
-        at, message_id = after
-        query["$or"] = [
-            {"visible_at": {"$lt": at}},
-            {"visible_at": at, "_id": {"$lt": message_id}},
-        ]
     cursor = (
         uow.collection(MESSAGES)
         .find(query, session=uow.session)
         .sort([("visible_at", DESCENDING), ("_id", DESCENDING)])
-        .limit(limit)
+        .batch_size(limit + 1)
     )
-    return await cursor.to_list()
+    page: list[Document] = []
+    async for doc in cursor:
+        if doc.get("status") == "dropped":
+            continue
+        if after is not None and doc["visible_at"] == after[0] and doc["_id"] >= after[1]:
+            continue
+        page.append(doc)
+        if len(page) >= limit:
+            break
+    await cursor.close()
+    return page

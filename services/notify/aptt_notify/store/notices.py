@@ -16,6 +16,7 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
         by_district("meeting_id", "status", name="by_meeting"),
         by_district("audience.classroom_id", "status", name="by_classroom"),
         by_district("audience.student_id", "status", name="by_student"),
+        by_district("school_id", "status", name="by_school"),
         IndexModel(
             [("due_at", ASCENDING)],
             name="scheduled_queue",
@@ -26,11 +27,9 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
             name="open_queue",
             partialFilterExpression={"status": "open"},
         ),
-        IndexModel(
-            [("settle_at", ASCENDING)],
-            name="settle_queue",
-            partialFilterExpression={"settle_at": {"$type": "date"}},
-        ),
+        # Not partial: the database plans a range on a partial index as a collection scan.
+        # A settled notice's `settle_at` is null, outside any range of dates.
+        IndexModel([("settle_at", ASCENDING)], name="settle_due"),
     ],
 }
 
@@ -68,7 +67,7 @@ async def due_notice_ids(db: AsyncDatabase[Document], now: datetime, limit: int)
 async def settling_notice_ids(db: AsyncDatabase[Document], now: datetime, limit: int) -> list[str]:
     cursor = (
         db[NOTICES]
-        .find({"settle_at": {"$type": "date", "$lte": now}}, {"_id": 1})
+        .find({"settle_at": {"$lte": now}}, {"_id": 1})
         .sort("settle_at", ASCENDING)
         .limit(limit)
     )
