@@ -39,7 +39,7 @@ from aptt_contracts.scheduling import (
 )
 from aptt_platform.consumer import HandlerTable
 
-from aptt_notify.service import attendance, conferences, countdown, events, reach, roster
+from aptt_notify.service import attendance, conferences, countdown, events, followups, roster
 from aptt_notify.service import visits as home_visits
 
 HANDLERS: HandlerTable = {
@@ -63,7 +63,8 @@ HANDLERS: HandlerTable = {
     VisitProposed: home_visits.on_visit_event,
     VisitScheduled: home_visits.on_visit_event,
     VisitCancelled: home_visits.on_visit_event,
-    VisitCompleted: reach.on_home_visit,
+    # Reach and its survey (docs/decisions/0540).
+    VisitCompleted: followups.on_visit_completed,
     # Countdown to kindergarten.
     IncomingFamilyUpserted: countdown.on_incoming_family,
     IncomingFamilyRemoved: countdown.on_incoming_family_removed,
