@@ -14,7 +14,7 @@ from aptt_platform.mongo import UnitOfWork, utcnow
 from aptt_notify import store
 from aptt_notify.domain.model import Template
 from aptt_notify.domain.timing import ReminderOffset, reminder_time
-from aptt_notify.service import followups
+from aptt_notify.service import followups, visit_answers
 from aptt_notify.service.notices import cancel_notices, create_notice, guardians_audience
 from aptt_notify.settings import Config
 
@@ -53,6 +53,8 @@ async def on_visit_event(uow: UnitOfWork, event: VisitEvent, meta: ReceivedEvent
     if isinstance(event, VisitScheduled):
         await _remind(uow, event, meta, now)
         await followups.record_visit(uow, event, meta)
+    if isinstance(event, FamilyInvited):
+        await visit_answers.record_invitation(uow, event, meta)
     await create_notice(
         uow,
         district_id=meta.district_id,
