@@ -149,4 +149,5 @@ async def test_a_texted_yes_or_no_answers_the_invitation_and_stop_still_stops(
         invitations[saying_no.student_id]: "no",
     }
     number = await notify.db["sms_numbers"].find_one({"_id": stopping.guardians[0].phone})
-    assert number is not None and number["opted_out"] is True
+    assert number is not None
+    assert number["opted_out"] is True
