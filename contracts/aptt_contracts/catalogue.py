@@ -136,6 +136,14 @@ EVENT_TOPICS: tuple[Topic, ...] = (
         consumers=(),
         description="Messages sent or failed per channel: ids and codes, never contents.",
     ),
+    # Home-visit invitations answered by text (docs/decisions/0541).
+    Topic(
+        name="aptt.notify.visit-answers.v1",
+        producer="notify",
+        consumers=("scheduling",),
+        description="A guardian texted YES or NO to a home-visit invitation: invitation, "
+        "guardian, answer code and time. No text, no phone number.",
+    ),
 )
 
 INFRA_TOPICS: tuple[Topic, ...] = tuple(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from aptt_contracts.envelope import EventModel
@@ -35,3 +36,21 @@ class MessageFailed(EventModel):
     template: str
     reason_code: str
     source_event_id: str
+
+
+# Home-visit invitations answered by text (docs/decisions/0541).
+VISIT_ANSWERS = "aptt.notify.visit-answers.v1"
+
+
+class VisitAnswerReceived(EventModel):
+    """A guardian with an open home-visit invitation texted YES or NO: ids and the answer
+    code only, never the text."""
+
+    event_type = "org.aptt.notify.visit-answer.received.v1"
+    topic = VISIT_ANSWERS
+    subject_field = "invitation_id"
+
+    invitation_id: str
+    guardian_id: str
+    answer: Literal["yes", "no"]
+    received_at: datetime

@@ -3,16 +3,20 @@ reach the family in its language and channel, and nobody else."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aptt_contracts.notify import VISIT_ANSWERS
 from aptt_contracts.scheduling import FamilyInvited, VisitCancelled, VisitProposed, VisitScheduled
+from aptt_local.kafkatools import read_topic
 from aptt_local.servers import LocalStack
-from aptt_local.testing import random_id
+from aptt_local.testing import eventually, random_id
 from aptt_platform.devissuer import DevIssuer
 
 from .conftest import NotifyApp, running_notify
+from .test_sms_replies import text_app
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +105,49 @@ async def test_a_family_hears_of_its_visit_in_its_language_from_invitation_to_ca
     # The proposal went to the guardian who said yes; the neighbours heard nothing.
     assert len(notify.sms_to(english.phone)) == 1
     assert notify.sms_to(neighbour.guardians[0].phone) == []
+
+
+async def test_a_texted_yes_or_no_answers_the_invitation_and_stop_still_stops(
+    notify: NotifyApp,
+) -> None:
+    district = notify.district()
+    saying_yes, saying_no, stopping = (district.family({"language": "es"}) for _ in range(3))
+    await district.publish_roster()
+    invitations = {}
+    for family in (saying_yes, saying_no, stopping):
+        invitations[family.student_id] = random_id("vi")
+        await notify.publish(
+            FamilyInvited(
+                district_id=district.district_id,
+                invitation_id=invitations[family.student_id],
+                student_id=family.student_id,
+                guardian_ids=[family.guardians[0].guardian_id],
+                school_id=district.school_id,
+                classroom_id=district.classroom_id,
+                school_year="2026-2027",
+            )
+        )
+        await notify.wait_sms(family.guardians[0].phone)
+    await text_app(notify, saying_yes.guardians[0].phone, "Sí")
+    await text_app(notify, saying_no.guardians[0].phone, "no")
+    await text_app(notify, stopping.guardians[0].phone, "STOP")
+
+    async def answers() -> dict[str, str]:
+        found = {}
+        for record in await read_topic(notify.stack.kafka_bootstrap, VISIT_ANSWERS):
+            data = json.loads(record.value or b"{}")
+            if data.get("invitation_id") in invitations.values():
+                found[data["invitation_id"]] = data["answer"]
+        return found
+
+    async def both() -> bool:
+        return len(await answers()) == 2
+
+    await eventually(both, timeout=30, what="the two texted answers on the topic")
+    assert await answers() == {
+        invitations[saying_yes.student_id]: "yes",
+        invitations[saying_no.student_id]: "no",
+    }
+    number = await notify.db["sms_numbers"].find_one({"_id": stopping.guardians[0].phone})
+    assert number is not None
+    assert number["opted_out"] is True

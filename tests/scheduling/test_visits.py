@@ -4,8 +4,9 @@ time per educator, withdrawal, and who may read a visit."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from aptt_contracts.notify import VisitAnswerReceived
 from aptt_local.testing import random_id
 
 from .conftest import Scheduling, iso
@@ -216,3 +217,29 @@ async def test_withdrawing_cancels_pending_visits_and_frees_the_pair(
     # The hour the withdrawn family had is free for the pair again.
     other = await p.proposed(1, times=times)
     assert (await p.choose(1, other, times[0])).status_code == 200
+
+
+async def test_a_yes_or_no_texted_to_notify_answers_the_invitation(scheduling: Scheduling) -> None:
+    """Notify publishes the texted answer; scheduling records it with channel sms."""
+    p = await programme(scheduling, students=2)
+    yes_student, no_student = p.d.students
+    now = datetime.now(UTC).replace(microsecond=0)
+    await scheduling.roster(
+        *(
+            VisitAnswerReceived(
+                district_id=p.d.district_id,
+                invitation_id=p.invitations[student],
+                guardian_id=p.d.guardians[student][0],
+                answer=answer,
+                received_at=now,
+            )
+            for student, answer in ((yes_student, "yes"), (no_student, "no"))
+        )
+    )
+    [opted_in] = await visit_events(p, OPTED_IN)
+    assert (opted_in["invitation_id"], opted_in["channel"]) == (p.invitations[yes_student], "sms")
+    [opted_out] = await visit_events(p, OPTED_OUT)
+    assert (opted_out["invitation_id"], opted_out["channel"]) == (p.invitations[no_student], "sms")
+    # The family that said yes can be proposed a visit; the one that said no cannot.
+    assert (await p.propose(0)).status_code == 201
+    assert (await p.propose(1)).status_code == 409

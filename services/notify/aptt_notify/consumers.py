@@ -28,6 +28,8 @@ from aptt_contracts.scheduling import (
     ConferenceBookingMade,
     ConferenceBookingMoved,
     FamilyInvited,
+    FamilyOptedIn,
+    FamilyOptedOut,
     TeamMeetingCancelled,
     TeamMeetingRescheduled,
     TeamMeetingScheduled,
@@ -39,7 +41,15 @@ from aptt_contracts.scheduling import (
 )
 from aptt_platform.consumer import HandlerTable
 
-from aptt_notify.service import attendance, conferences, countdown, events, reach, roster
+from aptt_notify.service import (
+    attendance,
+    conferences,
+    countdown,
+    events,
+    followups,
+    roster,
+    visit_answers,
+)
 from aptt_notify.service import visits as home_visits
 
 HANDLERS: HandlerTable = {
@@ -63,7 +73,11 @@ HANDLERS: HandlerTable = {
     VisitProposed: home_visits.on_visit_event,
     VisitScheduled: home_visits.on_visit_event,
     VisitCancelled: home_visits.on_visit_event,
-    VisitCompleted: reach.on_home_visit,
+    # Reach and its survey (docs/decisions/0540).
+    VisitCompleted: followups.on_visit_completed,
+    # Invitations answered by text (docs/decisions/0541).
+    FamilyOptedIn: visit_answers.on_answered,
+    FamilyOptedOut: visit_answers.on_answered,
     # Countdown to kindergarten.
     IncomingFamilyUpserted: countdown.on_incoming_family,
     IncomingFamilyRemoved: countdown.on_incoming_family_removed,

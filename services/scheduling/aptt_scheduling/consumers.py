@@ -19,9 +19,10 @@ from aptt_contracts.data import (
     StudentUpserted,
 )
 from aptt_contracts.goals import GoalClosed, GoalMet, GoalProgressed, GoalSet
+from aptt_contracts.notify import VisitAnswerReceived
 from aptt_platform.consumer import HandlerTable, batched
 
-from aptt_scheduling.service import conferences_goals, roster, visit_coverage
+from aptt_scheduling.service import conferences_goals, roster, visit_answers, visit_coverage
 
 HANDLERS: HandlerTable = {
     SchoolUpserted: roster.record_school,
@@ -38,4 +39,6 @@ HANDLERS: HandlerTable = {
     GoalProgressed: conferences_goals.on_goal_progressed,
     GoalMet: conferences_goals.on_goal_met,
     GoalClosed: conferences_goals.on_goal_closed,
+    # Home-visit invitations answered by text (docs/decisions/0541).
+    VisitAnswerReceived: visit_answers.on_sms_answer,
 }

@@ -21,6 +21,7 @@ from aptt_platform.mongo import Document, UnitOfWork, utcnow
 
 from aptt_notify import store
 from aptt_notify.domain.model import Template
+from aptt_notify.service import followups
 from aptt_notify.service.notices import (
     SCHEDULED,
     cancel_notices,
@@ -183,6 +184,7 @@ async def on_booking(uow: UnitOfWork, event: BookingEvent, meta: ReceivedEvent) 
     if isinstance(event, ConferenceBookingMoved):
         params["previous_starts_at"] = event.previous_starts_at
     await _notify_guardian(uow, event, meta, template, params, due_at=now, now=now)
+    await followups.survey_conference(uow, event, meta)
     if cancelled:
         return
     leads = uow.config_as(Config).conference_reminders

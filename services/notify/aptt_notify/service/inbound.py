@@ -17,8 +17,9 @@ from aptt_platform.sms import count_segments
 
 from aptt_notify import store
 from aptt_notify.domain.model import Keyword, Template, classify_inbound
+from aptt_notify.domain.visit_answers import visit_answer
 from aptt_notify.i18n import render
-from aptt_notify.service import replies, surveys
+from aptt_notify.service import replies, surveys, visit_answers
 from aptt_notify.settings import Config
 
 REPLIES = {
@@ -34,6 +35,14 @@ async def handle_inbound_sms(
     """Opt the number out or in, and queue the reply; the sender sends it."""
     config = uow.config_as(Config)
     keyword = classify_inbound(body)
+    if keyword not in (Keyword.STOP, Keyword.HELP) and visit_answer(body) is not None:
+        # YES from a number that said STOP is an un-STOP first; from a subscribed number
+        # with an open home-visit invitation it answers the invitation (0541).
+        number = await store.limits.sms_number(uow, phone) or {}
+        if not number.get("opted_out") and await visit_answers.answer_by_sms(
+            uow, phone=phone, body=body, now=now
+        ):
+            return None
     if keyword is None:
         # Not a keyword: a survey answer, or a reply for a teacher's inbox (0513, 0514).
         answered = await surveys.answer_by_sms(

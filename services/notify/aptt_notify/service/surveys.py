@@ -34,6 +34,7 @@ from aptt_notify.domain.surveys import (
 from aptt_notify.i18n import CATALOGUES
 from aptt_notify.service import replies, staff
 from aptt_notify.service.notes import tell_guardians
+from aptt_notify.service.notices import cancel_notices
 from aptt_notify.settings import Config
 
 OPEN, COMMENT, ANSWERED = "open", "comment", "answered"
@@ -60,6 +61,37 @@ async def question_snapshot(
     return built_in.set_id, built_in.version, questions
 
 
+CLOSED = "closed"
+
+
+async def close_surveys(uow: UnitOfWork, district_id: str, source_id: str) -> None:
+    """The source will not take place (a cancelled conference): its surveys still open
+    close, and first questions not yet sent are dropped."""
+    await store.surveys.set_surveys_of_source(
+        uow, district_id, source_id, [OPEN, COMMENT], {"status": CLOSED}
+    )
+    await cancel_notices(uow, district_id, source_id, [Template.SURVEY_QUESTION])
+
+
+async def ask_later(uow: UnitOfWork, district_id: str, source_id: str, ask_at: datetime) -> None:
+    """The source moved (a conference to another slot): questions not yet sent wait for
+    its new end."""
+    config = uow.config_as(Config)
+    await store.messages.set_messages(
+        uow,
+        {
+            "district_id": district_id,
+            "meeting_id": source_id,
+            "template": str(Template.SURVEY_QUESTION),
+            "status": "pending",
+        },
+        {"next_check_at": ask_at, "expires_at": ask_at + config.message_max_wait},
+    )
+    await store.surveys.set_surveys_of_source(
+        uow, district_id, source_id, [OPEN], {"expires_at": ask_at + config.survey_window}
+    )
+
+
 def survey_id(district_id: str, source_id: str, respondent_id: str) -> str:
     return store.doc_id(district_id, "survey", source_id, respondent_id)
 
@@ -69,17 +101,18 @@ async def start_surveys(
     *,
     district_id: str,
     source_id: str,
-    classroom_id: str,
+    classroom_id: str | None,
     school_id: str,
     student_id: str,
     guardian_id: str,
     now: datetime,
     ask_at: datetime | None = None,
 ) -> None:
-    """The guardian's survey for this source (a meeting), and the class teachers' ones.
+    """The guardian's survey for this source (a meeting, a conference booking, a home
+    visit), and the class teachers' ones when there is a class (a home visit has none).
     Idempotent: an attendance recorded again starts nothing new."""
     config = uow.config_as(Config)
-    common = {
+    common: Document = {
         "district_id": district_id,
         "source_id": source_id,
         "meeting_id": source_id,
@@ -91,7 +124,8 @@ async def start_surveys(
         "status": OPEN,
         "version": 0,
         "created_at": now,
-        "expires_at": now + config.survey_window,
+        # A conference booked weeks ahead is asked about after it, not before.
+        "expires_at": max(now, ask_at or now) + config.survey_window,
     }
     set_id, set_version, questions = await question_snapshot(uow, district_id, "family")
     survey: Document = {
@@ -106,6 +140,8 @@ async def start_surveys(
     }
     if await store.surveys.insert_survey(uow, survey):
         await _ask(uow, survey, 0, now, due_at=ask_at)
+    if classroom_id is None:
+        return
     classroom = await store.roster.classrooms.get(uow, district_id, classroom_id)
     teacher_set = await question_snapshot(uow, district_id, "teacher")
     for teacher_id in (classroom or {}).get("teacher_ids", []):

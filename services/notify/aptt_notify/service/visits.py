@@ -14,6 +14,7 @@ from aptt_platform.mongo import UnitOfWork, utcnow
 from aptt_notify import store
 from aptt_notify.domain.model import Template
 from aptt_notify.domain.timing import ReminderOffset, reminder_time
+from aptt_notify.service import followups, visit_answers
 from aptt_notify.service.notices import cancel_notices, create_notice, guardians_audience
 from aptt_notify.settings import Config
 
@@ -51,6 +52,9 @@ async def on_visit_event(uow: UnitOfWork, event: VisitEvent, meta: ReceivedEvent
         await cancel_notices(uow, meta.district_id, event.visit_id, BEFORE_THE_VISIT)
     if isinstance(event, VisitScheduled):
         await _remind(uow, event, meta, now)
+        await followups.record_visit(uow, event, meta)
+    if isinstance(event, FamilyInvited):
+        await visit_answers.record_invitation(uow, event, meta)
     await create_notice(
         uow,
         district_id=meta.district_id,

@@ -8,7 +8,8 @@
   channel, what the sender sends). The unique keys of messages and deliveries are the
   idempotency keys that make "never twice" a database rule;
 - `limits`: hourly rate buckets and the SMS number book;
-- `conferences`: the conference bookings read model.
+- `conferences`: the conference bookings read model;
+- `visits`: the home visits' families and open invitations.
 
 Every index starts with district_id, except the queue indexes the sender scans across
 districts and the SMS number book, which belongs to a phone number, not to a district
@@ -33,6 +34,7 @@ from aptt_notify.store import (
     roster,
     surveys,
     talk,
+    visits,
 )
 from aptt_notify.store.collections import (
     CLASSROOMS,
@@ -61,6 +63,7 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
     **talk.INDEXES,
     **surveys.INDEXES,
     **conferences.INDEXES,
+    **visits.INDEXES,
 }
 
 __all__ = [
@@ -88,4 +91,5 @@ __all__ = [
     "roster",
     "surveys",
     "talk",
+    "visits",
 ]

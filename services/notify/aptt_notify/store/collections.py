@@ -26,3 +26,8 @@ def by_district(*keys: str, unique: bool = False, name: str) -> IndexModel:
 
 def doc_id(district_id: str, *parts: str) -> str:
     return ":".join((district_id, *parts))
+
+
+# Home visits: the family of each visit and each open invitation (docs/decisions/0540).
+HOME_VISITS = "home_visits"
+VISIT_INVITATIONS = "visit_invitations"

@@ -23,6 +23,8 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
     SURVEYS: [
         by_district("respondent_id", "status", name="by_respondent"),
         by_district("meeting_id", "audience", name="by_meeting"),
+        # A cancelled or moved conference changes the surveys of its source still open.
+        by_district("meeting_id", "status", name="by_source_status"),
         by_district("classroom_id", "audience", name="by_classroom"),
         by_district("school_id", "audience", name="by_school"),
         by_district("audience", "status", name="by_audience"),
@@ -70,6 +72,16 @@ async def set_survey(uow: UnitOfWork, survey_id: str, version: int, fields: Docu
         session=uow.session,
     )
     return result.modified_count == 1
+
+
+async def set_surveys_of_source(
+    uow: UnitOfWork, district_id: str, source_id: str, states: list[str], fields: Document
+) -> None:
+    await uow.collection(SURVEYS).update_many(
+        {"district_id": district_id, "meeting_id": source_id, "status": {"$in": states}},
+        {"$set": fields, "$inc": {"version": 1}},
+        session=uow.session,
+    )
 
 
 async def settings_of(uow: UnitOfWork, district_id: str) -> Document | None:
