@@ -6,6 +6,9 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 UV_VERSION := 0.13.9
 RUN := $(UV) run --frozen
+# The tests mostly wait on servers: two workers, each with its own servers, keep two cores busy.
+# A module's tests stay on one worker (they share its fixtures).
+TEST_WORKERS ?= 2
 
 .PHONY: help install up test lint typecheck schemas bench deploy-check clean
 
@@ -26,7 +29,7 @@ test: install  ## lint, type-check, then run every test against real servers
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
-	$(RUN) pytest
+	$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: install  ## ruff and mypy only
 	$(RUN) ruff check .

@@ -10,7 +10,7 @@
 #  5. the Dockerfiles pass hadolint and `checkov --framework dockerfile`
 #  6. `promtool check rules` and `promtool test rules`
 #  7. dashboards and alerts follow the conventions and query only defined metrics
-#  8. the four services, started for real, export every metric queried and pass
+#  8. the four services and the web, started for real, export every metric queried and pass
 #     `promtool check metrics`
 #
 # Installs its own tools on a fresh machine (kubectl if missing, promtool from Debian's
@@ -138,9 +138,9 @@ scan() {
 }
 
 dockerfiles() {
-  "$VENV/bin/hadolint" services/*/Dockerfile || return 1
+  "$VENV/bin/hadolint" services/*/Dockerfile web/Dockerfile || return 1
   "$VENV/bin/checkov" --framework dockerfile --skip-download --quiet --compact \
-    --directory services > "$OUT/dockerfiles.checkov.txt" 2>&1
+    --file services/*/Dockerfile --file web/Dockerfile > "$OUT/dockerfiles.checkov.txt" 2>&1
   local rc=$?
   grep -E "Passed checks|Failed checks" "$OUT/dockerfiles.checkov.txt" || true
   if [ $rc -ne 0 ]; then cat "$OUT/dockerfiles.checkov.txt" >&2; return 1; fi
@@ -167,7 +167,7 @@ step "Dockerfiles (hadolint, checkov --framework dockerfile)" dockerfiles
 step "alert rules (promtool check rules, promtool test rules)" rules
 step "dashboards and alerts conventions, metric names defined" \
   "${RUN[@]}" python deploy/checks/observability_check.py
-step "running services export every queried metric (promtool check metrics)" \
+step "running services and web export every queried metric (promtool check metrics)" \
   "${RUN[@]}" python deploy/checks/metrics_check.py --promtool "$PROMTOOL"
 
 printf '\n== deploy-check summary\n'

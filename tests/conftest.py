@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -21,22 +22,40 @@ SCANS: list[str] = []
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    """Broker, database, SMTP sink and SMS stand-in: real servers, started once a session."""
-    stack = LocalStack(tmp_path_factory.mktemp("local-stack"))
+    """Broker, database, SMTP sink and SMS stand-in: real servers, started once a session.
+
+    The session's broker keeps its log in memory: nothing here restarts it, and the S3
+    log makes every produce ~17 times slower (docs/decisions/0016). Tests of restarts run
+    their own durable broker.
+    """
+    stack = LocalStack(tmp_path_factory.mktemp("local-stack"), broker_storage="memory")
     stack.start()
     try:
         yield stack
-        SCANS.extend(scans(stack.mongo_url, list(QUERIES.samples.values())))
+        found = scans(stack.mongo_url, list(QUERIES.samples.values()))
+        SCANS.extend(found)
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        if worker:
+            # Under pytest-xdist the summary is printed by the controller: hand it over.
+            shared = tmp_path_factory.getbasetemp().parent
+            (shared / f"scans-{worker}.txt").write_text("\n".join(found), encoding="utf-8")
     finally:
         stack.stop()
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
     """Queries the database planned as collection scans (aptt_local.querycheck)."""
-    if SCANS:
+    found = set(SCANS)
+    if hasattr(config, "workerinput") is False and config.pluginmanager.has_plugin("xdist"):
+        base = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+        for path in base.glob("scans-*.txt"):
+            found |= {line for line in path.read_text(encoding="utf-8").splitlines() if line}
+    if found:
         terminalreporter.section("queries planned as collection scans")
-        for found in SCANS:
-            terminalreporter.write_line(found)
+        for line in sorted(found):
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

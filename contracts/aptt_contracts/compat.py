@@ -2,6 +2,12 @@
 
 A published `vN` may gain optional fields and documentation; it may not lose a field,
 change a field's type, or gain a required field. Anything else needs a `vN+1` type and topic.
+
+A field may gain an upper bound it had none of (a maximum length, number of items or of
+keys): its producer refuses longer values at its edge, far below the bound, and a consumer
+meeting an older event beyond it dead-letters that one event with the reason
+(docs/decisions/0015-bounded-inputs.md). Changing a bound it had, or adding a lower one,
+still breaks.
 """
 
 from __future__ import annotations
@@ -9,6 +15,26 @@ from __future__ import annotations
 from typing import Any
 
 _COSMETIC = {"description", "title", "examples", "default", "$comment"}
+_UPPER_BOUNDS = {"maxLength", "maxItems", "maxProperties"}
+
+
+def _without_added_bounds(old: Any, new: Any) -> Any:
+    """`new` without the upper bounds it added where `old` had none."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        kept: dict[str, Any] = {}
+        for key, value in new.items():
+            if key in old:
+                kept[key] = _without_added_bounds(old[key], value)
+            elif key in _UPPER_BOUNDS:
+                continue
+            elif key == "propertyNames" and isinstance(value, dict) and set(value) <= _UPPER_BOUNDS:
+                continue  # bounded keys of a map
+            else:
+                kept[key] = value
+        return kept
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [_without_added_bounds(o, n) for o, n in zip(old, new, strict=True)]
+    return new
 
 
 def _normalize(schema: Any) -> Any:
@@ -63,7 +89,9 @@ def _compare(
         if removed:
             problems.append(f"{at} no longer allows {removed}")
         return problems
-    if _normalize(_strip_refs(old, old_root)) != _normalize(_strip_refs(new, new_root)):
+    old_leaf = _strip_refs(old, old_root)
+    new_leaf = _without_added_bounds(old_leaf, _strip_refs(new, new_root))
+    if _normalize(old_leaf) != _normalize(new_leaf):
         problems.append(f"{at} changed type")
     return problems
 

@@ -7,6 +7,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aptt_contracts.bounds import (
+    MAX_IDS,
+    MAX_LANGUAGES,
+    Code,
+    Email,
+    Id,
+    IdList,
+    Label,
+    LanguageTag,
+    PersonName,
+    Phone,
+    TimeZoneName,
+)
 from aptt_contracts.envelope import EventModel
 from aptt_contracts.skills import GradeBenchmark
 
@@ -23,9 +36,13 @@ class SchoolUpserted(EventModel):
     topic = ROSTER
     subject_field = "school_id"
 
-    school_id: str
-    timezone: str = Field(description="IANA time zone used for display, reminders, quiet hours")
-    language: str = Field(default="en", description="BCP 47 tag of the school's main language")
+    school_id: Id
+    timezone: TimeZoneName = Field(
+        description="IANA time zone used for display, reminders, quiet hours"
+    )
+    language: LanguageTag = Field(
+        default="en", description="BCP 47 tag of the school's main language"
+    )
 
 
 class ClassroomUpserted(EventModel):
@@ -33,11 +50,11 @@ class ClassroomUpserted(EventModel):
     topic = ROSTER
     subject_field = "classroom_id"
 
-    classroom_id: str
-    school_id: str
+    classroom_id: Id
+    school_id: Id
     grade: int | None = Field(default=None, ge=0, le=12, description="0 is kindergarten")
-    teacher_ids: list[str]
-    student_ids: list[str]
+    teacher_ids: IdList
+    student_ids: IdList
 
 
 class ClassroomRemoved(EventModel):
@@ -45,8 +62,8 @@ class ClassroomRemoved(EventModel):
     topic = ROSTER
     subject_field = "classroom_id"
 
-    classroom_id: str
-    school_id: str
+    classroom_id: Id
+    school_id: Id
 
 
 class StudentUpserted(EventModel):
@@ -54,10 +71,10 @@ class StudentUpserted(EventModel):
     topic = ROSTER
     subject_field = "student_id"
 
-    student_id: str
-    school_id: str
+    student_id: Id
+    school_id: Id
     grade: int | None = Field(default=None, ge=0, le=12)
-    guardian_ids: list[str]
+    guardian_ids: IdList
 
 
 class StudentRemoved(EventModel):
@@ -65,8 +82,8 @@ class StudentRemoved(EventModel):
     topic = ROSTER
     subject_field = "student_id"
 
-    student_id: str
-    school_id: str
+    student_id: Id
+    school_id: Id
 
 
 class GuardianContactUpdated(EventModel):
@@ -76,17 +93,18 @@ class GuardianContactUpdated(EventModel):
     topic = CONTACTS
     subject_field = "guardian_id"
 
-    guardian_id: str
-    given_name: str
-    family_name: str
-    preferred_language: str = Field(description="BCP 47 tag, e.g. en, es, vi")
-    email: str | None = None
-    phone: str | None = Field(default=None, description="E.164")
-    student_ids: list[str]
-    school_ids: list[str]
+    guardian_id: Id
+    given_name: PersonName
+    family_name: PersonName
+    preferred_language: LanguageTag = Field(description="BCP 47 tag, e.g. en, es, vi")
+    email: Email | None = None
+    phone: Phone | None = Field(default=None, description="E.164")
+    student_ids: IdList
+    school_ids: IdList
     # Added for the countdown to kindergarten (optional: older producers leave it out).
-    student_birth_dates: dict[str, date] = Field(
+    student_birth_dates: dict[Id, date] = Field(
         default_factory=dict,
+        max_length=MAX_IDS,
         description="Birth dates of the guardian's students, by student id, where the SIS "
         "gives them: notify matches incoming kindergarten families with them",
     )
@@ -97,10 +115,10 @@ class AssessmentResultRecorded(EventModel):
     topic = ASSESSMENTS
     subject_field = "student_id"
 
-    result_id: str
-    student_id: str
-    school_id: str
-    skill_code: str
+    result_id: Id
+    student_id: Id
+    school_id: Id
+    skill_code: Code
     score: float
     assessed_on: date
 
@@ -112,20 +130,20 @@ class ClassReportPublished(EventModel):
     topic = REPORTS
     subject_field = "report_id"
 
-    report_id: str
-    meeting_id: str
-    classroom_id: str
-    school_id: str
-    skill_code: str
+    report_id: Id
+    meeting_id: Id
+    classroom_id: Id
+    school_id: Id
+    skill_code: Code
     benchmark: float | None
     student_count: int = Field(ge=0)
     scored_count: int = Field(ge=0)
     suppressed: bool
-    suppressed_reason: str | None = Field(
+    suppressed_reason: Code | None = Field(
         default=None, description="A code: too-few-scores or no-benchmark"
     )
-    bands: dict[Literal["well_below", "below", "at", "above"], int]
-    previous_report_id: str | None = Field(
+    bands: dict[Literal["well_below", "below", "at", "above"], int] = Field(max_length=4)
+    previous_report_id: Id | None = Field(
         default=None, description="The classroom's previous report on the skill, if any"
     )
     compared_count: int | None = Field(
@@ -143,11 +161,11 @@ class PrivateNumberAssigned(EventModel):
     topic = PRIVATE_NUMBERS
     subject_field = "student_id"
 
-    report_id: str
-    meeting_id: str
-    classroom_id: str
-    student_id: str
-    guardian_ids: list[str]
+    report_id: Id
+    meeting_id: Id
+    classroom_id: Id
+    student_id: Id
+    guardian_ids: IdList
     number: int = Field(ge=1)
 
 
@@ -158,13 +176,13 @@ class SkillDefined(EventModel):
     topic = SKILLS
     subject_field = "skill_code"
 
-    skill_code: str
-    name: dict[str, str]
-    unit: dict[str, str]
+    skill_code: Code
+    name: dict[LanguageTag, Label] = Field(max_length=MAX_LANGUAGES)
+    unit: dict[LanguageTag, Label] = Field(max_length=MAX_LANGUAGES)
     scale_min: float
     scale_max: float
     higher_is_better: bool = True
-    benchmarks: list[GradeBenchmark]
+    benchmarks: list[GradeBenchmark] = Field(max_length=13, description="one per grade")
 
 
 # Countdown to kindergarten (docs/decisions/0220): families whose child starts kindergarten
@@ -175,10 +193,10 @@ KINDERGARTEN = "aptt.data.kindergarten.v1"
 class IncomingGuardian(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    given_name: str | None = Field(default=None, max_length=100)
-    phone: str | None = Field(default=None, description="E.164")
-    email: str | None = Field(default=None, max_length=254)
-    language: str = Field(description="BCP 47 tag, e.g. en, es, so")
+    given_name: PersonName | None = Field(default=None, max_length=100)
+    phone: Phone | None = Field(default=None, description="E.164")
+    email: Email | None = Field(default=None, max_length=254)
+    language: LanguageTag = Field(description="BCP 47 tag, e.g. en, es, so")
 
 
 class IncomingFamilyUpserted(EventModel):
@@ -188,8 +206,8 @@ class IncomingFamilyUpserted(EventModel):
     topic = KINDERGARTEN
     subject_field = "family_id"
 
-    family_id: str
-    school_id: str = Field(description="the school of interest")
+    family_id: Id
+    school_id: Id = Field(description="the school of interest")
     child_first_name: str = Field(max_length=100)
     birth_date: date
     guardians: list[IncomingGuardian] = Field(min_length=1, max_length=2)
@@ -202,5 +220,5 @@ class IncomingFamilyRemoved(EventModel):
     topic = KINDERGARTEN
     subject_field = "family_id"
 
-    family_id: str
-    school_id: str
+    family_id: Id
+    school_id: Id

@@ -11,6 +11,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from aptt_contracts.bounds import Id
+
 TYPE_PATTERN = re.compile(
     r"^org\.aptt\.(?P<service>[a-z]+)\.(?P<entity>[a-z][a-z-]*)\.(?P<verb>[a-z][a-z-]*)\.v(?P<version>[1-9][0-9]*)$"
 )
@@ -31,7 +33,7 @@ class EventModel(BaseModel):
     # The payload field whose value is the aggregate id (ce_subject and the key's second half).
     subject_field: ClassVar[str]
 
-    district_id: str
+    district_id: Id
 
     @classmethod
     def service(cls) -> str:

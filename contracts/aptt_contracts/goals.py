@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from aptt_contracts.bounds import Code, Id
 from aptt_contracts.envelope import EventModel
 
 GOALS = "aptt.goals.goals.v1"
@@ -17,15 +18,15 @@ class GoalSet(EventModel):
     topic = GOALS
     subject_field = "goal_id"
 
-    goal_id: str
-    student_id: str
-    guardian_id: str
-    skill_code: str
+    goal_id: Id
+    student_id: Id
+    guardian_id: Id
+    skill_code: Code
     baseline: float
     target: float
     starts_on: date
     ends_on: date
-    activity_codes: list[str]
+    activity_codes: list[Code] = Field(max_length=10)
 
 
 class PracticeLogged(EventModel):
@@ -33,8 +34,8 @@ class PracticeLogged(EventModel):
     topic = GOALS
     subject_field = "goal_id"
 
-    goal_id: str
-    student_id: str
+    goal_id: Id
+    student_id: Id
     practiced_on: date
     minutes: int = Field(ge=1, le=600)
 
@@ -44,9 +45,9 @@ class GoalProgressed(EventModel):
     topic = GOALS
     subject_field = "goal_id"
 
-    goal_id: str
-    student_id: str
-    skill_code: str
+    goal_id: Id
+    student_id: Id
+    skill_code: Code
     score: float
     target: float
     progress_percent: int = Field(ge=0, le=100)
@@ -58,9 +59,9 @@ class GoalMet(EventModel):
     topic = GOALS
     subject_field = "goal_id"
 
-    goal_id: str
-    student_id: str
-    skill_code: str
+    goal_id: Id
+    student_id: Id
+    skill_code: Code
     score: float
     target: float
 
@@ -70,9 +71,9 @@ class GoalClosed(EventModel):
     topic = GOALS
     subject_field = "goal_id"
 
-    goal_id: str
-    student_id: str
-    skill_code: str
+    goal_id: Id
+    student_id: Id
+    skill_code: Code
     outcome: Literal["met", "not_met"]
     reason: Literal["ended", "closed_early"] | None = Field(
         default=None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from aptt_contracts.bounds import Code, Id, LanguageTag
 from aptt_contracts.envelope import EventModel
 
 DELIVERIES = "aptt.notify.deliveries.v1"
@@ -17,12 +18,12 @@ class MessageSent(EventModel):
     topic = DELIVERIES
     subject_field = "message_id"
 
-    message_id: str
-    recipient_id: str
+    message_id: Id
+    recipient_id: Id
     channel: Channel
-    template: str
-    language: str
-    source_event_id: str
+    template: Code
+    language: LanguageTag
+    source_event_id: Id
 
 
 class MessageFailed(EventModel):
@@ -30,12 +31,12 @@ class MessageFailed(EventModel):
     topic = DELIVERIES
     subject_field = "message_id"
 
-    message_id: str
-    recipient_id: str
+    message_id: Id
+    recipient_id: Id
     channel: Channel
-    template: str
-    reason_code: str
-    source_event_id: str
+    template: Code
+    reason_code: Code
+    source_event_id: Id
 
 
 # Home-visit invitations answered by text (docs/decisions/0541).
@@ -50,7 +51,7 @@ class VisitAnswerReceived(EventModel):
     topic = VISIT_ANSWERS
     subject_field = "invitation_id"
 
-    invitation_id: str
-    guardian_id: str
+    invitation_id: Id
+    guardian_id: Id
     answer: Literal["yes", "no"]
     received_at: datetime

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aptt_contracts.bounds import Code, Id, Label, LanguageTag, SchoolYear
 from aptt_contracts.envelope import EventModel
 
 MEETINGS = "aptt.scheduling.meetings.v1"
@@ -25,16 +26,16 @@ class TeamMeetingScheduled(EventModel):
     topic = MEETINGS
     subject_field = "meeting_id"
 
-    meeting_id: str
-    classroom_id: str
-    school_id: str
+    meeting_id: Id
+    classroom_id: Id
+    school_id: Id
     starts_at: datetime
     duration_minutes: int = Field(ge=15, le=240)
-    focus_skill_code: str
-    window_id: str | None = Field(
+    focus_skill_code: Code
+    window_id: Id | None = Field(
         default=None, description="The engagement-calendar window the meeting belongs to"
     )
-    location: str | None = Field(
+    location: Label | None = Field(
         default=None, description="Where families meet (a room or place, never about a child)"
     )
 
@@ -44,13 +45,13 @@ class TeamMeetingRescheduled(EventModel):
     topic = MEETINGS
     subject_field = "meeting_id"
 
-    meeting_id: str
-    classroom_id: str
-    school_id: str
+    meeting_id: Id
+    classroom_id: Id
+    school_id: Id
     starts_at: datetime
     previous_starts_at: datetime
     duration_minutes: int = Field(ge=15, le=240)
-    location: str | None = Field(default=None, description="Where families meet now")
+    location: Label | None = Field(default=None, description="Where families meet now")
 
 
 class TeamMeetingCancelled(EventModel):
@@ -58,9 +59,9 @@ class TeamMeetingCancelled(EventModel):
     topic = MEETINGS
     subject_field = "meeting_id"
 
-    meeting_id: str
-    classroom_id: str
-    school_id: str
+    meeting_id: Id
+    classroom_id: Id
+    school_id: Id
     starts_at: datetime | None = Field(
         default=None, description="When the cancelled meeting was to start"
     )
@@ -71,14 +72,14 @@ class RsvpRecorded(EventModel):
     topic = MEETINGS
     subject_field = "meeting_id"
 
-    meeting_id: str
-    guardian_id: str
-    student_id: str
+    meeting_id: Id
+    guardian_id: Id
+    student_id: Id
     attending: bool
-    interpreter_language: str | None = None
+    interpreter_language: LanguageTag | None = None
     childcare_count: int = Field(default=0, ge=0, le=10)
-    classroom_id: str | None = None
-    school_id: str | None = None
+    classroom_id: Id | None = None
+    school_id: Id | None = None
 
 
 class AttendanceRecorded(EventModel):
@@ -86,14 +87,14 @@ class AttendanceRecorded(EventModel):
     topic = MEETINGS
     subject_field = "meeting_id"
 
-    meeting_id: str
-    classroom_id: str
-    school_id: str
-    student_id: str
-    guardian_id: str
+    meeting_id: Id
+    classroom_id: Id
+    school_id: Id
+    student_id: Id
+    guardian_id: Id
     relationship: Relationship
     present: bool
-    focus_skill_code: str | None = Field(
+    focus_skill_code: Code | None = Field(
         default=None, description="The meeting's focus skill: the skill goal setting starts from"
     )
     meeting_starts_at: datetime | None = None
@@ -104,12 +105,12 @@ class MeetingWindow(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    window_id: str
+    window_id: Id
     kind: WindowKind
     starts_on: date
     ends_on: date
     duration_minutes: int = Field(ge=15, le=240)
-    focus_area: str | None = Field(default=None, description="A hint such as reading or math")
+    focus_area: Label | None = Field(default=None, description="A hint such as reading or math")
 
 
 class MeetingWindowsCreated(EventModel):
@@ -119,12 +120,12 @@ class MeetingWindowsCreated(EventModel):
     topic = MEETINGS
     subject_field = "classroom_id"
 
-    classroom_id: str
-    school_id: str
-    calendar_id: str
-    template_id: str
-    school_year: str = Field(pattern=r"^[0-9]{4}-[0-9]{4}$")
-    windows: list[MeetingWindow]
+    classroom_id: Id
+    school_id: Id
+    calendar_id: Id
+    template_id: Id
+    school_year: SchoolYear
+    windows: list[MeetingWindow] = Field(max_length=24)
 
 
 # -- home visits (PTHV) ---------------------------------------------------------------
@@ -149,13 +150,13 @@ class FamilyInvited(EventModel):
     topic = VISITS
     subject_field = "invitation_id"
 
-    invitation_id: str
-    student_id: str
-    guardian_ids: list[str] = Field(max_length=20)
-    school_id: str
-    classroom_id: str
-    school_year: str = Field(pattern=r"^[0-9]{4}-[0-9]{4}$")
-    draw_id: str | None = Field(
+    invitation_id: Id
+    student_id: Id
+    guardian_ids: list[Id] = Field(max_length=20)
+    school_id: Id
+    classroom_id: Id
+    school_year: SchoolYear
+    draw_id: Id | None = Field(
         default=None, description="The recorded random draw the family came from, if any"
     )
 
@@ -165,10 +166,10 @@ class FamilyOptedIn(EventModel):
     topic = VISITS
     subject_field = "invitation_id"
 
-    invitation_id: str
-    student_id: str
-    guardian_id: str
-    school_id: str
+    invitation_id: Id
+    student_id: Id
+    guardian_id: Id
+    school_id: Id
     channel: AnswerChannel
     answered_at: datetime
 
@@ -180,10 +181,10 @@ class FamilyOptedOut(EventModel):
     topic = VISITS
     subject_field = "invitation_id"
 
-    invitation_id: str
-    student_id: str
-    guardian_id: str
-    school_id: str
+    invitation_id: Id
+    student_id: Id
+    guardian_id: Id
+    school_id: Id
     channel: AnswerChannel
     answered_at: datetime
     withdrawn: bool = Field(description="true: the family had said yes before")
@@ -194,11 +195,11 @@ class VisitProposed(EventModel):
     topic = VISITS
     subject_field = "visit_id"
 
-    visit_id: str
-    student_id: str
-    guardian_id: str
-    school_id: str
-    educator_ids: list[str] = Field(min_length=2, max_length=2)
+    visit_id: Id
+    student_id: Id
+    guardian_id: Id
+    school_id: Id
+    educator_ids: list[Id] = Field(min_length=2, max_length=2)
     proposed_times: list[datetime] = Field(min_length=2, max_length=3)
     duration_minutes: int = Field(ge=15, le=240)
 
@@ -208,11 +209,11 @@ class VisitScheduled(EventModel):
     topic = VISITS
     subject_field = "visit_id"
 
-    visit_id: str
-    student_id: str
-    guardian_id: str
-    school_id: str
-    educator_ids: list[str] = Field(min_length=2, max_length=2)
+    visit_id: Id
+    student_id: Id
+    guardian_id: Id
+    school_id: Id
+    educator_ids: list[Id] = Field(min_length=2, max_length=2)
     starts_at: datetime
     duration_minutes: int = Field(ge=15, le=240)
     place_kind: PlaceKind
@@ -223,10 +224,10 @@ class VisitCompleted(EventModel):
     topic = VISITS
     subject_field = "visit_id"
 
-    visit_id: str
-    student_id: str
-    school_id: str
-    educator_ids: list[str] = Field(min_length=2, max_length=2)
+    visit_id: Id
+    student_id: Id
+    school_id: Id
+    educator_ids: list[Id] = Field(min_length=2, max_length=2)
     visit_number: int = Field(ge=1, le=2, description="First or second visit of the school year")
     duration_minutes: int = Field(ge=1, le=24 * 60)
 
@@ -236,10 +237,10 @@ class VisitMissed(EventModel):
     topic = VISITS
     subject_field = "visit_id"
 
-    visit_id: str
-    student_id: str
-    school_id: str
-    educator_ids: list[str] = Field(min_length=2, max_length=2)
+    visit_id: Id
+    student_id: Id
+    school_id: Id
+    educator_ids: list[Id] = Field(min_length=2, max_length=2)
     reason: MissedReason
     recorded_by: VisitActor
 
@@ -249,11 +250,11 @@ class VisitCancelled(EventModel):
     topic = VISITS
     subject_field = "visit_id"
 
-    visit_id: str
-    student_id: str
-    guardian_id: str
-    school_id: str
-    educator_ids: list[str] = Field(min_length=2, max_length=2)
+    visit_id: Id
+    student_id: Id
+    guardian_id: Id
+    school_id: Id
+    educator_ids: list[Id] = Field(min_length=2, max_length=2)
     starts_at: datetime | None = Field(default=None, description="None: it was only proposed")
     reason: CancelReason
     cancelled_by: VisitActor
@@ -266,9 +267,9 @@ class ReflectionRecorded(EventModel):
     topic = VISITS
     subject_field = "visit_id"
 
-    visit_id: str
-    school_id: str
-    educator_ids: list[str] = Field(min_length=2, max_length=2)
+    visit_id: Id
+    school_id: Id
+    educator_ids: list[Id] = Field(min_length=2, max_length=2)
     recorded_at: datetime
 
 
@@ -291,10 +292,10 @@ class ConferenceAvailabilityPublished(EventModel):
     topic = CONFERENCES
     subject_field = "availability_id"
 
-    availability_id: str
-    window_id: str
-    classroom_id: str
-    school_id: str
+    availability_id: Id
+    window_id: Id
+    classroom_id: Id
+    school_id: Id
     slot_minutes: int = Field(ge=10, le=60)
     buffer_minutes: int = Field(ge=0, le=60)
     slot_count: int = Field(ge=0)
@@ -313,10 +314,10 @@ class ConferenceAvailabilityChanged(EventModel):
     topic = CONFERENCES
     subject_field = "availability_id"
 
-    availability_id: str
-    window_id: str
-    classroom_id: str
-    school_id: str
+    availability_id: Id
+    window_id: Id
+    classroom_id: Id
+    school_id: Id
     slot_count: int = Field(ge=0)
     slots_added: int = Field(ge=0)
     slots_removed: int = Field(ge=0)
@@ -331,17 +332,17 @@ class BookingFields(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    booking_id: str
-    slot_id: str
-    availability_id: str
-    window_id: str
-    classroom_id: str
-    school_id: str
-    student_id: str
-    guardian_id: str
+    booking_id: Id
+    slot_id: Id
+    availability_id: Id
+    window_id: Id
+    classroom_id: Id
+    school_id: Id
+    student_id: Id
+    guardian_id: Id
     starts_at: datetime
     ends_at: datetime
-    interpreter_language: str | None = Field(default=None, max_length=35)
+    interpreter_language: LanguageTag | None = Field(default=None, max_length=35)
     student_led: bool
     sequence: int = Field(ge=0, description="iCalendar SEQUENCE: grows with each change")
 
@@ -359,7 +360,7 @@ class ConferenceBookingMoved(EventModel, BookingFields):
     event_type = "org.aptt.scheduling.conference-booking.moved.v1"
     topic = CONFERENCES
 
-    previous_slot_id: str
+    previous_slot_id: Id
     previous_starts_at: datetime
     by: ChangedBy
     reason_code: ConferenceReason | None = None
@@ -379,12 +380,12 @@ class InterpreterFields(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    booking_id: str
-    interpreter_id: str
-    language: str = Field(max_length=35)
-    slot_id: str
-    classroom_id: str
-    school_id: str
+    booking_id: Id
+    interpreter_id: Id
+    language: LanguageTag = Field(max_length=35)
+    slot_id: Id
+    classroom_id: Id
+    school_id: Id
     starts_at: datetime
     ends_at: datetime
 
@@ -408,13 +409,13 @@ class WaitlistOffered(EventModel):
     topic = CONFERENCES
     subject_field = "entry_id"
 
-    entry_id: str
-    window_id: str
-    classroom_id: str
-    school_id: str
-    student_id: str
-    guardian_id: str
-    slot_id: str
+    entry_id: Id
+    window_id: Id
+    classroom_id: Id
+    school_id: Id
+    student_id: Id
+    guardian_id: Id
+    slot_id: Id
     starts_at: datetime
     ends_at: datetime
     hold_expires_at: datetime
@@ -433,12 +434,14 @@ class FamilyEventTurnoutRecorded(EventModel):
     topic = FAMILY_EVENTS
     subject_field = "family_event_id"
 
-    family_event_id: str
-    school_id: str
+    family_event_id: Id
+    school_id: Id
     kind: str = Field(max_length=40, description="A code such as bake-sale or concert")
     learning_linked: bool
     on: date = Field(description="The school-local date of the event")
     families_attending: int = Field(ge=0, le=100_000)
     by_relationship: dict[Relationship, int] | None = Field(
-        default=None, description="Guardians who came by relationship, when the school counted"
+        default=None,
+        max_length=4,
+        description="Guardians who came by relationship, when the school counted",
     )

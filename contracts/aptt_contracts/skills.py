@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aptt_contracts.bounds import MAX_LANGUAGES, Label, LanguageTag
+
 Season = Literal["fall", "winter", "spring"]
 SEASONS: tuple[Season, ...] = ("fall", "winter", "spring")
 
@@ -35,8 +37,12 @@ class Skill(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     code: str = Field(pattern=r"^[a-z][a-z0-9-]{1,40}$")
-    name: dict[str, str] = Field(description="display name by BCP 47 language")
-    unit: dict[str, str] = Field(description="unit of the scale by language")
+    name: dict[LanguageTag, Label] = Field(
+        max_length=MAX_LANGUAGES, description="display name by BCP 47 language"
+    )
+    unit: dict[LanguageTag, Label] = Field(
+        max_length=MAX_LANGUAGES, description="unit of the scale by language"
+    )
     scale_min: float = 0
     scale_max: float
     higher_is_better: bool = True

@@ -6,9 +6,11 @@ Run with the deploy-check tools' Python (jsonschema) and `contracts` on PYTHONPA
 catalogue). Writes the built-in kinds to --builtin-out for `kubernetes-validate --strict`,
 validates the custom resources with deploy/checks/custom_resources.py, and checks what a
 scanner cannot know: every service has its Deployments, probes, budgets and autoscalers;
-secrets are referenced, never inlined, and each comes from an operator or the install steps;
-grace periods outlast preStop plus the service's shutdown; images are pinned by digest; the
-Kafka topics, users and lag autoscalers match the contracts catalogue.
+every edge (the web) has its own and no Kafka at all, reaches each service's API and is
+reached through an Ingress on HTTPS at its public URL's host; secrets are referenced, never
+inlined, and each comes from an operator or the install steps; grace periods outlast preStop
+plus the shutdown; images are pinned by digest; the Kafka topics, users and lag autoscalers
+match the contracts catalogue.
 """
 
 from __future__ import annotations
@@ -39,15 +41,27 @@ BUILTIN_GROUPS = {
     "networking.k8s.io/v1",
     "rbac.authorization.k8s.io/v1",
 }
+# The edges: components people's browsers reach (through an Ingress) that call the services'
+# APIs over HTTP. They have no Kafka client and no worker; their pods are labelled
+# app.kubernetes.io/component=edge, and the services admit that label.
+EDGES = ("web",)
+EDGE = "edge"
+# Every component with a MongoDB database and user of its own (the web: its sessions).
+WITH_DATABASE = (*SERVICES, *EDGES)
+KAFKA_CLIENT = "aptt.io/kafka-client"
 SECRET_SETTINGS = {
     "APTT_MONGO_URL",
     "APTT_KAFKA_SASL_PASSWORD",
     "APTT_SMTP_PASSWORD",
     "APTT_SMS_AUTH_TOKEN",
+    "APTT_OIDC_CLIENT_SECRET",
 }
 # Secrets the install steps create (docs/operations.md, "Secrets"); every other referenced
 # Secret must be produced by an operator from a resource in the rendered output.
-INSTALLER_SECRETS = {"aptt-notify-providers"} | {f"aptt-{s}-mongo-password" for s in SERVICES}
+INSTALLER_SECRETS = {"aptt-notify-providers", "aptt-web-oidc"} | {
+    f"aptt-{c}-mongo-password" for c in WITH_DATABASE
+}
+HTTP_PORT = 8000
 PRESTOP_PLUS_SHUTDOWN_MARGIN = 5
 
 
@@ -68,6 +82,26 @@ def containers(doc: Doc) -> Iterator[Doc]:
     spec = doc["spec"]["template"]["spec"]
     yield from spec.get("initContainers", [])
     yield from spec.get("containers", [])
+
+
+def pod_labels(doc: Doc) -> dict[str, str]:
+    labels: dict[str, str] = doc["spec"]["template"]["metadata"].get("labels", {})
+    return labels
+
+
+def is_kafka_client(doc: Doc) -> bool:
+    return pod_labels(doc).get(KAFKA_CLIENT) == "true"
+
+
+def env_names(doc: Doc, docs: list[Doc]) -> set[str]:
+    """Every variable the Deployment's containers get: their own and their ConfigMaps'."""
+    maps = {cm["metadata"]["name"]: cm.get("data") or {} for cm in of_kind(docs, "ConfigMap")}
+    names: set[str] = set()
+    for c in containers(doc):
+        names |= {env["name"] for env in c.get("env", [])}
+        for source in c.get("envFrom", []):
+            names |= set(maps.get(source.get("configMapRef", {}).get("name", ""), {}))
+    return names
 
 
 def config_value(docs: list[Doc], key: str) -> str | None:
@@ -263,9 +297,140 @@ def check_network_policies(docs: list[Doc], problems: Problems) -> None:
             for rule in p["spec"].get("egress", [])
             for port in rule.get("ports", [])
         }
-        for port, what in ((9093, "Kafka"), (27017, "MongoDB")):
-            if port not in egress_ports:
-                problems.add(name(dep), f"no NetworkPolicy allows egress to {what} ({port})")
+        if 27017 not in egress_ports:
+            problems.add(name(dep), "no NetworkPolicy allows egress to MongoDB (27017)")
+        if is_kafka_client(dep) and 9093 not in egress_ports:
+            problems.add(name(dep), "no NetworkPolicy allows egress to Kafka (9093)")
+        if not is_kafka_client(dep) and 9093 in egress_ports:
+            problems.add(name(dep), "not a Kafka client, yet may reach Kafka (9093)")
+
+
+def _lets_through(rules: list[Doc], peers: str, labels: dict[str, str], port: int) -> bool:
+    """Whether a rule lets pods of this namespace so labelled through on this port."""
+    for rule in rules:
+        ports = {p.get("port") for p in rule.get("ports", [])}
+        if ports and port not in ports:
+            continue
+        for peer in rule.get(peers, []):
+            match = peer.get("podSelector", {}).get("matchLabels")
+            if (
+                "namespaceSelector" not in peer
+                and match
+                and all(labels.get(k) == v for k, v in match.items())
+            ):
+                return True
+    return False
+
+
+def admits(policy: Doc, labels: dict[str, str], port: int) -> bool:
+    return _lets_through(policy["spec"].get("ingress", []), "from", labels, port)
+
+
+def allows_egress_to(policy: Doc, labels: dict[str, str], port: int) -> bool:
+    return _lets_through(policy["spec"].get("egress", []), "to", labels, port)
+
+
+def check_edges(docs: list[Doc], problems: Problems) -> None:
+    by_name = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+    policies = of_kind(docs, "NetworkPolicy")
+
+    def policies_of(labels: dict[str, str]) -> list[Doc]:
+        return [
+            p
+            for p in policies
+            if (match := p["spec"].get("podSelector", {}).get("matchLabels"))
+            and all(labels.get(k) == v for k, v in match.items())
+        ]
+
+    api_pods = {
+        service: pod_labels(dep)
+        for service in SERVICES
+        if (dep := by_name.get(("Deployment", f"aptt-{service}-api")))
+    }
+    for edge in EDGES:
+        where = f"edge {edge}"
+        resource_name = f"aptt-{edge}"
+        for kind in ("Deployment", "Service", "ServiceAccount", "HorizontalPodAutoscaler"):
+            if (kind, resource_name) not in by_name:
+                problems.add(where, f"{kind}/{resource_name} missing")
+        dep = by_name.get(("Deployment", resource_name))
+        if dep is None:
+            continue
+        labels = pod_labels(dep)
+        if labels.get("app.kubernetes.io/component") != EDGE:
+            problems.add(name(dep), f"pods must be labelled app.kubernetes.io/component={EDGE}")
+        # No Kafka at all: no client label, settings, credentials, CA or user.
+        if is_kafka_client(dep):
+            problems.add(name(dep), f"an edge is not a Kafka client ({KAFKA_CLIENT})")
+        kafka_settings = sorted(n for n in env_names(dep, docs) if n.startswith("APTT_KAFKA_"))
+        if kafka_settings:
+            problems.add(name(dep), f"an edge gets no Kafka settings, has {kafka_settings}")
+        if dep["spec"]["template"]["spec"].get("initContainers"):
+            problems.add(name(dep), "an edge needs no init container (no Kafka CA bundle)")
+        if ("KafkaUser", resource_name) in by_name:
+            problems.add(where, f"KafkaUser/{resource_name}: an edge has no Kafka user")
+        mine = policies_of(labels)
+        for service, api in api_pods.items():
+            url = config_value(docs, f"APTT_{service.upper()}_URL")
+            if url != f"http://aptt-{service}":
+                problems.add(name(dep), f"APTT_{service.upper()}_URL is {url}, not the Service")
+            if not any(allows_egress_to(p, api, HTTP_PORT) for p in mine):
+                problems.add(name(dep), f"no NetworkPolicy lets it reach aptt-{service}-api")
+            if not any(admits(p, labels, HTTP_PORT) for p in policies_of(api)):
+                problems.add(f"aptt-{service}-api", f"no NetworkPolicy admits the {edge} pods")
+        check_public_url(edge, docs, problems)
+
+
+def routed_to(paths: list[Doc], path: str) -> str | None:
+    """The Service an Ingress rule sends this path to: an Exact match, else the longest
+    Prefix whose elements begin the path (the Ingress API's precedence)."""
+    exact = [p for p in paths if p.get("pathType") == "Exact" and p["path"] == path]
+    if exact:
+        target: str = exact[0]["backend"]["service"]["name"]
+        return target
+    elements = path.strip("/").split("/")
+    best: tuple[int, str] | None = None
+    for p in paths:
+        if p.get("pathType") not in ("Prefix", "ImplementationSpecific"):
+            continue
+        prefix = [e for e in p["path"].strip("/").split("/") if e]
+        if elements[: len(prefix)] == prefix and (best is None or len(prefix) > best[0]):
+            best = (len(prefix), p["backend"]["service"]["name"])
+    return best[1] if best else None
+
+
+def check_public_url(edge: str, docs: list[Doc], problems: Problems) -> None:
+    """Each Ingress to the edge is HTTPS for the host of its public URL (the sign-in comes
+    back there), keeps /metrics inside the cluster, and only reaches Service ports that
+    exist."""
+    service_name = f"aptt-{edge}"
+    url = config_value(docs, f"APTT_{edge.upper()}_PUBLIC_URL") or ""
+    match = re.fullmatch(r"https://([^/:]+)(?::\d+)?(?:/.*)?", url)
+    if not match or match.group(1).endswith(".invalid"):
+        problems.add(f"edge {edge}", f"APTT_{edge.upper()}_PUBLIC_URL {url!r} is no public https")
+    services = {s["metadata"]["name"]: s for s in of_kind(docs, "Service")}
+    for ingress in of_kind(docs, "Ingress"):
+        spec = ingress["spec"]
+        tls_hosts = {h for t in spec.get("tls", []) for h in t.get("hosts", [])}
+        for rule in spec.get("rules", []):
+            host = rule.get("host")
+            if host not in tls_hosts:
+                problems.add(name(ingress), f"host {host} has no TLS")
+            paths = rule.get("http", {}).get("paths", [])
+            if any(p["backend"]["service"]["name"] == service_name for p in paths) and (
+                routed_to(paths, "/metrics") == service_name
+            ):
+                problems.add(name(ingress), f"host {host} routes /metrics to {service_name}")
+            for path in paths:
+                backend = path["backend"]["service"]
+                target = services.get(backend["name"])
+                ports = {p.get("name") for p in (target or {}).get("spec", {}).get("ports", [])}
+                if target is None or backend["port"].get("name") not in ports:
+                    problems.add(name(ingress), f"backend {backend} is no Service port")
+                if backend["name"] == service_name and match and host != match.group(1):
+                    problems.add(
+                        name(ingress), f"host {host} is not {edge}'s public host {match.group(1)}"
+                    )
 
 
 def check_catalogue(docs: list[Doc], problems: Problems) -> None:
@@ -371,17 +536,22 @@ def check_monitoring(docs: list[Doc], problems: Problems) -> None:
     ]
     if len(boards) < 3:
         problems.add("monitoring", f"{len(boards)} dashboard ConfigMaps, expected 3")
+    monitors = {m["metadata"]["name"] for m in of_kind(docs, "ServiceMonitor")}
+    for component in (*SERVICES, *EDGES):
+        if f"aptt-{component}" not in monitors:
+            problems.add("monitoring", f"no ServiceMonitor aptt-{component}")
     for mdb in of_kind(docs, "MongoDBCommunity"):
         if mdb["spec"].get("members") != 3:
             problems.add(name(mdb), "must have three members")
         users = {u["name"]: u for u in mdb["spec"].get("users", [])}
-        for service in SERVICES:
-            user = users.get(f"aptt-{service}")
+        for component in WITH_DATABASE:
+            user = users.get(f"aptt-{component}")
             roles = [(r["name"], r["db"]) for r in (user or {}).get("roles", [])]
-            if roles != [("readWrite", f"aptt_{service}")]:
+            if roles != [("readWrite", f"aptt_{component}")]:
                 problems.add(
                     name(mdb),
-                    f"user aptt-{service} must have readWrite on aptt_{service} only, has {roles}",
+                    f"user aptt-{component} must have readWrite on aptt_{component} only, "
+                    f"has {roles}",
                 )
 
 
@@ -400,6 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     check_secrets(docs, problems)
     check_services(docs, problems)
     check_network_policies(docs, problems)
+    check_edges(docs, problems)
     check_catalogue(docs, problems)
     check_monitoring(docs, problems)
     for problem in problems:

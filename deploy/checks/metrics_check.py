@@ -1,12 +1,12 @@
-"""Scrape the four running services: their /metrics pass `promtool check metrics`, and every
-metric a dashboard or alert queries is one that some service actually exports.
+"""Scrape the four running services and the web: their /metrics pass `promtool check
+metrics`, and every metric a dashboard or alert queries is one that some of them exports.
 
     uv run --frozen python deploy/checks/metrics_check.py --promtool PATH
 
 Starts the local servers (aptt_local.servers.LocalStack: broker, database, mail and SMS
-stand-ins), then each service as `python -m aptt_<service>` on a free port, waits for
-/readyz, makes a few requests, scrapes /metrics, and finally stops each service with SIGTERM
-and checks that it exits cleanly within its grace period.
+stand-ins), then each component as `python -m aptt_<name>` on a free port (the web pointed
+at the services), waits for /readyz, makes a few requests, scrapes /metrics, and finally
+stops each with SIGTERM and checks that it exits cleanly within its grace period.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import promql
 
 SERVICES = ("scheduling", "data", "goals", "notify")
+# The edge: no Kafka; a database for its sessions; the services over HTTP.
+EDGES = ("web",)
 READY_TIMEOUT = 180.0
 SHUTDOWN_GRACE_SECONDS = 20
 # The service must be gone within its grace period plus a margin for the interpreter's exit.
@@ -103,10 +105,12 @@ def wait_ready(running: list[Running]) -> None:
 
 def exercise(r: Running, client: httpx.Client) -> None:
     """A few requests so HTTP metrics have samples: health, the OpenAPI document, one API
-    route without a token (a 401 is fine: it is counted like any other answer)."""
+    route without a token (a 401 is fine: it is counted like any other answer); for the web,
+    which has no OpenAPI document, its home page."""
     client.get(f"{r.url}/healthz")
     spec = client.get(f"{r.url}/openapi.json")
     if spec.status_code != 200:
+        client.get(f"{r.url}/")
         return
     for path, operations in spec.json().get("paths", {}).items():
         if "get" in operations and "{" not in path and path not in ("/healthz", "/readyz"):
@@ -158,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         stack.start()
         env = stack.env()
         running = [start_service(s, env, workdir) for s in SERVICES]
+        edge_env = {**env, **{f"APTT_{r.service.upper()}_URL": r.url for r in running}}
+        running += [start_service(e, edge_env, workdir) for e in EDGES]
         wait_ready(running)
         with httpx.Client(timeout=10.0) as client:
             for r in running:
@@ -197,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
                 failed = True
                 places = ", ".join(sorted(set(where))[:3])
                 print(
-                    f"  FAIL {name} is queried ({places}) but no service exports it",
+                    f"  FAIL {name} is queried ({places}) but nothing running exports it",
                     file=sys.stderr,
                 )
     else:
@@ -210,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     print(
         f"every metric queried by the dashboards and alerts is exported "
-        f"({len(promql.queried_metrics())} names, {len(exported)} services scraped)"
+        f"({len(promql.queried_metrics())} names, {len(exported)} components scraped)"
     )
     return 0
 

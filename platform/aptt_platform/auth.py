@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import httpx
 import jwt
+from aptt_contracts.bounds import MAX_ID, MAX_IDS
 from fastapi import Depends, Request
 
 from aptt_platform.errors import Forbidden, Unauthorized
@@ -71,6 +72,11 @@ class TokenVerifier:
         await self._http.aclose()
 
     async def verify(self, token: str) -> Principal:
+        return principal_from_claims(await self.claims(token))
+
+    async def claims(self, token: str, *, audience: str | None = None) -> dict[str, Any]:
+        """The token's verified claims; `audience` for a token meant for someone else than
+        the services (an OIDC ID token is for its client)."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -83,7 +89,7 @@ class TokenVerifier:
                 token,
                 key=key,
                 algorithms=list(self.settings.oidc_algorithms),
-                audience=self.settings.oidc_audience,
+                audience=audience or self.settings.oidc_audience,
                 issuer=self.settings.oidc_issuer,
                 leeway=self.settings.oidc_leeway_seconds,
                 options={"require": ["exp", "iat", "iss", "aud", "sub"]},
@@ -92,7 +98,7 @@ class TokenVerifier:
             raise Unauthorized("the token has expired") from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"the token is not valid: {exc}") from exc
-        return principal_from_claims(claims)
+        return claims
 
     async def _key(self, kid: str) -> jwt.PyJWK:
         if kid not in self._keys:
@@ -115,29 +121,51 @@ class TokenVerifier:
         self._keys = {k.key_id: k for k in keyset.keys if k.key_id}
 
 
+def _ids(claims: dict[str, Any], claim: str) -> frozenset[str]:
+    values = claims.get(claim) or []
+    if not isinstance(values, list) or len(values) > MAX_IDS:
+        raise Unauthorized(f"the token's {claim} claim is not a list of at most {MAX_IDS} ids")
+    ids = frozenset(map(str, values))
+    if any(len(value) > MAX_ID for value in ids):
+        raise Unauthorized(f"the token's {claim} claim has an id over {MAX_ID} characters")
+    return ids
+
+
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
     district = claims.get(CLAIM_DISTRICT)
     roles = claims.get(CLAIM_ROLES)
-    if not isinstance(district, str) or not district:
-        raise Unauthorized(f"the token has no {CLAIM_DISTRICT} claim")
+    subject = str(claims["sub"])
+    # Ids from the token land in events and records, whose ids are bounded.
+    if not isinstance(district, str) or not district or len(district) > MAX_ID:
+        raise Unauthorized(
+            f"the token has no {CLAIM_DISTRICT} claim of at most {MAX_ID} characters"
+        )
+    if not subject or len(subject) > MAX_ID:
+        raise Unauthorized(f"the token's subject is empty or over {MAX_ID} characters")
     if not isinstance(roles, list) or not roles or not set(roles) <= set(ROLES):
         raise Unauthorized(f"the token's {CLAIM_ROLES} claim is missing or unknown")
     return Principal(
-        subject=str(claims["sub"]),
+        subject=subject,
         district_id=district,
         roles=frozenset(roles),
-        school_ids=frozenset(map(str, claims.get(CLAIM_SCHOOLS) or [])),
-        student_ids=frozenset(map(str, claims.get(CLAIM_STUDENTS) or [])),
+        school_ids=_ids(claims, CLAIM_SCHOOLS),
+        student_ids=_ids(claims, CLAIM_STUDENTS),
     )
 
 
 async def current_principal(request: Request) -> Principal:
+    # Verified once per request: the request limits (aptt_platform.ratelimit) ask first.
+    known = getattr(request.state, "principal", None)
+    if isinstance(known, Principal):
+        return known
     authorization = request.headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send an OIDC bearer token in the Authorization header")
     verifier: TokenVerifier = request.app.state.token_verifier
-    return await verifier.verify(token.strip())
+    principal = await verifier.verify(token.strip())
+    request.state.principal = principal
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

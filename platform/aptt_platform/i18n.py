@@ -16,6 +16,7 @@ English, naming their language, when Babel knows its name (`fallback_notice`).
 
 from __future__ import annotations
 
+import decimal
 import re
 from collections.abc import Sequence
 from functools import cached_property
@@ -24,6 +25,7 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 FALLBACK_LANGUAGE = "en"
 # English, Spanish, Chinese (Simplified), Vietnamese, Arabic, Portuguese, Somali, Russian,
@@ -44,6 +46,18 @@ _DOUBLE_POINT = re.compile(r"(?<!\.)\.\.(?!\.)")
 
 def one_point(text: str) -> str:
     return _DOUBLE_POINT.sub(".", text)
+
+
+# Enough digits for any float: Babel rounds in the current decimal context, whose default 28
+# digits cannot hold 1e26 with its fraction digits (decimal.InvalidOperation).
+_FLOAT_DIGITS = 800
+
+
+def format_number(value: float | int, pattern: str | None, locale: Locale | str) -> str:
+    """A number as the locale writes it (Babel's `format_decimal`), for any int or float."""
+    with decimal.localcontext() as context:
+        context.prec = max(_FLOAT_DIGITS, len(str(value)) + 20)
+        return format_decimal(value, format=pattern, locale=locale)
 
 
 def direction(language: str | None) -> str:

@@ -19,6 +19,12 @@ HTTP_DURATION = Histogram(
     ["app", "method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+REQUESTS_LIMITED = Counter(
+    "aptt_http_requests_limited",
+    "Write requests refused with 429: by route template, budget (writes, messages) and the "
+    "window that was full (principal, district).",
+    ["app", "route", "budget", "scope"],
+)
 EVENTS_PUBLISHED = Counter(
     "aptt_events_published",
     "Events the outbox relay published to Kafka.",

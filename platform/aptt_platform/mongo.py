@@ -137,6 +137,13 @@ class Contended(Exception):
     """The first attempt of a unit of work met a write conflict (see `Mongo.run_contended`)."""
 
 
+# A commit waits at most this long (then the driver retries it as a transient error): no
+# transaction of ours runs longer than a few seconds, so a longer wait is a stuck one. The
+# transaction a killed process left open is the server's to end: docs/operations.md,
+# "Transactions left open".
+MAX_COMMIT_TIME_MS = 10_000
+
+
 class Mongo:
     """The service's database, and the runner of units of work."""
 
@@ -175,6 +182,7 @@ class Mongo:
                 attempt,
                 read_concern=ReadConcern("snapshot"),
                 write_concern=WriteConcern("majority"),
+                max_commit_time_ms=MAX_COMMIT_TIME_MS,
             )
         if written and self.on_events_committed is not None:
             self.on_events_committed()

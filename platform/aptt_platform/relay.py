@@ -29,12 +29,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError, MessageSizeTooLargeError
+from aiokafka.errors import (
+    KafkaError,
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    UnknownTopicOrPartitionError,
+)
 from pymongo import ReturnDocument
 from pymongo.asynchronous.change_stream import AsyncChangeStream
 from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
 from aptt_platform import metrics
+from aptt_platform.kafka import TopicKeeper
 from aptt_platform.logging import get_logger
 from aptt_platform.mongo import OUTBOX, OUTBOX_PARKED, Document, Mongo, UnitOfWork, utcnow
 from aptt_platform.settings import ServiceSettings
@@ -73,11 +79,18 @@ class _Pass:
 
 class OutboxRelay:
     def __init__(
-        self, *, mongo: Mongo, producer: AIOKafkaProducer, settings: ServiceSettings
+        self,
+        *,
+        mongo: Mongo,
+        producer: AIOKafkaProducer,
+        settings: ServiceSettings,
+        topics: TopicKeeper | None = None,
     ) -> None:
         self.mongo = mongo
         self.producer = producer
         self.settings = settings
+        # Puts back topics a restarted local broker lost, before records wait for them.
+        self.topics = topics
         self.app = settings.service_name
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
         self._stopping = asyncio.Event()
@@ -250,6 +263,11 @@ class OutboxRelay:
 
     async def _failed(self, pending: _Pending, exc: BaseException, done: _Pass) -> None:
         pending.attempts += 1
+        if self.topics is not None and isinstance(
+            exc, (UnknownTopicOrPartitionError, KafkaTimeoutError)
+        ):
+            with contextlib.suppress(KafkaError, TimeoutError, OSError):
+                await self.topics.heal()
         metrics.OUTBOX_PUBLISH_FAILURES.labels(self.app).inc()
         now = time.monotonic()
         pending.first_failure = pending.first_failure or now

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Coroutine,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,19 +24,23 @@ from aiokafka import AIOKafkaProducer
 from aptt_contracts.catalogue import topics_consumed_by, topics_of
 from aptt_contracts.envelope import EventModel
 from aptt_contracts.registry import EVENT_MODELS
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from pymongo import IndexModel
 
 from aptt_platform import metrics
 from aptt_platform.auth import TokenVerifier
+from aptt_platform.bodylimit import BodyLimit
 from aptt_platform.consumer import ConsumerConfig, EventConsumer, HandlerTable, adapt
-from aptt_platform.kafka import create_producer, ensure_topics
+from aptt_platform.kafka import TopicKeeper, create_producer, ensure_topics
 from aptt_platform.logging import configure_logging, get_logger
 from aptt_platform.mongo import Mongo
+from aptt_platform.ratelimit import INDEXES as REQUEST_LIMIT_INDEXES
+from aptt_platform.ratelimit import Endpoint, RequestLimiter, enforce_request_limits
 from aptt_platform.relay import OutboxRelay
 from aptt_platform.settings import ServiceSettings
 from aptt_platform.web import (
     COMMON_PROBLEMS,
+    document_problems,
     install_health,
     install_problem_details,
     install_request_middleware,
@@ -55,6 +67,11 @@ class ServiceDefinition:
     # The service's own configuration: handlers read it as `uow.config_as(Config)`, routes
     # through their service's `ConfigDep`.
     config: object = None
+    # Endpoints of the routes that make messages go out to families, held to the tighter
+    # messages budget of the request limits (aptt_platform.ratelimit).
+    message_routes: Collection[Endpoint] = ()
+    # Paths of upload routes and their own body limits, larger than APTT_MAX_BODY_BYTES.
+    upload_limits: Mapping[str, int] = field(default_factory=dict)
 
 
 class Runtime:
@@ -72,7 +89,11 @@ class Runtime:
         self.producer: AIOKafkaProducer | None = None
         self.relay: OutboxRelay | None = None
         self.consumer: EventConsumer | None = None
+        self.topics = TopicKeeper(self.settings, topics_of(self.settings.service_name))
         self.verifier = TokenVerifier(self.settings)
+        self.request_limiter = RequestLimiter(
+            self.mongo.db, self.settings, definition.message_routes
+        )
         self.state: dict[str, Any] = {}  # what a service keeps for its own routes
         self.connected = asyncio.Event()
         self._connect_task: asyncio.Task[None] | None = None
@@ -103,13 +124,15 @@ class Runtime:
     async def _connect_once(self) -> None:
         settings = self.settings
         await self.mongo.ping()
-        await self.mongo.ensure_indexes(dict(self.definition.indexes))
+        await self.mongo.ensure_indexes({**REQUEST_LIMIT_INDEXES, **self.definition.indexes})
         if settings.kafka_create_topics:
             await ensure_topics(settings, topics_of(settings.service_name))
         self.producer = create_producer(settings)
         await self.producer.start()
         if settings.relay_enabled:
-            self.relay = OutboxRelay(mongo=self.mongo, producer=self.producer, settings=settings)
+            self.relay = OutboxRelay(
+                mongo=self.mongo, producer=self.producer, settings=settings, topics=self.topics
+            )
             self.relay.start()
         topics = topics_consumed_by(settings.service_name)
         if settings.consumer_enabled and self.handlers and topics:
@@ -123,6 +146,7 @@ class Runtime:
                 mongo=self.mongo,
                 producer=self.producer,
                 settings=settings,
+                topics=self.topics,
             )
             await self.consumer.start()
             self._init_consumer_series()
@@ -136,17 +160,18 @@ class Runtime:
                     metrics.EVENTS_CONSUMED.labels(app, app, model.topic, event_type, outcome)
 
     async def _close_kafka(self) -> None:
+        # Each step is bounded, so shutdown ends within the grace period whatever the
+        # broker does: half for the consumers' last batch, then the relay, then the producer.
+        grace = self.settings.shutdown_grace_seconds
         if self.consumer is not None:
             with contextlib.suppress(Exception):
-                await self.consumer.stop()
+                await self.consumer.stop(grace / 2)
             self.consumer = None
         if self.relay is not None:
-            with contextlib.suppress(Exception):
-                await self.relay.stop()
+            await _bounded(self.relay.stop(), grace / 4, "outbox relay")
             self.relay = None
         if self.producer is not None:
-            with contextlib.suppress(Exception):
-                await self.producer.stop()
+            await _bounded(self.producer.stop(), grace / 8, "producer")
             self.producer = None
 
     async def stop(self) -> None:
@@ -183,6 +208,15 @@ class Runtime:
         return checks
 
 
+async def _bounded(awaitable: Awaitable[Any], seconds: float, what: str) -> None:
+    try:
+        await asyncio.wait_for(awaitable, seconds)
+    except TimeoutError:
+        log.warning("did not stop in time", what=what, seconds=seconds)
+    except Exception as exc:
+        log.warning("failed to stop", what=what, error=type(exc).__name__)
+
+
 async def _within(awaitable: Awaitable[Any], seconds: float) -> bool:
     try:
         await asyncio.wait_for(awaitable, seconds)
@@ -201,6 +235,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         runtime = Runtime(definition)
         app.state.runtime = runtime
         app.state.token_verifier = runtime.verifier
+        app.state.request_limiter = runtime.request_limiter
         await runtime.start()
         try:
             yield
@@ -215,6 +250,9 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     )
     install_problem_details(app)
     install_request_middleware(app, settings.service_name)
+    app.add_middleware(
+        BodyLimit, limit=settings.max_body_bytes, upload_limits=definition.upload_limits
+    )
 
     async def readiness() -> dict[str, bool]:
         runtime: Runtime = app.state.runtime
@@ -222,7 +260,10 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
 
     install_health(app, readiness)
     for router in definition.routers:
-        app.include_router(router, responses=COMMON_PROBLEMS)
+        app.include_router(
+            router, responses=COMMON_PROBLEMS, dependencies=[Depends(enforce_request_limits)]
+        )
+    document_problems(app)
     return app
 
 

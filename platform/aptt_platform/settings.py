@@ -56,6 +56,12 @@ class ServiceSettings(BaseSettings):
     consumer_max_retries: int = Field(default=3, ge=0, le=20)
     consumer_retry_backoff_seconds: float = Field(default=2.0, ge=0)
     consumer_retry_backoff_max_seconds: float = Field(default=300.0, ge=0)
+    # A commit, a broker check or leaving the group waits at most this long: a broker that
+    # lost the group or the topics otherwise keeps a commit retrying for ever.
+    kafka_request_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    # /readyz reports the consumers not ready once they have failed to fetch or commit for
+    # this long.
+    consumer_stalled_after_seconds: float = Field(default=10.0, gt=0, le=600)
 
     relay_enabled: bool = True
     # The service's own loops (senders, schedulers): off in API-only pods, so they run in
@@ -78,6 +84,21 @@ class ServiceSettings(BaseSettings):
     oidc_leeway_seconds: int = Field(default=30, ge=0, le=300)
 
     max_page_size: int = Field(default=200, ge=1, le=1000)
+    # Every request body but an upload's (those have their own limit): the largest JSON
+    # body of any route, a meeting's attendance of a few hundred students, is far below it.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    # Limits on write requests (POST, PUT, PATCH, DELETE) per caller and per district, in
+    # fixed windows counted in the service's database, so every replica sees one count
+    # (aptt_platform.ratelimit, docs/decisions/0013). Routes that make messages go out to
+    # families (a service's `message_routes`) have their own, tighter budget.
+    request_limits_enabled: bool = True
+    request_limit_window_seconds: int = Field(default=60, ge=1, le=86_400)
+    request_limit_writes_per_principal: int = Field(default=120, ge=1)
+    request_limit_writes_per_district: int = Field(default=6000, ge=1)
+    request_limit_message_window_seconds: int = Field(default=600, ge=1, le=86_400)
+    request_limit_messages_per_principal: int = Field(default=30, ge=1)
+    request_limit_messages_per_district: int = Field(default=1000, ge=1)
 
     @property
     def database_name(self) -> str:

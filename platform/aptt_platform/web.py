@@ -8,14 +8,17 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import FastAPI, Query, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.routing import APIRoute, iter_route_contexts
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from structlog.contextvars import bind_contextvars, clear_contextvars
 
 from aptt_platform import metrics
+from aptt_platform.auth import current_principal
 from aptt_platform.errors import DomainError, RateLimited
 from aptt_platform.logging import get_logger
 from aptt_platform.tracing import continue_trace
@@ -70,8 +73,63 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-# Every route may answer these; a route lists the others it can give.
-COMMON_PROBLEMS = problems(401, 422, 500)
+# Every route may answer these; `document_problems` adds what its dependencies imply, and a
+# route lists the others it can give (409, or 404 for an id in its body).
+COMMON_PROBLEMS = problems(422, 500)
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _depends_on(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
+
+
+def implied_problems(route: APIRoute, method: str) -> set[int]:
+    """The problem statuses a route's dependencies can answer: a caller's token (401, 403,
+    and 429 for writes, aptt_platform.ratelimit), an id in the path (404), a body (400 when
+    it cannot be read, 413 over aptt_platform.bodylimit's limit, 422)."""
+    statuses = {422, 500}
+    if _depends_on(route.dependant, current_principal):
+        statuses |= {401, 403}
+        if method in WRITE_METHODS:
+            statuses.add(429)
+    if route.dependant.path_params:
+        statuses.add(404)
+    if route.dependant.body_params:
+        statuses.add(400)
+    if route.dependant.body_params or method in WRITE_METHODS:
+        statuses.add(413)
+    return statuses
+
+
+def document_problems(app: FastAPI) -> None:
+    """List on every operation of the app's OpenAPI the problem answers its route's
+    dependencies imply (once, here, rather than by hand per route); what a route lists
+    itself is kept."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        schema.setdefault("components", {}).setdefault("schemas", {}).setdefault(
+            "Problem", Problem.model_json_schema()
+        )
+        for context in iter_route_contexts(app.routes):
+            route = context.original_route
+            if not isinstance(route, APIRoute) or not route.include_in_schema:
+                continue
+            operations = schema["paths"].get(context.path_format or route.path_format, {})
+            for method in route.methods or ():
+                operation = operations.get(method.lower())
+                if operation is None:
+                    continue
+                responses = operation.setdefault("responses", {})
+                for status in sorted(implied_problems(route, method)):
+                    documented = {k: v for k, v in problems(status)[status].items() if k != "model"}
+                    responses.setdefault(str(status), documented)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class Page(BaseModel, Generic[T]):
@@ -145,7 +203,8 @@ def install_problem_details(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", path=request.url.path)
+        # The route's template, not its path: a path holds ids of people.
+        log.exception("unhandled error", route=route_template(request), method=request.method)
         return problem(
             500,
             "Internal error",
@@ -153,6 +212,10 @@ def install_problem_details(app: FastAPI) -> None:
             code="internal",
             instance=request.url.path,
         )
+
+
+def route_template(request: Request) -> str:
+    return str(getattr(request.scope.get("route"), "path", "unmatched"))
 
 
 def install_request_middleware(app: FastAPI, service: str) -> None:
@@ -170,8 +233,7 @@ def install_request_middleware(app: FastAPI, service: str) -> None:
             response = await call_next(request)
             status = response.status_code
         finally:
-            route = request.scope.get("route")
-            template = getattr(route, "path", "unmatched")
+            template = route_template(request)
             metrics.HTTP_REQUESTS.labels(service, request.method, template, str(status)).inc()
             metrics.HTTP_DURATION.labels(service, request.method, template).observe(
                 time.perf_counter() - started
@@ -189,7 +251,12 @@ def install_health(app: FastAPI, readiness: ReadinessCheck) -> None:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], summary="Database, broker and consumers are reachable")
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Database, broker and consumers are reachable",
+        responses={503: {"description": "Not ready: `checks` says what is unreachable"}},
+    )
     async def readyz() -> JSONResponse:
         checks = await readiness()
         ready = all(checks.values())
@@ -198,6 +265,11 @@ def install_health(app: FastAPI, readiness: ReadinessCheck) -> None:
             status_code=200 if ready else 503,
         )
 
-    @app.get("/metrics", tags=["health"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["health"],
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+    )
     async def metrics_endpoint() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

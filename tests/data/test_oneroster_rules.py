@@ -13,6 +13,7 @@ from aptt_data.domain.roster import derive
 from aptt_data.oneroster import fields
 from aptt_data.oneroster.package import RosterUpload, read_roster_package
 from aptt_data.oneroster.resolve import Roster, resolve
+from aptt_data.oneroster.spec import Record, split_user
 from aptt_local.oneroster import Guardian, Student, build_package, package_files, results_csv
 
 from .conftest import district_roster, edit_csv, unzip_files, zip_bytes
@@ -100,15 +101,29 @@ def test_phone_numbers_become_e164_and_nonsense_is_refused() -> None:
         phone("12345")
 
 
+def test_a_name_longer_than_an_event_label_is_refused() -> None:
+    # Names travel in GuardianContactUpdated, whose names are at most 200 characters.
+    assert fields.text("N" * 200) == "N" * 200
+    with pytest.raises(fields.BadValue, match="at most 200"):
+        fields.text("N" * 201)
+
+
 def test_a_refused_row_in_bulk_keeps_its_accepted_version() -> None:
     package = build_package(district_roster("d-1"))
     stored, _ = accepted(package)
-    spoiled = edit_csv(package, "users.csv", lambda t: t.replace("c1.g2@example.org", "oops"))
+    spoiled = edit_csv(
+        package,
+        "users.csv",
+        lambda t: "\r\n".join(
+            line.replace(",03,", ",third,") if line.startswith("c1-s2,") else line
+            for line in t.split("\r\n")
+        ),
+    )
 
     records, rejections = accepted(spoiled, stored)
 
-    assert [(r.file, r.column) for r in rejections] == [("users.csv", "email")]
-    assert records["users.csv"]["c1-g2"] == stored["users.csv"]["c1-g2"]
+    assert [(r.file, r.column) for r in rejections] == [("users.csv", "grades")]
+    assert records["users.csv"]["c1-s2"] == stored["users.csv"]["c1-s2"]
 
 
 def test_a_new_row_pointing_at_a_refused_one_is_refused_with_the_root_cause() -> None:
@@ -203,3 +218,122 @@ def test_a_guardian_without_a_language_gets_the_school_language() -> None:
     assert rejections == []
     view = derive(records, today=TODAY, school_languages={"sch1": "es"}, default_language="en")
     assert view.guardians["c1-g3"].preferred_language == "es"
+
+
+def test_booleans_in_any_case_are_read_and_the_reading_is_reported() -> None:
+    assert fields.boolean("true") is True
+    assert fields.boolean("TRUE") == fields.Lenient(
+        True, "'TRUE' read as true (OneRoster writes it in lower case)"
+    )
+    assert fields.boolean("False") == fields.Lenient(
+        False, "'False' read as false (OneRoster writes it in lower case)"
+    )
+    with pytest.raises(fields.BadValue, match="write true or false"):
+        fields.boolean("yes")
+
+
+def test_a_contact_without_country_is_read_in_the_region_and_a_bad_one_is_left_out() -> None:
+    phone = fields.contact_phone("US")
+    assert phone("+1 510 555 0134") == "+15105550134"
+    assert phone("510-555-0134") == fields.Lenient(
+        "+15105550134", "no +country code: read as a number of US"
+    )
+    assert fields.contact_phone("MX")("55 1234 5678") == fields.Lenient(
+        "+525512345678", "no +country code: read as a number of MX"
+    )
+    for unreadable in ("6031234567", "call the office"):
+        left_out = phone(unreadable)
+        assert isinstance(left_out, fields.Lenient)
+        assert left_out.value is fields.DROPPED
+        assert left_out.warning.endswith("left out, the rest of the user imported")
+    bad_email = fields.contact_email("c1.g4@")
+    assert isinstance(bad_email, fields.Lenient)
+    assert bad_email.value is fields.DROPPED
+
+
+def test_a_1_1_package_describes_the_same_roster_as_its_1_2_twin() -> None:
+    roster = district_roster("d-1")
+    as_1_2, _ = accepted(build_package(roster))
+    as_1_1, rejections = accepted(build_package(roster, version="1.1"))
+
+    assert rejections == []
+    assert derive(as_1_1, today=TODAY, school_languages={}, default_language="en") == derive(
+        as_1_2, today=TODAY, school_languages={}, default_language="en"
+    )
+    assert as_1_1["roles.csv"]["gboth~sch1"] == {
+        "userSourcedId": "gboth",
+        "roleType": "primary",
+        "role": "guardian",
+        "orgSourcedId": "sch1",
+    }
+
+
+def test_a_1_1_user_gives_a_role_per_org_first_one_primary() -> None:
+    user = Record(
+        "users.csv",
+        "a-1",
+        5,
+        False,
+        {
+            "givenName": "A",
+            "familyName": "B",
+            "role": "administrator",
+            "orgSourcedIds": ["o2", "o1"],
+        },
+    )
+    kept, roles = split_user(user)
+    assert kept.fields == {"givenName": "A", "familyName": "B"}
+    assert [(r.sourced_id, r.fields["roleType"], r.fields["role"]) for r in roles] == [
+        ("a-1~o2", "primary", "siteAdministrator"),
+        ("a-1~o1", "secondary", "siteAdministrator"),
+    ]
+    assert {(r.line, r.source_file) for r in roles} == {(5, "users.csv")}
+
+
+def test_a_1_1_delta_takes_away_the_roles_a_user_row_no_longer_names() -> None:
+    roster = district_roster("d-1")
+    stored, _ = accepted(build_package(roster, version="1.1"))
+    moved = dataclasses.replace(
+        roster,
+        guardians=[
+            dataclasses.replace(g, student_ids=["c2-s1"]) if g.sourced_id == "gboth" else g
+            for g in roster.guardians
+        ],
+    )
+
+    records, rejections = accepted(
+        build_package(moved, mode="delta", version="1.1"), stored, mode="delta"
+    )
+
+    assert rejections == []
+    assert sorted(r for r in records["roles.csv"] if r.startswith("gboth")) == ["gboth~sch2"]
+
+
+def test_rows_that_need_a_refused_file_name_the_file_and_why() -> None:
+    package = build_package(district_roster("d-1"), version="1.1")
+    spoiled = edit_csv(package, "users.csv", lambda t: t.replace(",role,", ",rol,", 1))
+
+    records, rejections = accepted(spoiled)
+
+    reasons = {(r.file, r.column) for r in rejections if r.file == "users.csv"}
+    assert reasons == {("users.csv", "role")}
+    enrollment = next(r for r in rejections if r.file == "enrollments.csv")
+    assert enrollment.reason.startswith("users.csv was refused, so user ")
+    assert enrollment.reason.endswith("was not read: the header lacks the column(s) role")
+    assert records["users.csv"] == {}
+
+
+def test_a_column_named_in_another_case_is_read_with_a_warning() -> None:
+    package = build_package(district_roster("d-1"), version="1.1")
+    renamed = edit_csv(
+        package, "users.csv", lambda t: t.replace("orgSourcedIds", "orgSourcedIDs", 1)
+    )
+
+    upload = read(renamed)
+
+    users = upload.files["users.csv"]
+    assert users.rejections == []
+    assert [(w.line, w.column, w.reason) for w in users.warnings][:1] == [
+        (1, "orgSourcedIds", "column 'orgSourcedIDs' read as orgSourcedIds")
+    ]
+    assert len(upload.files["roles.csv"].records) == len(users.records)

@@ -13,9 +13,15 @@ from aptt_contracts.catalogue import SERVICES
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("service", SERVICES)
+DOCKERFILES = {
+    **{s: ROOT / "services" / s / "Dockerfile" for s in SERVICES},
+    "web": ROOT / "web" / "Dockerfile",
+}
+
+
+@pytest.mark.parametrize("service", DOCKERFILES)
 def test_dockerfile_builds_from_the_lock_and_runs_unprivileged(service: str) -> None:
-    text = (ROOT / "services" / service / "Dockerfile").read_text()
+    text = DOCKERFILES[service].read_text()
     stages = re.findall(r"^FROM (\S+)(?: AS (\w+))?", text, flags=re.MULTILINE)
     assert [name for _, name in stages] == ["uv", "build", "runtime"]
     assert all(":" in image and not image.endswith(":latest") for image, _ in stages)
@@ -33,6 +39,8 @@ def test_dockerignore_keeps_the_context_small() -> None:
     lines = (ROOT / ".dockerignore").read_text().splitlines()
     assert next(line for line in lines if not line.startswith("#")) == "*"
     assert "!uv.lock" in lines
+    # The web's templates, static files and catalogues are inside its package directory.
+    assert {"!web/pyproject.toml", "!web/aptt_web/"} <= set(lines)
 
 
 def test_dashboards_have_stable_uids_and_a_datasource_variable() -> None:

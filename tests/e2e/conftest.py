@@ -5,13 +5,11 @@ from __future__ import annotations
 import random
 import string
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from aptt_local.servers import LocalStack
-from aptt_local.service_process import SERVICES, DevIssuerProcess, ServiceProcess
+from aptt_local.service_process import ServiceProcess, running_services
 from aptt_platform.devissuer import DevIssuer
 
 # Notify's short conference reminder, in minutes: a reminder two hours ahead would not fall
@@ -35,47 +33,21 @@ class System:
         return {"Authorization": f"Bearer {token}"}
 
 
-def _own_env(service: str) -> dict[str, str]:
-    if service == "notify":
-        return {"APTT_CONFERENCE_REMINDER_SOON_MINUTES": str(CONFERENCE_REMINDER_MINUTES)}
-    return {}
-
-
 @pytest.fixture(scope="module")
 def system(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    state = tmp_path_factory.mktemp("e2e")
-    key = Path(state) / "issuer.pem"
-    issuer_process = DevIssuerProcess(state, key)
-    issuer_process.start()
     run = "".join(random.choices(string.ascii_lowercase, k=6))
-    env = {
-        **local_stack.env(),
-        "APTT_ENVIRONMENT": "test",
-        "APTT_OIDC_ISSUER": issuer_process.url,
-        "APTT_CONSUMER_SESSION_TIMEOUT_MS": "6000",
-        "APTT_CONSUMER_HEARTBEAT_INTERVAL_MS": "500",
-        "APTT_CONSUMER_RETRY_BACKOFF_SECONDS": "0.5",
-        "APTT_LOG_LEVEL": "INFO",
-    }
-    processes = {
-        s: ServiceProcess(
-            s, state, env={**env, **_own_env(s), "APTT_MONGO_DATABASE": f"e2e_{run}_{s}"}
-        )
-        for s in SERVICES
-    }
-    try:
-        with ThreadPoolExecutor(max_workers=len(processes)) as pool:
-            for future in [pool.submit(p.start) for p in processes.values()]:
-                future.result()
+    with running_services(
+        tmp_path_factory.mktemp("e2e"),
+        local_stack.env(),
+        database_prefix=f"e2e_{run}",
+        env={"APTT_LOG_LEVEL": "INFO"},
+        own_env={
+            "notify": {"APTT_CONFERENCE_REMINDER_SOON_MINUTES": str(CONFERENCE_REMINDER_MINUTES)}
+        },
+    ) as (issuer, processes):
         yield System(
             stack=local_stack,
-            issuer=DevIssuer(issuer_process.url, key),
+            issuer=DevIssuer(issuer.url, issuer.key_file),
             urls={s: p.url for s, p in processes.items()},
             processes=processes,
         )
-    finally:
-        for process in processes.values():
-            process.terminate()
-        for process in processes.values():
-            process.stop()
-        issuer_process.stop()

@@ -206,33 +206,38 @@ async def test_the_aptt_cycle(system: System) -> None:
         # 2. The teacher schedules a team meeting on reading, three days from now.
         starts_at = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
 
+        # Polled with a read: every refused attempt to schedule would count against the
+        # teacher's budget of message-sending requests.
         async def roster_reached_scheduling() -> bool:
-            answer = await client.post(
-                f"{scheduling}/v1/team-meetings",
-                headers=teacher,
-                json={
-                    "classroom_id": classroom_id,
-                    "starts_at": starts_at.isoformat(),
-                    "duration_minutes": 75,
-                    "location": "Library",
-                    "focus_skill_code": "orf",
-                    "agenda": [
-                        "team building",
-                        "reading fluency lesson",
-                        "class data",
-                        "home activities",
-                        "goal setting",
-                    ],
-                },
+            answer = await client.get(
+                f"{scheduling}/v1/classrooms/{classroom_id}/team-meetings", headers=teacher
             )
-            if answer.status_code == 201:
-                meeting.update(answer.json())
+            if answer.status_code == 200:
                 return True
             assert answer.status_code in (403, 404), answer.text  # roster not arrived yet
             return False
 
-        meeting: dict[str, Any] = {}
         await eventually(roster_reached_scheduling, timeout=180, what="the roster in scheduling")
+        scheduled = await client.post(
+            f"{scheduling}/v1/team-meetings",
+            headers=teacher,
+            json={
+                "classroom_id": classroom_id,
+                "starts_at": starts_at.isoformat(),
+                "duration_minutes": 75,
+                "location": "Library",
+                "focus_skill_code": "orf",
+                "agenda": [
+                    "team building",
+                    "reading fluency lesson",
+                    "class data",
+                    "home activities",
+                    "goal setting",
+                ],
+            },
+        )
+        assert scheduled.status_code == 201, scheduled.text
+        meeting: dict[str, Any] = scheduled.json()
         meeting_id = meeting["meeting_id"]
 
         # 3. Every guardian gets exactly one invitation, in their language, on their channel.

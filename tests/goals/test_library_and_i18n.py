@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from aptt_goals import i18n
 from aptt_goals.domain import BUILT_IN_ACTIVITIES, BUILT_IN_SCALES, text
+from aptt_platform.i18n import LANGUAGES
 from babel.messages.extract import extract_from_dir
 
 PACKAGE = Path(i18n.__file__).parent
@@ -122,3 +123,13 @@ def test_numbers_dates_and_names_are_written_the_language_s_way() -> None:
     assert i18n.render(dated, "ar") == "اختر تاريخ نهاية في 14 ديسمبر 2026 أو قبله."
     named = text("The goal is about one skill: {skill}.", skill=BUILT_IN_SCALES["orf"].name)
     assert i18n.render(named, "es").endswith("Fluidez en la lectura oral.")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_numbers_of_any_size_are_written_in_every_language(language: str) -> None:
+    # Babel's default decimal context cannot round 1e26 to two fraction digits.
+    sentence = text("Choose a target between {min} and {max}.", min=-1e26, max=1e300)
+    rendered = i18n.render(sentence, language)
+    assert sum(c.isdigit() for c in rendered) == 27 + 301
+    if language == "en":
+        assert rendered.startswith("Choose a target between -100,000,000,000,000,000,000,000,000 ")

@@ -186,3 +186,38 @@ async def test_a_district_skill_is_checked_on_its_own_scale_and_growth(goals: Go
             "Elija una habilidad de la lista: Fluidez en la lectura oral, Fluidez en operaciones "
             "matemáticas o Sonidos de las letras."
         )
+
+
+async def test_a_skill_with_a_huge_scale_is_checked_and_a_huge_target_refused(
+    goals: GoalsApp,
+) -> None:
+    district = District(goals)
+    student, _ = await district.enrol(guardians=["gd-1"], grade=1)
+    # An event of an older data service, before its skill bodies had score bounds.
+    await district.publish(
+        SkillDefined(
+            district_id=district.district_id,
+            skill_code="huge-scale",
+            name={"en": "Huge scale"},
+            unit={"en": "points"},
+            scale_min=-1e26,
+            scale_max=1e26,
+            benchmarks=[GradeBenchmark(grade=1, fall=20, winter=35, spring=50, weekly_growth=1.0)],
+        )
+    )
+    await goals.wait_for(
+        "skills", {"district_id": district.district_id, "skill_code": "huge-scale"}, "skill"
+    )
+    async with district.guardian("gd-1") as client:
+        body = goal_body(student, skill_code="huge-scale", baseline=1, target=-999_999)
+        checked = await client.post("/v1/goals/check", json=body)
+        assert checked.status_code == 200, checked.text
+        [realistic] = [c for c in checked.json()["checks"] if c["name"] == "realistic"]
+        assert not realistic["passed"]
+
+        for huge in (1e26, -1e26, 1e300):
+            body = goal_body(student, skill_code="huge-scale", target=huge)
+            refused = await client.post("/v1/goals/check", json=body)
+            assert refused.status_code == 422, refused.text
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert [e["location"] for e in refused.json()["errors"]] == ["body.target"]

@@ -24,7 +24,14 @@ import pymongo.errors
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aptt_local.servers import LocalStack, SecantusServer, ServerStartError, SmtpSink
+from aptt_local.servers import (
+    LocalStack,
+    S3Server,
+    SecantusServer,
+    ServerStartError,
+    SmtpSink,
+    TansuBroker,
+)
 from aptt_local.sms_standin import read_sms, twilio_signature
 from aptt_local.smtp_sink import read_mail
 from aptt_platform.sms import count_segments
@@ -85,6 +92,71 @@ async def test_kafka_record_round_trip(local_stack: LocalStack) -> None:
         assert await consumer.committed(partition) == 1
     finally:
         await consumer.stop()
+
+
+async def test_kafka_restart_keeps_topics_records_and_committed_offsets(tmp_path: Path) -> None:
+    # Its own broker and S3 server, so the restart does not disturb the other tests.
+    s3 = S3Server(tmp_path)
+    broker = TansuBroker(tmp_path, s3=s3)
+    s3.start()
+    broker.start()
+    topic = f"aptt.test.durable-{uuid.uuid4().hex[:8]}.v1"
+    group = f"test-{uuid.uuid4().hex[:8]}"
+    try:
+        admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
+        await admin.start()
+        try:
+            await admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
+        finally:
+            await admin.close()
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+        await producer.start()
+        try:
+            for i in range(6):
+                await producer.send_and_wait(topic, f"r{i}".encode(), partition=i % 2)
+        finally:
+            await producer.stop()
+        consumer = _group_consumer(broker.bootstrap, group)
+        await consumer.start()
+        try:
+            consumer.assign([TopicPartition(topic, 0), TopicPartition(topic, 1)])
+            await consumer.commit({TopicPartition(topic, 0): 2, TopicPartition(topic, 1): 1})
+        finally:
+            await consumer.stop()
+
+        port = broker.port
+        await asyncio.to_thread(broker.stop)
+        await asyncio.to_thread(broker.start)
+        assert broker.port == port
+
+        consumer = _group_consumer(broker.bootstrap, group)
+        await consumer.start()
+        try:
+            parts = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
+            assert await consumer.committed(parts[0]) == 2
+            assert await consumer.committed(parts[1]) == 1
+            consumer.assign(parts)
+            for tp in parts:
+                consumer.seek(tp, 0)
+            values: list[bytes] = []
+            while len(values) < 6:
+                batch = await asyncio.wait_for(consumer.getmany(timeout_ms=1000), timeout=30)
+                values += [r.value for records in batch.values() for r in records if r.value]
+            assert sorted(values) == [f"r{i}".encode() for i in range(6)]
+        finally:
+            await consumer.stop()
+    finally:
+        await asyncio.to_thread(broker.stop)
+        await asyncio.to_thread(s3.stop)
+
+
+def _group_consumer(bootstrap: str, group: str) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
 
 
 # MongoDB wire protocol (SecantusDB)
@@ -470,7 +542,7 @@ async def test_status_callbacks_are_signed_and_report_delivery(
 def test_stack_stop_leaves_no_process_behind(tmp_path: Path) -> None:
     with LocalStack(tmp_path) as stack:
         pids = stack.pids()
-        assert len(pids) == 4
+        assert len(pids) == 5  # the broker's S3 server too
         assert all(_pid_alive(pid) for pid in pids)
         env = stack.env()
         assert env["APTT_KAFKA_BOOTSTRAP_SERVERS"] == stack.kafka_bootstrap
@@ -481,7 +553,7 @@ def test_stack_stop_leaves_no_process_behind(tmp_path: Path) -> None:
     assert not any(_pid_alive(pid) for pid in pids)
     assert stack.pids() == []
     assert not (tmp_path / "stack.json").exists()
-    for name in ("tansu", "secantus", "smtp", "sms"):
+    for name in ("s3", "tansu", "secantus", "smtp", "sms"):
         assert (tmp_path / "logs" / f"{name}.log").stat().st_size > 0
 
 
@@ -514,7 +586,7 @@ def test_a_killed_launcher_leaves_no_server_behind(tmp_path: Path) -> None:
     )
     assert launcher.stdout is not None
     pids = [int(pid) for pid in launcher.stdout.readline().split()]
-    assert len(pids) == 3
+    assert len(pids) == 4  # S3 server, broker, SMTP sink, SMS stand-in
     assert not any(_gone(pid) for pid in pids)
 
     launcher.kill()  # SIGKILL: no atexit hook, no finally block runs

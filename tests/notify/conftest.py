@@ -36,6 +36,10 @@ from aptt_platform.tracing import new_trace
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
+# How long a test waits for notify to act: generous, because the whole suite shares two
+# cores with the servers; a wait that ends early costs nothing.
+WAIT = 90.0
+
 
 def random_phone() -> str:
     while True:
@@ -153,7 +157,7 @@ class District:
         found += [self.contact_event(g) for f in self.families for g in f.guardians]
         return found
 
-    async def publish_roster(self, *, wait: bool = True, timeout: float = 30.0) -> None:
+    async def publish_roster(self, *, wait: bool = True, timeout: float | None = None) -> None:
         """Publish the roster and, unless told not to, wait until notify knows every contact."""
         await self.notify.publish(*self.roster_events())
         if not wait:
@@ -171,7 +175,12 @@ class District:
             )
             return sum(doc.get("contact") is not None for doc in found) == len(wanted)
 
-        await eventually(known, timeout=timeout, what="the contacts to arrive")
+        await eventually(
+            known,
+            timeout=timeout or WAIT,
+            what="the contacts to arrive",
+            explain=self.notify.consumer_state,
+        )
 
     def meeting(self, starts_in: timedelta, **extra: Any) -> TeamMeetingScheduled:
         return TeamMeetingScheduled(
@@ -214,6 +223,10 @@ class NotifyApp:
     def db(self) -> Any:
         return self.app.state.runtime.mongo.db
 
+    def consumer_state(self) -> str:
+        consumer = self.app.state.runtime.consumer
+        return "\n".join(consumer.describe()) if consumer is not None else "no consumer"
+
     def district(self, *, local_hour: int = DAYTIME) -> District:
         return District(self, local_hour=local_hour)
 
@@ -243,14 +256,14 @@ class NotifyApp:
         async def arrived() -> bool:
             return len(self.sms_to(phone)) >= count
 
-        await eventually(arrived, timeout=30, what=f"{count} SMS")
+        await eventually(arrived, timeout=WAIT, what=f"{count} SMS")
         return self.sms_to(phone)
 
     async def wait_mail(self, address: str | None, count: int = 1) -> list[ReceivedMail]:
         async def arrived() -> bool:
             return len(self.mail_to(address)) >= count
 
-        await eventually(arrived, timeout=30, what=f"{count} emails")
+        await eventually(arrived, timeout=WAIT, what=f"{count} emails")
         return self.mail_to(address)
 
     async def inbox(self, token: str, **params: Any) -> list[dict[str, Any]]:
@@ -266,7 +279,7 @@ class NotifyApp:
             items = await self.inbox(token)
             return len([i for i in items if match.items() <= i.items()]) >= count
 
-        await eventually(arrived, timeout=30, what=f"{count} inbox messages like {match}")
+        await eventually(arrived, timeout=WAIT, what=f"{count} inbox messages like {match}")
         return [i for i in await self.inbox(token) if match.items() <= i.items()]
 
     async def messages(self, district_id: str, **query: Any) -> list[Document]:
@@ -305,6 +318,8 @@ def notify_settings(stack: LocalStack, issuer: DevIssuer, **overrides: Any) -> S
         send_retry_max_seconds=1.0,
         rate_limit_recipient_per_hour=8,
         rate_limit_district_per_hour=1000,
+        # Changes to one meeting within a second reach families as one notice (0542).
+        meeting_change_window_seconds=1,
         # Tests name every school's zone; UTC until then makes a zone's arrival visible.
         default_timezone="UTC",
     )

@@ -67,13 +67,17 @@ async def test_stop_confirms_once_and_silences_texts(notify: NotifyApp) -> None:
     answer = await text_app(notify, guardian.phone, "Stop")
     assert answer["status_code"] == 200
     assert answer["content_type"].startswith("text/xml")
-    [confirmation] = await notify.wait_sms(guardian.phone)
+    texts_sent = await notify.wait_sms(guardian.phone)
+    assert len(texts_sent) == 1, [(m["sid"], m["body"][:40]) for m in texts_sent]
+    confirmation = texts_sent[0]
     assert confirmation["body"].startswith("You will not get more texts")
     assert "START" in confirmation["body"]
 
     await text_app(notify, guardian.phone, "UNSUBSCRIBE")  # already stopped: no second reply
     await goal_news(notify, district, family)
-    [item] = await notify.wait_inbox(district.token(guardian), status="suppressed")
+    items = await notify.wait_inbox(district.token(guardian), status="suppressed")
+    assert len(items) == 1, [(i["template"], i["channels"]) for i in items]
+    item = items[0]
     assert item["template"] == "goal-progress"
     assert item["channels"] == []
     assert item["text"].startswith("Good news")

@@ -18,7 +18,7 @@ from aptt_local.servers import LocalStack
 from aptt_local.testing import eventually, random_name, service_settings
 from aptt_platform.consumer import ConsumerConfig, EventConsumer, Handler
 from aptt_platform.events import ReceivedEvent
-from aptt_platform.kafka import create_producer, ensure_topics
+from aptt_platform.kafka import TopicKeeper, create_producer, ensure_topics
 from aptt_platform.mongo import Mongo, UnitOfWork
 from aptt_platform.relay import OutboxRelay
 from aptt_platform.settings import ServiceSettings
@@ -58,13 +58,16 @@ class Pipeline:
         )
         self.settings = ServiceSettings(**{**values, **overrides})
         self.mongo = Mongo(stack.mongo_url, self.settings.database_name)
+        self.keeper = TopicKeeper(self.settings, self.topics())
         self.producer = create_producer(self.settings)
         self.relay = self.new_relay()
         self.handler: Handler = handler or self.count_effect
         self.consumer: EventConsumer | None = None
 
     def new_relay(self) -> OutboxRelay:
-        return OutboxRelay(mongo=self.mongo, producer=self.producer, settings=self.settings)
+        return OutboxRelay(
+            mongo=self.mongo, producer=self.producer, settings=self.settings, topics=self.keeper
+        )
 
     async def count_effect(self, uow: UnitOfWork, event: ReceivedEvent) -> None:
         data = event.data
@@ -119,6 +122,7 @@ class Pipeline:
             mongo=self.mongo,
             producer=self.producer,
             settings=self.settings,
+            topics=self.keeper,
         )
         await self.consumer.start()
         consumer = self.consumer

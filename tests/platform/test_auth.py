@@ -106,6 +106,11 @@ async def test_hs256_signed_with_the_public_key_is_refused(
         ({"exp": None}, "exp"),
         ({"aptt_district": None}, "aptt_district"),
         ({"aptt_roles": ["superuser"]}, "aptt_roles"),
+        # Ids land in events and records, whose ids are at most 255 characters.
+        ({"aptt_district": "d" * 256}, "aptt_district"),
+        ({"sub": "g" * 256}, "subject"),
+        ({"aptt_students": ["s" * 256]}, "aptt_students"),
+        ({"aptt_schools": [f"sch-{i}" for i in range(5001)]}, "aptt_schools"),
     ],
 )
 async def test_bad_claims_are_refused(

@@ -6,9 +6,10 @@ what a user would see, not on internal flags.
 
 from __future__ import annotations
 
+import time
 import uuid
 
-from aptt_contracts.catalogue import dlq_topic
+from aptt_contracts.catalogue import dlq_topic, retry_topic
 from aptt_local.servers import LocalStack
 from aptt_platform.consumer import (
     H_ATTEMPTS,
@@ -17,10 +18,11 @@ from aptt_platform.consumer import (
     H_ORIGINAL_PARTITION,
     H_ORIGINAL_TOPIC,
 )
+from aptt_platform.consumer.headers import H_NOT_BEFORE
 from aptt_platform.dlq import list_dead_letters, replay_dead_letters
-from aptt_platform.events import ReceivedEvent, header_dict
+from aptt_platform.events import ReceivedEvent, encode, header_dict
 from aptt_platform.mongo import UnitOfWork
-from aptt_platform.tracing import continue_trace, current_trace
+from aptt_platform.tracing import continue_trace, current_trace, new_trace
 from prometheus_client import REGISTRY
 
 from .conftest import NOTE_TYPE, NoteTaken, Pipeline, eventually
@@ -274,3 +276,43 @@ async def test_consumer_lag_is_reported_per_partition(pipeline: Pipeline) -> Non
         )
 
     await eventually(caught_up, what="the lag of the notes' partition to read 0")
+
+
+async def test_a_retry_backed_off_for_minutes_does_not_hold_the_fresh_ones_behind_it(
+    local_stack: LocalStack,
+) -> None:
+    """One partition of the retry topic: a record due in ten minutes, then one due now. The
+    one due now is handled at once; the other waits its turn at the end of the topic."""
+    p = Pipeline(local_stack)
+    await p.start(relay=False)
+    try:
+        retries = retry_topic(p.name)
+        for note_id, due_in in (("later", 600.0), ("now", 0.0)):
+            event = p.model(district_id=p.district, notebook_id=p.notebook, note_id=note_id)
+            headers, key, value = encode(event, traceparent=new_trace().traceparent)
+            headers.update({H_ATTEMPTS: "1", H_NOT_BEFORE: f"{time.time() + due_in:.3f}"})
+            await p.producer.send_and_wait(
+                retries,
+                value=value,
+                key=key.encode(),
+                headers=[(k, v.encode()) for k, v in headers.items()],
+            )
+
+        await eventually(
+            lambda: _has_effect(p, "now"), timeout=60, what="the retry that is due now"
+        )
+        assert "later" not in await p.effects()
+
+        async def parked_again() -> bool:
+            values = [r.value or b"" for r in await p.read_topic(retries)]
+            return sum(b'"later"' in v for v in values) >= 2
+
+        await eventually(parked_again, what="the later retry back at the end of the topic")
+        [again] = [r for r in (await p.read_topic(retries))[2:] if b'"later"' in (r.value or b"")][
+            :1
+        ]
+        headers = header_dict(again.headers)
+        assert int(headers[H_ATTEMPTS]) == 1, "parking again is not another attempt"
+        assert float(headers[H_NOT_BEFORE]) > time.time() + 500
+    finally:
+        await p.stop()

@@ -778,3 +778,35 @@ async def test_a_guardian_books_at_most_the_districts_cap_per_window(
         headers=d.school_admin,
     )
     assert by_staff.status_code == 201, by_staff.text
+
+
+async def test_a_family_finds_the_classrooms_conference_hours_to_book(
+    scheduling: Scheduling,
+) -> None:
+    d = await scheduling.district(students=2, guardians_per_student=1)
+    await conference_window(d)
+    availability = await publish(d)
+    later = await publish(d, in_days=5)
+    slot = availability["slots"][0]["slot_id"]
+    assert (await book(d, slot)).status_code == 201
+    path = f"/v1/classrooms/{d.classroom_id}/conference-availability"
+
+    listed = await scheduling.client.get(path, headers=d.guardian(0))
+    assert listed.status_code == 200, listed.text
+    items = listed.json()["items"]
+    assert [a["availability_id"] for a in items] == [
+        availability["availability_id"],
+        later["availability_id"],
+    ]
+    states = {s["slot_id"]: s["state"] for s in items[0]["slots"]}
+    assert states[slot] == "yours"
+    # The other family of the class sees the slot taken, not whose it is.
+    theirs = (await scheduling.client.get(path, headers=d.guardian(1))).json()["items"][0]
+    [taken] = [s for s in theirs["slots"] if s["slot_id"] == slot]
+    assert (taken["state"], taken["student_id"], taken["booking_id"]) == ("booked", None, None)
+    assert (await scheduling.client.get(path, headers=d.teacher)).status_code == 200
+
+    _, _, outsider = await second_classroom(d)
+    assert (await scheduling.client.get(path, headers=outsider)).status_code == 404
+    elsewhere = d.headers(random_id("admin"), "district_admin", district_id=random_id("d"))
+    assert (await scheduling.client.get(path, headers=elsewhere)).status_code == 404

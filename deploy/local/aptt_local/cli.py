@@ -23,15 +23,24 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from aptt_platform.devissuer import DevIssuer, DevUser, write_users
+
 from aptt_local.process import port_is_free
 from aptt_local.servers import LocalStack
-from aptt_local.service_process import SERVICES, DevIssuerProcess, ServiceProcess
+from aptt_local.service_process import SERVICES, DevIssuerProcess, ServiceProcess, WebProcess
 
 HOME = Path(os.environ.get("APTT_HOME", ".aptt")).resolve()
 STATE = HOME / "state"
 RUN_FILE = HOME / "run.json"
 ISSUER_KEY = HOME / "dev-issuer.pem"
-PREFERRED_PORTS = {"issuer": 8900, "data": 8001, "scheduling": 8002, "goals": 8003, "notify": 8004}
+PREFERRED_PORTS = {
+    "issuer": 8900,
+    "web": 8000,
+    "data": 8001,
+    "scheduling": 8002,
+    "goals": 8003,
+    "notify": 8004,
+}
 DEMO_DISTRICT = "demo-district"
 
 
@@ -52,13 +61,14 @@ def service_env(stack: LocalStack, issuer_url: str) -> dict[str, str]:
 
 
 def up(args: argparse.Namespace) -> int:
-    # The local broker keeps nothing across restarts, so neither does the rest of the stack:
-    # a fresh start keeps every service's database consistent with the topics.
+    # The broker's log lives in the S3 server's memory (it survives a broker restart, not the
+    # stack's), so nothing else is kept either: the databases stay consistent with the topics.
     shutil.rmtree(STATE, ignore_errors=True)
     STATE.mkdir(parents=True)
     stack = LocalStack(STATE)
     issuer = DevIssuerProcess(STATE, ISSUER_KEY, port=_port("issuer"))
     services: list[ServiceProcess] = []
+    web: WebProcess | None = None
     stopping = threading.Event()
 
     def on_signal(signum: int, _: Any) -> None:
@@ -69,6 +79,10 @@ def up(args: argparse.Namespace) -> int:
     try:
         print("starting broker, database, mail sink and SMS stand-in ...", flush=True)
         stack.start()
+        if not args.no_demo:
+            from aptt_local import demo
+
+            write_users(issuer.users_file, demo.demo_users(demo.demo_roster()))
         issuer.start()
         env = service_env(stack, issuer.url)
         services = [ServiceProcess(s, STATE, env=env, port=_port(s)) for s in SERVICES]
@@ -77,6 +91,13 @@ def up(args: argparse.Namespace) -> int:
         with ThreadPoolExecutor(max_workers=len(services)) as pool:
             for future in [pool.submit(s.start) for s in services]:
                 future.result()
+        web = WebProcess(
+            STATE,
+            env={**env, "APTT_MONGO_DATABASE": "aptt_web"},
+            service_urls={s.service: s.url for s in services},
+            port=_port("web"),
+        )
+        web.start()
         _write_run_file(stack, issuer, services)
         if not args.no_demo:
             from aptt_local import demo
@@ -90,10 +111,12 @@ def up(args: argparse.Namespace) -> int:
             )
         else:
             walkthrough = ""
-        print(_summary(stack, issuer, services, walkthrough), flush=True)
+        print(_summary(stack, issuer, services, walkthrough, web), flush=True)
         stopping.wait()
     finally:
         print("\nstopping ...", flush=True)
+        if web is not None:
+            web.stop()
         for service in services:
             service.terminate()
         for service in reversed(services):
@@ -125,9 +148,19 @@ def _write_run_file(
 
 
 def _summary(
-    stack: LocalStack, issuer: DevIssuerProcess, services: list[ServiceProcess], walkthrough: str
+    stack: LocalStack,
+    issuer: DevIssuerProcess,
+    services: list[ServiceProcess],
+    walkthrough: str,
+    web: WebProcess,
 ) -> str:
     lines = ["", "APTT is running. Ctrl-C stops everything.", ""]
+    lines += [
+        f"  web pages   {web.url}/   (logs: {web.log_path})",
+        "              Sign in: press 'Sign in', then pick a demo user on the dev issuer's page:",
+    ]
+    lines += [f"                - {u.name}" for u in issuer_users(issuer)]
+    lines += [""]
     lines += [f"  {s.service:<11} {s.url}/docs   (logs: {s.log_path})" for s in services]
     lines += [
         "",
@@ -143,6 +176,10 @@ def _summary(
     if walkthrough:
         lines += ["", walkthrough]
     return "\n".join(lines)
+
+
+def issuer_users(issuer: DevIssuerProcess) -> list[DevUser]:
+    return DevIssuer(issuer.url, ISSUER_KEY, users_file=issuer.users_file).users()
 
 
 def _run_info() -> dict[str, Any]:

@@ -10,9 +10,10 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
-from aptt_platform.devissuer import DevIssuer
+from aptt_platform.devissuer import DevIssuer, DevUser
 
 from aptt_local.imports import post_import, wait_for_import
 from aptt_local.oneroster import (
@@ -28,6 +29,7 @@ from aptt_local.oneroster import (
 from aptt_local.servers import LocalStack
 
 DISTRICT = "demo-district"
+TIMEZONE = ZoneInfo("America/Los_Angeles")
 FAMILIES = [
     # guardian given name, family name, language, phone, email
     ("Maya", "Lopez", "es", "+14155550101", None),
@@ -117,6 +119,47 @@ def demo_roster() -> Roster:
     )
 
 
+def demo_users(roster: Roster) -> list[DevUser]:
+    """Who the dev issuer's sign-in page offers: an admin of each kind, the teachers, and a
+    family in each of the demo's languages."""
+    users = [
+        DevUser("demo-admin", "Dana Admin (district)", roster.district_id, ["district_admin"], []),
+        DevUser(
+            "demo-principal",
+            "Pat Principal (Lincoln)",
+            roster.district_id,
+            ["school_admin"],
+            [roster.schools[0].sourced_id],
+        ),
+    ]
+    users += [
+        DevUser(
+            t.sourced_id,
+            f"{t.given_name} {t.family_name} (teacher)",
+            roster.district_id,
+            ["teacher"],
+            [t.school_id],
+        )
+        for t in roster.teachers
+    ]
+    seen: set[str] = set()
+    for guardian in roster.guardians:
+        if guardian.language in seen:
+            continue
+        seen.add(guardian.language)
+        users.append(
+            DevUser(
+                guardian.sourced_id,
+                f"{guardian.given_name} {guardian.family_name} (family, {guardian.language})",
+                roster.district_id,
+                ["guardian"],
+                [],
+                guardian.language,
+            )
+        )
+    return users
+
+
 def _must_be_done(job: dict[str, object]) -> None:
     if job["status"] != "done" or job.get("rejected_count"):
         raise RuntimeError(f"the demo import did not go through: {job}")
@@ -147,7 +190,7 @@ def seed(
             http.put(
                 f"{data}/v1/schools/{school.sourced_id}/settings",
                 headers=admin,
-                json={"timezone": "America/Los_Angeles", "language": "en"},
+                json={"timezone": TIMEZONE.key, "language": "en"},
             ).raise_for_status()
         fall = date.today() - timedelta(days=21)
         rows = []
@@ -161,15 +204,7 @@ def seed(
         _must_be_done(wait_for_import(http, data, admin, posted, timeout=300))
         meetings = []
         for classroom in roster.classrooms:
-            teacher = {
-                "Authorization": "Bearer "
-                + issuer.mint(
-                    subject=classroom.teacher_id,
-                    district_id=DISTRICT,
-                    roles=["teacher"],
-                    school_ids=[classroom.school_id],
-                )
-            }
+            teacher = _teacher(issuer, classroom)
             starts = (datetime.now(UTC) + timedelta(days=5)).replace(
                 hour=1, minute=0, second=0, microsecond=0
             )
@@ -187,26 +222,92 @@ def seed(
                     "Goal setting",
                 ],
             }
-            meetings.append(
-                _retry_until_rostered(http, f"{scheduling}/v1/team-meetings", teacher, body)
-            )
+            _wait_until_rostered(http, service_urls, teacher, classroom.sourced_id)
+            answer = http.post(f"{scheduling}/v1/team-meetings", headers=teacher, json=body)
+            if answer.status_code != 201:
+                raise RuntimeError(f"could not schedule the demo meeting: {answer.text}")
+            meetings.append(str(answer.json()["meeting_id"]))
+        _conference_evening(http, scheduling, admin, issuer, roster)
     return _walkthrough(service_urls, meetings, roster)
 
 
-def _retry_until_rostered(
-    http: httpx.Client, url: str, headers: dict[str, str], body: dict[str, object]
-) -> str:
-    # The roster reaches scheduling through Kafka a moment after the import answered.
-    deadline = time.monotonic() + 60
-    while True:
-        answer = http.post(url, headers=headers, json=body)
-        if answer.status_code == 201:
-            meeting_id: str = answer.json()["meeting_id"]
-            return meeting_id
-        if time.monotonic() > deadline:
-            answer.raise_for_status()
-            raise RuntimeError(f"could not schedule the demo meeting: {answer.text}")
-        time.sleep(0.5)
+def _teacher(issuer: DevIssuer, classroom: Classroom) -> dict[str, str]:
+    token = issuer.mint(
+        subject=classroom.teacher_id,
+        district_id=DISTRICT,
+        roles=["teacher"],
+        school_ids=[classroom.school_id],
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _conference_evening(
+    http: httpx.Client, scheduling: str, admin: dict[str, str], issuer: DevIssuer, roster: Roster
+) -> None:
+    """Each school's calendar gets a conference window from this month to the next, and the
+    first classroom's teacher publishes an evening of conference hours families can book."""
+    now = datetime.now(UTC).astimezone(TIMEZONE)
+    # The demo's school year starts this month, so its window can span this month and the next.
+    first_year = now.year
+    template = http.post(
+        f"{scheduling}/v1/calendar-templates",
+        headers=admin,
+        json={
+            "name": "Demo conferences",
+            "start_month": now.month,
+            "windows": [{"kind": "conference", "month": now.month, "span_months": 2}],
+        },
+    )
+    template.raise_for_status()
+    for school in roster.schools:
+        http.post(
+            f"{scheduling}/v1/schools/{school.sourced_id}/engagement-calendars",
+            headers=admin,
+            json={
+                "template_id": template.json()["template_id"],
+                "school_year": f"{first_year}-{first_year + 1}",
+            },
+        ).raise_for_status()
+    classroom = roster.classrooms[0]
+    teacher = _teacher(issuer, classroom)
+    day = (now + timedelta(days=10)).date()
+    http.post(
+        f"{scheduling}/v1/conference-availability",
+        headers=teacher,
+        json={
+            "classroom_id": classroom.sourced_id,
+            "days": [{"day": day.isoformat(), "starts": "16:00", "ends": "18:00"}],
+            "place": "Room 12",
+            "slot_minutes": 15,
+            "signup_opens_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+        },
+    ).raise_for_status()
+
+
+def _wait_until_rostered(
+    http: httpx.Client, urls: Mapping[str, str], teacher: dict[str, str], classroom_id: str
+) -> None:
+    """The roster reaches the other services through Kafka after the import answered: wait
+    until each of them knows the classroom, so the demo opens on complete pages. Polled with
+    reads, which do not count against the teacher's budget of message-sending requests."""
+    paths = {
+        "scheduling": f"/v1/classrooms/{classroom_id}/team-meetings",
+        "notify": f"/v1/classrooms/{classroom_id}/families",
+        "goals": f"/v1/classrooms/{classroom_id}/goals",
+    }
+    deadline = time.monotonic() + 300
+    waiting = dict(paths)
+    while waiting:
+        for service, path in list(waiting.items()):
+            answer = http.get(urls[service] + path, headers=teacher)
+            if answer.status_code == 200:
+                del waiting[service]
+            elif answer.status_code not in (403, 404):
+                answer.raise_for_status()
+        if waiting and time.monotonic() > deadline:
+            raise RuntimeError(f"the demo roster did not reach {', '.join(sorted(waiting))}")
+        if waiting:
+            time.sleep(0.5)
 
 
 def _walkthrough(urls: Mapping[str, str], meetings: list[str], roster: Roster) -> str:

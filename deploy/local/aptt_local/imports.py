@@ -88,6 +88,11 @@ def summary(job: Job) -> str:
     for row in rejected[:10]:
         where = f"{row['file']}:{row['line'] or '-'}:{row['column'] or '-'}"
         lines.append(f"    {where}  {row['reason']}")
+    if "warnings" in job:  # roster imports: values read leniently or left out
+        lines.append(f"  warnings {job.get('warnings_count', 0):,} (first ones below)")
+        for row in (job.get("warnings") or [])[:10]:
+            where = f"{row['file']}:{row['line'] or '-'}:{row['column'] or '-'}"
+            lines.append(f"    {where}  {row['reason']}")
     return "\n".join(lines)
 
 

@@ -1,10 +1,15 @@
-"""Builds valid OneRoster 1.2 CSV packages from a plain description of a district.
+"""Builds valid OneRoster 1.2 or 1.1 CSV packages from a plain description of a district.
 
 Used by the data service's tests, the end-to-end test and the demo seeding:
 
     roster = Roster(district_id="d-1", district_name="Oakland", schools=[...], ...)
     zip_bytes = build_package(roster)              # bulk; mode="delta" for a delta package
+    zip_bytes = build_package(roster, version="1.1", style=ExportStyle(quote_all=True))
     csv_bytes = results_csv([("s-1", "orf", 87, date(2026, 10, 1))])
+
+An `ExportStyle` writes the package with the habits of a real SIS or rostering hub export
+(column order, quoting, line ends, byte-order mark, booleans in capitals, phone numbers
+without +country, status and dates on bulk rows, extra files, a folder in the zip).
 
 Guardians are users with a parent, guardian or relative role, linked to their students
 through `agentSourcedIds` both ways; their preferred language is the extension column
@@ -17,12 +22,13 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 Mode = Literal["bulk", "delta"]
+Version = Literal["1.1", "1.2"]
 
 # The column order of the OneRoster 1.2 CSV binding, plus our one extension column.
 _COLUMNS = """
@@ -46,6 +52,44 @@ HEADERS: dict[str, list[str]] = {
     name: columns.split(",")
     for name, columns in (line.split(" ") for line in _COLUMNS.strip().splitlines())
 }
+# OneRoster 1.1 writes a user's one role and its orgs in users.csv and has no roles.csv.
+USERS_1_1 = [
+    "sourcedId",
+    "status",
+    "dateLastModified",
+    "enabledUser",
+    "orgSourcedIds",
+    "role",
+    "username",
+    "userIds",
+    "givenName",
+    "familyName",
+    "middleName",
+    "identifier",
+    "email",
+    "sms",
+    "phone",
+    "agentSourcedIds",
+    "grades",
+    "password",
+    "metadata.birthDate",
+    "metadata.preferredLanguage",
+]
+MANIFEST_FILES_1_1 = (
+    "academicSessions",
+    "categories",
+    "classes",
+    "classResources",
+    "courses",
+    "courseResources",
+    "demographics",
+    "enrollments",
+    "lineItems",
+    "orgs",
+    "resources",
+    "results",
+    "users",
+)
 ALL_MANIFEST_FILES = (
     "academicSessions",
     "categories",
@@ -70,6 +114,30 @@ ALL_MANIFEST_FILES = (
     "users",
 )
 RESULTS_HEADER = ("student_sourced_id", "skill_code", "score", "assessed_on")
+
+
+@dataclass(frozen=True)
+class ExportStyle:
+    """How a SIS or rostering hub writes its export. The defaults write the binding as
+    published: its column order, true/false, E.164 phones, CRLF, no BOM."""
+
+    system_name: str = "aptt_local.oneroster"
+    columns: dict[str, list[str]] = field(default_factory=dict)  # file -> the columns written
+    quote_all: bool = False
+    line_end: str = "\r\n"
+    bom: bool = False
+    booleans: tuple[str, str] = ("true", "false")
+    phone: Callable[[str], str] | None = None  # how a phone number is written
+    stamp_bulk: bool = False  # status and dateLastModified on bulk rows too
+    extra_files: dict[str, bytes] = field(default_factory=dict)  # listed bulk in the manifest
+    folder: str | None = None  # every file under one folder of the zip
+
+    def header(self, file: str, binding: list[str]) -> list[str]:
+        chosen = self.columns.get(file, binding)
+        unknown = [c for c in chosen if c not in binding]
+        if unknown:
+            raise ValueError(f"{file} has no column(s) {', '.join(unknown)} in this binding")
+        return chosen
 
 
 @dataclass(frozen=True)
@@ -177,22 +245,40 @@ def _check(roster: Roster) -> None:
         raise ValueError("; ".join(problems))
 
 
-def _csv(header: Sequence[str], rows: Iterable[dict[str, str]]) -> bytes:
+def _csv(
+    header: Sequence[str], rows: Iterable[dict[str, str]], style: ExportStyle | None = None
+) -> bytes:
+    style = style or ExportStyle()
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(header), lineterminator="\r\n")
+    writer = csv.DictWriter(
+        out,
+        fieldnames=list(header),
+        lineterminator=style.line_end,
+        quoting=csv.QUOTE_ALL if style.quote_all else csv.QUOTE_MINIMAL,
+    )
     writer.writeheader()
     for row in rows:
         writer.writerow({k: row.get(k, "") for k in header})
-    return out.getvalue().encode()
+    return (b"\xef\xbb\xbf" if style.bom else b"") + out.getvalue().encode()
 
 
-def package_files(roster: Roster, *, mode: Mode = "bulk") -> dict[str, bytes]:
+def package_files(
+    roster: Roster,
+    *,
+    mode: Mode = "bulk",
+    version: Version = "1.2",
+    style: ExportStyle | None = None,
+) -> dict[str, bytes]:
     """The package's CSV files by name (manifest.csv included), before zipping."""
     _check(roster)
+    style = style or ExportStyle()
     stamp = datetime(
         roster.school_year_start.year, roster.school_year_start.month, 1, tzinfo=UTC
     ).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    common = {"status": "active", "dateLastModified": stamp} if mode == "delta" else {}
+    stamped = mode == "delta" or style.stamp_bulk
+    common = {"status": "active", "dateLastModified": stamp} if stamped else {}
+    true, false = style.booleans
+    written_phone = style.phone or (lambda number: number)
     year_id = school_year_id(roster)
     ends = roster.school_year_start.replace(year=roster.school_year_start.year + 1)
     sessions = [
@@ -245,7 +331,7 @@ def package_files(roster: Roster, *, mode: Mode = "bulk") -> dict[str, bytes]:
                 "schoolSourcedId": c.school_id,
                 "userSourcedId": c.teacher_id,
                 "role": "teacher",
-                "primary": "true",
+                "primary": true,
             }
         )
     school_of_class = {c.sourced_id: c.school_id for c in roster.classrooms}
@@ -277,20 +363,22 @@ def package_files(roster: Roster, *, mode: Mode = "bulk") -> dict[str, bytes]:
                     "schoolSourcedId": school_of_class[class_id],
                     "userSourcedId": student.sourced_id,
                     "role": "student",
-                    "primary": "false",
+                    "primary": false,
                 }
             )
     for g in roster.guardians:
         user = _user(g.sourced_id, g.given_name, g.family_name, email=g.email)
         user.update(
-            sms=g.phone or "",
-            phone=g.phone or "",
+            sms=written_phone(g.phone) if g.phone else "",
+            phone=written_phone(g.phone) if g.phone else "",
             agentSourcedIds=",".join(g.student_ids),
             **{"metadata.preferredLanguage": g.language},
         )
         users.append(user)
         org = school_of_student[g.student_ids[0]] if g.student_ids else roster.district_id
         roles.append(_role(g.sourced_id, g.role, org))
+    for user in users:
+        user["enabledUser"] = true
     files = {
         "academicSessions.csv": sessions,
         "orgs.csv": orgs,
@@ -300,16 +388,26 @@ def package_files(roster: Roster, *, mode: Mode = "bulk") -> dict[str, bytes]:
         "roles.csv": roles,
         "enrollments.csv": enrollments,
     }
+    headers = dict(HEADERS)
+    listed: tuple[str, ...] = ALL_MANIFEST_FILES
+    if version == "1.1":
+        role_of = {r["userSourcedId"]: r for r in files.pop("roles.csv")}
+        for user in users:
+            role = role_of[user["sourcedId"]]
+            user.update(role=role["role"], orgSourcedIds=role["orgSourcedId"])
+        headers["users.csv"] = USERS_1_1
+        listed = MANIFEST_FILES_1_1
     out = {
-        name: _csv(HEADERS[name], ({**common, **row} for row in rows))
+        name: _csv(style.header(name, headers[name]), ({**common, **row} for row in rows), style)
         for name, rows in files.items()
     }
-    manifest = [("manifest.version", "1.0"), ("oneroster.version", "1.2")]
-    present = {name.removesuffix(".csv") for name in files}
-    manifest += [(f"file.{n}", mode if n in present else "absent") for n in ALL_MANIFEST_FILES]
-    manifest += [("source.systemName", "aptt_local.oneroster"), ("source.systemCode", "aptt")]
+    out.update(style.extra_files)
+    manifest = [("manifest.version", "1.0"), ("oneroster.version", version)]
+    present = {name.removesuffix(".csv") for name in out}
+    manifest += [(f"file.{n}", mode if n in present else "absent") for n in listed]
+    manifest += [("source.systemName", style.system_name), ("source.systemCode", "aptt")]
     out["manifest.csv"] = _csv(
-        ["propertyName", "value"], ({"propertyName": k, "value": v} for k, v in manifest)
+        ["propertyName", "value"], ({"propertyName": k, "value": v} for k, v in manifest), style
     )
     return out
 
@@ -335,17 +433,24 @@ def _role(user_id: str, role: str, org_id: str) -> dict[str, str]:
     }
 
 
-def zip_files(files: dict[str, bytes]) -> bytes:
+def zip_files(files: dict[str, bytes], *, folder: str | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
-            archive.writestr(name, content)
+            archive.writestr(f"{folder}/{name}" if folder else name, content)
     return buffer.getvalue()
 
 
-def build_package(roster: Roster, *, mode: Mode = "bulk") -> bytes:
-    """A OneRoster 1.2 CSV package (zip bytes) describing `roster`."""
-    return zip_files(package_files(roster, mode=mode))
+def build_package(
+    roster: Roster,
+    *,
+    mode: Mode = "bulk",
+    version: Version = "1.2",
+    style: ExportStyle | None = None,
+) -> bytes:
+    """A OneRoster CSV package (zip bytes) describing `roster`, written in `style`."""
+    files = package_files(roster, mode=mode, version=version, style=style)
+    return zip_files(files, folder=style.folder if style else None)
 
 
 def results_csv(rows: list[tuple[str, str, float, date]]) -> bytes:

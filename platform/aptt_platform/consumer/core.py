@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
-from aptt_contracts.catalogue import dlq_topic, retry_topic
+from aptt_contracts.catalogue import dlq_topic, retry_topic, topics_of
 from aptt_contracts.envelope import EventModel
 from pymongo.errors import ConnectionFailure, DuplicateKeyError
 from structlog.contextvars import bound_contextvars
@@ -31,6 +31,7 @@ from aptt_platform.consumer.headers import (
 )
 from aptt_platform.consumer.polling import Poller
 from aptt_platform.events import ReceivedEvent, UnparseableRecord, decode, header_dict
+from aptt_platform.kafka import TopicKeeper
 from aptt_platform.logging import get_logger
 from aptt_platform.mongo import PROCESSED_EVENTS, Contended, Document, Mongo, UnitOfWork, utcnow
 from aptt_platform.settings import ServiceSettings
@@ -69,11 +70,13 @@ class EventConsumer:
         mongo: Mongo,
         producer: AIOKafkaProducer,
         settings: ServiceSettings,
+        topics: TopicKeeper | None = None,
     ) -> None:
         self.config = config
         self.mongo = mongo
         self.producer = producer
         self.settings = settings
+        self.topics = topics or TopicKeeper(settings, topics_of(config.name))
         self.app = settings.service_name
         self._stopping = asyncio.Event()
         self._loops: list[Poller] = []
@@ -85,6 +88,10 @@ class EventConsumer:
     def ready(self) -> bool:
         return bool(self._loops) and all(loop.ready for loop in self._loops)
 
+    def describe(self) -> list[str]:
+        """Where each loop stands: for the one reading a log when events seem not to arrive."""
+        return [loop.describe() for loop in self._loops]
+
     async def start(self) -> None:
         self._loops = [
             Poller(self, self.config.group_id, list(self.config.topics), delayed=False),
@@ -93,11 +100,14 @@ class EventConsumer:
         for loop in self._loops:
             await loop.start()
 
-    async def stop(self) -> None:
-        """Finish the batch in hand, commit it, leave the group."""
+    async def stop(self, within: float | None = None) -> None:
+        """Finish the batch in hand, commit it, leave the group, within `within` seconds.
+
+        The default is half the shutdown grace, leaving the rest to the relay's flush.
+        """
         self._stopping.set()
-        for loop in self._loops:
-            await loop.stop()
+        limit = within if within is not None else self.settings.shutdown_grace_seconds / 2
+        await asyncio.gather(*(loop.stop(limit) for loop in self._loops))
 
     # -- a partition's batch -----------------------------------------------------------
 
@@ -295,6 +305,16 @@ class EventConsumer:
             H_NOT_BEFORE: f"{time.time() + backoff:.3f}",
             H_ERROR: _reason(exc),
             H_ERROR_TYPE: type(exc).__name__,
+        }
+        await self._forward(self.config.retry_topic, record, headers, extra)
+
+    async def park_again(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Put a retry that is not due yet at the end of the retry topic, as it was, so the
+        due retries behind it go first (a partition is read in order)."""
+        headers = header_dict(record.headers)
+        extra = {
+            name: header_text(headers.get(name)) or ""
+            for name in (H_ATTEMPTS, H_NOT_BEFORE, H_ERROR, H_ERROR_TYPE)
         }
         await self._forward(self.config.retry_topic, record, headers, extra)
 

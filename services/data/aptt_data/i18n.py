@@ -14,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aptt_platform.i18n import LANGUAGES, Catalogues, direction
+from aptt_platform.i18n import LANGUAGES, Catalogues, direction, format_number
 from babel import Locale
-from babel.numbers import format_decimal
 
 CATALOGUES = Catalogues(Path(__file__).parent / "locales", "data", LANGUAGES)
 
@@ -72,7 +71,7 @@ class Words:
         return CATALOGUES.gettext(msgid, self.language).format(**values)
 
     def number(self, value: float) -> str:
-        return format_decimal(value, format=NUMBER_FORMAT, locale=self.locale)
+        return format_number(value, NUMBER_FORMAT, self.locale)
 
     def signed(self, value: float) -> str:
         return ("+" if value > 0 else "") + self.number(value)

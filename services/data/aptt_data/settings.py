@@ -32,6 +32,8 @@ class Config:
     outcomes_min_cell: int = 10
     outcomes_min_cell_classroom: int = 5
     goals_after_meeting_days: int = 14
+    # OneRoster REST sync (decision 0207): records asked for per page.
+    roster_sync_page_size: int = 100
 
 
 class Settings(ServiceSettings):
@@ -57,6 +59,10 @@ class Settings(ServiceSettings):
     outcomes_min_cell: int = Field(default=10, ge=1, le=1000)
     outcomes_min_cell_classroom: int = Field(default=5, ge=1, le=1000)
     goals_after_meeting_days: int = Field(default=14, ge=0, le=90)
+    # OneRoster REST sync (decision 0207): records per page, and how often every district
+    # with a provider gets a delta sync (0: never on a schedule, only on demand).
+    roster_sync_page_size: int = Field(default=100, ge=1, le=1000)
+    roster_sync_interval_seconds: float = Field(default=0.0, ge=0.0)
 
     @field_validator("default_timezone")
     @classmethod
@@ -83,4 +89,5 @@ class Settings(ServiceSettings):
             outcomes_min_cell=self.outcomes_min_cell,
             outcomes_min_cell_classroom=self.outcomes_min_cell_classroom,
             goals_after_meeting_days=self.goals_after_meeting_days,
+            roster_sync_page_size=self.roster_sync_page_size,
         )

@@ -12,10 +12,15 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from aptt_platform.i18n import FALLBACK_LANGUAGE, LANGUAGES, Catalogues, one_point
+from aptt_platform.i18n import (
+    FALLBACK_LANGUAGE,
+    LANGUAGES,
+    Catalogues,
+    format_number,
+    one_point,
+)
 from babel.dates import format_date
 from babel.lists import format_list
-from babel.numbers import format_decimal
 
 from aptt_goals.domain.text import Localized, Param, Text
 
@@ -31,9 +36,9 @@ def _format(value: Param, language: str) -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):
-        return format_decimal(value, locale=language)
+        return format_number(value, None, language)
     if isinstance(value, float):
-        return format_decimal(value, format="#,##0.##", locale=language)
+        return format_number(value, "#,##0.##", language)
     if isinstance(value, date):
         return format_date(value, format="long", locale=language)
     if isinstance(value, str):

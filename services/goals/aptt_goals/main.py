@@ -19,6 +19,7 @@ def build_app(settings: Settings | None = None, *, clock: Clock = system_clock) 
             title="APTT goals service",
             description=(api.__doc__ or "").strip(),
             routers=[api.router],
+            message_routes=api.MESSAGE_ROUTES,
             handlers=consumers.HANDLERS,
             indexes=store.INDEXES,
             background=[workers.close_due_goals_forever],

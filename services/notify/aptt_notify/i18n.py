@@ -24,12 +24,12 @@ from aptt_platform.i18n import (
     Catalogues,
     direction,
     fallback_notice,
+    format_number,
     one_point,
     primary_language,
 )
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton, format_time
-from babel.numbers import format_decimal
 
 from aptt_notify.domain.model import Template
 
@@ -93,7 +93,7 @@ def _skill_fields(skill: SkillWords | None, language: str) -> dict[str, str]:
 
 
 def _number(value: Any, locale: Locale) -> str:
-    return format_decimal(float(value), format="#,##0.#", locale=locale)
+    return format_number(float(value), "#,##0.#", locale)
 
 
 def _fields(

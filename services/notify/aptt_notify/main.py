@@ -27,6 +27,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
             title="APTT notify service",
             description=(api.__doc__ or "").strip(),
             routers=[api.router],
+            message_routes=api.MESSAGE_ROUTES,
             handlers=consumers.HANDLERS,
             indexes=store.INDEXES,
             on_connected=[workers.start_sender],

@@ -33,6 +33,10 @@ class Config:
     reply_expiry: timedelta = timedelta(hours=1)
     # Longer than any transaction: a notice opened by the sender is expanded again after it.
     settle_delay: timedelta = timedelta(seconds=10)
+    # Changes to one meeting within this window reach each family as one notice with the
+    # final state; a meeting about to begin is told by the lead before it (docs/decisions/0542).
+    change_window: timedelta = timedelta(minutes=10)
+    change_notice_lead: timedelta = timedelta(hours=1)
     # Personal notes, reach, replies and surveys (docs/decisions/0510-0514).
     notes_teacher_per_hour: int = 60
     notes_district_per_hour: int = 5000
@@ -105,6 +109,9 @@ class Settings(ServiceSettings):
     recipient_wait_hours: float = Field(default=72.0, gt=0)
     message_max_wait_hours: float = Field(default=168.0, gt=0)
     recheck_minutes: float = Field(default=60.0, gt=0)
+    # Changes to one meeting within this window reach each family as one notice
+    # (docs/decisions/0542); 0 tells every change at once.
+    meeting_change_window_seconds: float = Field(default=600.0, ge=0, le=3600)
 
     # Personal notes, reach, replies and surveys (docs/decisions/0510-0514).
     notes_per_teacher_per_hour: int = Field(default=60, ge=1)
@@ -138,6 +145,7 @@ class Settings(ServiceSettings):
             recipient_wait=timedelta(hours=self.recipient_wait_hours),
             message_max_wait=timedelta(hours=self.message_max_wait_hours),
             recheck_interval=timedelta(minutes=self.recheck_minutes),
+            change_window=timedelta(seconds=self.meeting_change_window_seconds),
             recipient_per_hour=self.rate_limit_recipient_per_hour,
             district_per_hour=self.district_per_hour,
             notes_teacher_per_hour=self.notes_per_teacher_per_hour,

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 
 from aptt_platform import metrics
 from aptt_platform.logging import get_logger
-from aptt_platform.mongo import Document, Mongo, utcnow
+from aptt_platform.mongo import Contended, Document, Mongo, utcnow
 from aptt_platform.runtime import Runtime
 from pymongo.errors import ConnectionFailure
 
@@ -197,8 +197,9 @@ class Sender:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                # The database or a provider is down: the work waits in the queues.
-                log.warning("sender pass failed", error=f"{type(exc).__name__}: {exc}"[:300])
+                # The database or a provider is down: the work waits in the queues. Only the
+                # type: a provider's message may quote a recipient's address.
+                log.warning("sender pass failed", error=type(exc).__name__)
                 busy = False
                 await asyncio.sleep(min(pause * 10, 5.0))
             if not busy:
@@ -228,17 +229,24 @@ class Sender:
 
     async def dispatch(self, message_ids: Sequence[str]) -> None:
         """A group of due messages in one transaction; if that fails, one at a time, so only
-        the message at fault is put aside."""
+        the message at fault is put aside. A write conflict is tried once, not retried: a
+        message held by a killed sender's open transaction waits for a later pass, and the
+        others go on (docs/decisions/0019)."""
         try:
-            counts = await self.mongo.run(dispatch_messages, message_ids=message_ids, now=utcnow())
+            counts = await self.mongo.run_contended(
+                dispatch_messages, message_ids=message_ids, now=utcnow()
+            )
         except (ConnectionFailure, asyncio.CancelledError):
             raise
         except Exception:
             for message_id in message_ids:
-                async with self._quarantine(store.MESSAGES, message_id, "next_check_at"):
-                    self._counted(
-                        await self.mongo.run(dispatch_message, message_id=message_id, now=utcnow())
-                    )
+                with contextlib.suppress(Contended):
+                    async with self._quarantine(store.MESSAGES, message_id, "next_check_at"):
+                        self._counted(
+                            await self.mongo.run_contended(
+                                dispatch_message, message_id=message_id, now=utcnow()
+                            )
+                        )
             return
         self._counted(counts)
 
@@ -248,7 +256,7 @@ class Sender:
         blocking the queue behind it; an unreachable database stops the whole pass."""
         try:
             yield
-        except (ConnectionFailure, asyncio.CancelledError):
+        except (ConnectionFailure, Contended, asyncio.CancelledError):
             raise
         except Exception as exc:
             log.error(
@@ -262,13 +270,7 @@ class Sender:
     async def send_due(self) -> int:
         """Claim a batch of due deliveries, send them, record what came of each."""
         now = utcnow()
-        claimed = await store.deliveries.claim_due(
-            self.mongo.db,
-            now=now,
-            lease_until=now + timedelta(seconds=self.settings.sender_lease_seconds),
-            owner=self.owner,
-            limit=self.settings.sender_batch_size,
-        )
+        claimed = await self.claim(now)
         if not claimed:
             return 0
         recorder = Recorder(self.record)
@@ -296,6 +298,35 @@ class Sender:
             raise
         await self._finish(sends, recorder, recording)
         return len(claimed)
+
+    async def claim(self, now: datetime) -> list[Claimed]:
+        """Claim a batch of due deliveries in one transaction. If it meets a write conflict
+        (another worker's claim, or the open transaction of a sender killed while recording
+        outcomes, which the database ends only after its transaction lifetime), claim them
+        one at a time and leave the held ones for a later pass (docs/decisions/0019)."""
+        candidates = await store.deliveries.due_deliveries(
+            self.mongo.db, now=now, limit=self.settings.sender_batch_size
+        )
+        lease_until = now + timedelta(seconds=self.settings.sender_lease_seconds)
+
+        async def take(batch: Sequence[Document]) -> list[Claimed]:
+            return await self.mongo.run_contended(
+                store.deliveries.claim, batch, now=now, lease_until=lease_until, owner=self.owner
+            )
+
+        try:
+            return await take(candidates)
+        except Contended:
+            pass
+        claimed: list[Claimed] = []
+        held = 0
+        for candidate in candidates:
+            try:
+                claimed += await take([candidate])
+            except Contended:
+                held += 1
+        log.info("deliveries held by another transaction left for later", deliveries=held)
+        return claimed
 
     async def _finish(
         self, sends: Awaitable[object], recorder: Recorder, recording: asyncio.Task[None]

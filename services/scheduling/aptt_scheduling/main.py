@@ -20,6 +20,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
             title="APTT scheduling service",
             description=(api.__doc__ or "").strip(),
             routers=[api.router],
+            message_routes=api.MESSAGE_ROUTES,
             handlers=consumers.HANDLERS,
             indexes=store.INDEXES,
             config=settings.config(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+from aptt_contracts.bounds import Score
 from aptt_contracts.skills import Skill
 from aptt_platform.deps import CurrentUser, DistrictAdmin, RuntimeDep, SchoolAdmin, Store
 from aptt_platform.errors import DomainError
@@ -35,10 +36,9 @@ SKILL_CODE = r"^[a-z][a-z0-9-]{1,40}$"
 # is a few words, in at most the languages a district's families speak.
 MAX_LANGUAGES = 20
 MAX_SKILL_TEXT = 120
-SkillCode = Annotated[str, StringConstraints(pattern=SKILL_CODE)]
+SkillCode = Annotated[str, StringConstraints(max_length=41, pattern=SKILL_CODE)]
 LanguageTag = Annotated[str, StringConstraints(min_length=2, max_length=35)]
 SkillText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SKILL_TEXT)]
-Score = Annotated[float, Field(allow_inf_nan=False, ge=-1_000_000, le=1_000_000)]
 
 
 class BenchmarkBody(RequestModel):
@@ -92,7 +92,7 @@ async def define_skill(body: SkillBody, principal: DistrictAdmin, mongo: Store) 
     responses=problems(403, 404, 422),
 )
 async def replace_skill(
-    code: Annotated[str, Path(pattern=SKILL_CODE)],
+    code: Annotated[str, Path(max_length=41, pattern=SKILL_CODE)],
     body: SkillBody,
     principal: DistrictAdmin,
     mongo: Store,

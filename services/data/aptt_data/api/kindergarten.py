@@ -22,6 +22,7 @@ from aptt_data.api.deps import ConfigDep, Id, RejectedRow, problems
 from aptt_data.domain import kindergarten as rules
 from aptt_data.domain.kindergarten import IncomingFamily
 from aptt_data.service import kindergarten as service
+from aptt_data.service import schools
 from aptt_data.service.imports import too_large
 
 router = APIRouter(tags=["kindergarten"])
@@ -127,7 +128,8 @@ async def create_family(
     now: Now,
     response: Response,
 ) -> FamilyView:
-    family = _checked(body.family_id, body, today=now.date(), phone_region=config.phone_region)
+    region = await mongo.run(schools.phone_region, principal.district_id, config)
+    family = _checked(body.family_id, body, today=now.date(), phone_region=region)
     saved = await mongo.run(
         service.create_family, district_id=principal.district_id, family=family, by=principal
     )
@@ -183,7 +185,8 @@ async def update_family(
     config: ConfigDep,
     now: Now,
 ) -> FamilyView:
-    family = _checked(family_id, body, today=now.date(), phone_region=config.phone_region)
+    region = await mongo.run(schools.phone_region, principal.district_id, config)
+    family = _checked(family_id, body, today=now.date(), phone_region=region)
     saved = await mongo.run(
         service.update_family, district_id=principal.district_id, family=family, by=principal
     )
@@ -245,13 +248,14 @@ async def upload_families(
     data = await file.read(MAX_CSV_BYTES + 1)
     if len(data) > MAX_CSV_BYTES:
         raise too_large(MAX_CSV_BYTES)
+    region = await mongo.run(schools.phone_region, principal.district_id, config)
     report = await mongo.run(
         service.upload_families,
         district_id=principal.district_id,
         rows=_rows(data),
         by=principal,
         today=now.date(),
-        phone_region=config.phone_region,
+        phone_region=region,
     )
     name = file.filename or "families.csv"
     return UploadReport(

@@ -12,6 +12,7 @@ import io
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from aptt_contracts.bounds import SCHOOL_YEAR_PATTERN
 from aptt_platform.deps import Now, Staff, Store
 from aptt_platform.errors import DomainError
 from aptt_platform.web import Cursor, Limit, Page, RequestModel
@@ -31,7 +32,7 @@ from aptt_data.service import outcomes as service
 from aptt_data.service.outcomes import GrowthReport
 
 router = APIRouter(tags=["outcome analytics"])
-SchoolYear = Annotated[str, Query(pattern=r"^[0-9]{4}-[0-9]{4}$", max_length=9)]
+SchoolYear = Annotated[str, Query(pattern=SCHOOL_YEAR_PATTERN, max_length=9)]
 Kind = Literal["classroom", "school", "district"]
 ANSWERS = problems(403, 404, 422)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aptt_platform.deps import Guardian, Staff, Store
+from aptt_platform.deps import Guardian, Store
 from fastapi import APIRouter, Query, Response
 
 from aptt_data.api import chart
-from aptt_data.api.deps import Id, problems
+from aptt_data.api.deps import Id, StudentReader, problems
 from aptt_data.service import report_views
 from aptt_data.service.report_views import ClassReport, PrivateNumber
 
@@ -17,10 +17,10 @@ router = APIRouter(tags=["class reports"])
 
 @router.get(
     "/meetings/{meeting_id}/class-report",
-    summary="The anonymous class report of a team meeting (no student ids or names)",
+    summary="The anonymous class report of a team meeting (staff of the class, its families)",
     responses=problems(403, 404, 410, 422),
 )
-async def class_report(meeting_id: Id, principal: Staff, mongo: Store) -> ClassReport:
+async def class_report(meeting_id: Id, principal: StudentReader, mongo: Store) -> ClassReport:
     return await mongo.run(report_views.class_report, principal=principal, meeting_id=meeting_id)
 
 
@@ -32,7 +32,7 @@ async def class_report(meeting_id: Id, principal: Staff, mongo: Store) -> ClassR
 )
 async def class_chart(
     meeting_id: Id,
-    principal: Staff,
+    principal: StudentReader,
     mongo: Store,
     lang: Annotated[
         str | None,

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from aptt_platform.deps import DistrictAdmin, RuntimeDep, SchoolAdmin, Store
 from aptt_platform.web import RequestModel
 from fastapi import APIRouter, File, Form, Path, Response, UploadFile
@@ -52,12 +53,20 @@ class RosterImport(BaseModel):
     rejected: list[RejectedRow] | None = None
     rejected_count: int | None = None
     rejected_truncated: bool | None = None
+    warnings: list[RejectedRow] | None = Field(
+        default=None,
+        description="values read more leniently than the binding writes them (TRUE for "
+        "true, a phone without +country) or left out (a contact that cannot be read); "
+        "the rows themselves were imported",
+    )
+    warnings_count: int | None = None
+    warnings_truncated: bool | None = None
 
 
 @router.post(
     "/roster/imports",
     status_code=202,
-    summary="Import a OneRoster 1.2 CSV package (zip), bulk or delta, as a job",
+    summary="Import a OneRoster 1.1 or 1.2 CSV package (zip), bulk or delta, as a job",
     responses=IMPORT_RESPONSES,
 )
 async def import_roster(
@@ -162,11 +171,28 @@ class DistrictSettingsBody(RequestModel):
     min_report_group_size: int = Field(
         ge=2, le=100, description="a class report with fewer scored students shows no chart"
     )
+    phone_region: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=2,
+        examples=["US"],
+        description="ISO 3166 region in which a roster's phone numbers without +country are "
+        "read; left out, it stays as it was (at first the service's APTT_PHONE_REGION)",
+    )
+
+    @field_validator("phone_region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError("not a region phone numbers are known for, e.g. US, CA, MX")
+        return value.upper()
 
 
 @router.get(
     "/district/settings",
-    summary="The district's settings for class reports",
+    summary="The district's settings for class reports and roster imports",
     responses=problems(403),
 )
 async def get_district_settings(principal: DistrictAdmin, mongo: Store) -> DistrictSettings:
@@ -175,7 +201,7 @@ async def get_district_settings(principal: DistrictAdmin, mongo: Store) -> Distr
 
 @router.put(
     "/district/settings",
-    summary="Change the district's settings for class reports",
+    summary="Change the district's settings for class reports and roster imports",
     responses=problems(403, 422),
 )
 async def put_district_settings(
@@ -184,5 +210,5 @@ async def put_district_settings(
     return await mongo.run(
         schools.update_district_settings,
         district_id=principal.district_id,
-        settings=DistrictSettings(min_report_group_size=body.min_report_group_size),
+        values=body.model_dump(exclude_none=True),
     )

@@ -49,6 +49,7 @@ class CsvTable:
     header: list[str]
     rows: list[CsvRow] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    warnings: list[Rejection] = field(default_factory=list)
 
 
 def decode_text(file: str, data: bytes) -> str:
@@ -123,6 +124,7 @@ class CsvStream:
     file: str
     header: list[str]
     rows: Iterator[CsvRow | Rejection]
+    warnings: list[Rejection] = field(default_factory=list)  # columns named in another case
 
 
 def stream_table(
@@ -143,8 +145,28 @@ def stream_table(
     if header is None or not any(h.strip() for h in header):
         raise FileRejected(Rejection(file, 1, None, f"{file} is empty: it needs a header row"))
     header = [h.strip() for h in header]
+    warnings: list[Rejection] = []
+    if known_columns is not None:
+        header, warnings = _known_case(file, header, known_columns)
     _check_header(file, header, list(required_columns), known_columns, extension_prefix)
-    return CsvStream(file, header, _rows(file, header, reader))
+    return CsvStream(file, header, _rows(file, header, reader), warnings)
+
+
+def _known_case(
+    file: str, header: list[str], known: Iterable[str]
+) -> tuple[list[str], list[Rejection]]:
+    """Columns named in another case (orgSourcedIDs) are read as the known column; some
+    exports write them so, and no two columns of a binding differ only in case."""
+    by_folded = {name.casefold(): name for name in known}
+    named: list[str] = []
+    warnings: list[Rejection] = []
+    for name in header:
+        known_name = by_folded.get(name.casefold(), name)
+        if known_name != name and known_name not in header:
+            warnings.append(Rejection(file, 1, known_name, f"column {name!r} read as {known_name}"))
+            name = known_name
+        named.append(name)
+    return named, warnings
 
 
 def _rows(file: str, header: list[str], reader: Any) -> Iterator[CsvRow | Rejection]:
@@ -188,7 +210,7 @@ def read_table(
         known_columns=known_columns,
         extension_prefix=extension_prefix,
     )
-    table = CsvTable(file=file, header=stream.header)
+    table = CsvTable(file=file, header=stream.header, warnings=stream.warnings)
     for item in stream.rows:
         if isinstance(item, Rejection):
             table.rejections.append(item)

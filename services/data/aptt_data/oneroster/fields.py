@@ -1,17 +1,21 @@
-"""Field rules of OneRoster 1.2 CSV values: what each kind accepts and how it is normalised.
+"""Field rules of OneRoster CSV values: what each kind accepts and how it is normalised.
 
 Each parser takes the raw cell (already stripped, never empty) and returns the normalised
-value or raises `BadValue` with a reason a district admin can act on.
+value or raises `BadValue` with a reason a district admin can act on. A parser that reads a
+value more leniently than the binding writes it returns `Lenient`: the value (or `DROPPED`)
+and a warning for the import report (docs/decisions/0206-oneroster-versions-and-leniency.md).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import phonenumbers
+from aptt_contracts.bounds import MAX_LABEL
 
 GRADES = frozenset(
     {"IT", "PR", "PK", "TK", "KG", "PS", "UG", "Other", *(f"{g:02d}" for g in range(1, 14))}
@@ -35,7 +39,21 @@ class BadValue(ValueError):
     pass
 
 
+DROPPED = object()  # a Lenient value: the cell is left out, the rest of the row kept
+
+
+@dataclass(frozen=True)
+class Lenient:
+    """A value read where the binding writes it otherwise, and what the report says of it."""
+
+    value: Any
+    warning: str
+
+
 def text(raw: str) -> str:
+    # Names and titles travel in events, whose labels are bounded (aptt_contracts.bounds).
+    if len(raw) > MAX_LABEL:
+        raise BadValue(f"a value is at most {MAX_LABEL} characters")
     return raw
 
 
@@ -54,10 +72,16 @@ def sourced_ids(raw: str) -> list[str]:
     return [sourced_id(part) for part in ids]
 
 
-def boolean(raw: str) -> bool:
-    if raw not in ("true", "false"):
+def boolean(raw: str) -> bool | Lenient:
+    """true or false; spreadsheets write TRUE and True, which mean the same."""
+    if raw in ("true", "false"):
+        return raw == "true"
+    folded = raw.lower()
+    if folded not in ("true", "false"):
         raise BadValue(f"{raw!r} is not a boolean: write true or false")
-    return raw == "true"
+    return Lenient(
+        folded == "true", f"{raw!r} read as {folded} (OneRoster writes it in lower case)"
+    )
 
 
 def iso_date(raw: str) -> str:
@@ -120,6 +144,32 @@ def phone_parser(region: str) -> Callable[[str], str]:
                 f"not a valid phone number (numbers without +country are read in {region})"
             )
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    return phone
+
+
+def contact_email(raw: str) -> str | Lenient:
+    """A user's email; one that cannot be read is left out, never the user with it."""
+    try:
+        return email(raw)
+    except BadValue as exc:
+        return Lenient(DROPPED, f"{exc}: left out, the rest of the user imported")
+
+
+def contact_phone(region: str) -> Callable[[str], str | Lenient]:
+    """OneRoster's phone and sms are free strings: a number with +country is kept as E.164, one
+    without is read as a number of `region` (with a warning), and one that cannot be read as
+    a phone number is left out (with a warning), never the user with it."""
+    strict = phone_parser(region)
+
+    def phone(raw: str) -> str | Lenient:
+        try:
+            value = strict(raw)
+        except BadValue as exc:
+            return Lenient(DROPPED, f"{exc}: left out, the rest of the user imported")
+        if raw.lstrip().startswith("+"):
+            return value
+        return Lenient(value, f"no +country code: read as a number of {region}")
 
     return phone
 

@@ -15,7 +15,16 @@ from pathlib import PurePosixPath
 from typing import IO
 
 from aptt_data.oneroster.csvfile import FileRejected, Rejection, read_table
-from aptt_data.oneroster.spec import FileSpec, Mode, ParsedFile, check_rows, roster_specs
+from aptt_data.oneroster.spec import (
+    VERSIONS,
+    FileSpec,
+    Mode,
+    ParsedFile,
+    Version,
+    check_rows,
+    roster_specs,
+    split_user,
+)
 
 MANIFEST = "manifest.csv"
 MAX_ENTRIES = 64
@@ -139,6 +148,7 @@ def _too_big(limit: int) -> str:
 
 @dataclass(frozen=True)
 class Manifest:
+    version: Version
     modes: dict[str, str]  # file.users -> bulk | delta | absent
 
 
@@ -148,10 +158,11 @@ def read_manifest(data: bytes) -> Manifest:
     except FileRejected as exc:
         raise PackageError(exc.rejection.reason, file=MANIFEST) from exc
     properties = {row.values["propertyName"]: row.values["value"] for row in table.rows}
-    version = properties.get("oneroster.version")
-    if version != "1.2":
+    version = next((v for v in VERSIONS if v == properties.get("oneroster.version")), None)
+    if version is None:
         raise PackageError(
-            f"manifest.csv says oneroster.version is {version!r}; this import reads OneRoster 1.2",
+            f"manifest.csv says oneroster.version is {properties.get('oneroster.version')!r}; "
+            "this import reads OneRoster 1.1 and 1.2",
             file=MANIFEST,
         )
     if properties.get("manifest.version") != "1.0":
@@ -164,7 +175,7 @@ def read_manifest(data: bytes) -> Manifest:
             f"manifest.csv gives {key} the value {value!r}; use bulk, delta or absent",
             file=MANIFEST,
         )
-    return Manifest(modes=modes)
+    return Manifest(version=version, modes=modes)
 
 
 @dataclass
@@ -172,6 +183,7 @@ class RosterUpload:
     """What a rostering package says, file by file, after each row was checked alone."""
 
     mode: Mode
+    version: Version = "1.2"
     files: dict[str, ParsedFile] = field(default_factory=dict)
     rejections: list[Rejection] = field(default_factory=list)  # whole files refused
 
@@ -184,17 +196,23 @@ class RosterFile:
     required: list[str]
 
 
-def roster_plan(
-    package: Package, *, mode: Mode, phone_region: str
-) -> tuple[list[RosterFile], list[Rejection]]:
-    """Which rostering files to read, in the order they are applied, and the files refused
-    by the manifest."""
+@dataclass(frozen=True)
+class RosterPlan:
+    """Which rostering files to read, in the order they are applied, in the binding the
+    manifest names; and the files the manifest refuses."""
+
+    version: Version
+    files: list[RosterFile]
+    rejections: list[Rejection]
+
+
+def roster_plan(package: Package, *, mode: Mode, phone_region: str) -> RosterPlan:
     if MANIFEST not in package:
         raise PackageError("the package has no manifest.csv", file=MANIFEST)
     manifest = read_manifest(package.read(MANIFEST))
     plan: list[RosterFile] = []
     rejections: list[Rejection] = []
-    for name, spec in roster_specs(phone_region).items():
+    for name, spec in roster_specs(manifest.version, phone_region).items():
         declared = manifest.modes.get(spec.manifest_key, "absent")
         if declared == "absent":
             if name in package:
@@ -221,7 +239,7 @@ def roster_plan(
         if mode == "delta":
             required += ["status", "dateLastModified"]
         plan.append(RosterFile(spec, required))
-    return plan, rejections
+    return RosterPlan(manifest.version, plan, rejections)
 
 
 def read_roster_package(
@@ -230,9 +248,9 @@ def read_roster_package(
     """The whole package in memory (for small packages and rule tests; imports stream)."""
     package = open_package(io.BytesIO(data), max_unzipped_bytes=max_unzipped_bytes)
     try:
-        plan, rejections = roster_plan(package, mode=mode, phone_region=phone_region)
-        upload = RosterUpload(mode=mode, rejections=rejections)
-        for item in plan:
+        plan = roster_plan(package, mode=mode, phone_region=phone_region)
+        upload = RosterUpload(mode=mode, version=plan.version, rejections=plan.rejections)
+        for item in plan.files:
             name = item.spec.file
             try:
                 table = read_table(
@@ -245,6 +263,12 @@ def read_roster_package(
                 upload.rejections.append(exc.rejection)
                 continue
             upload.files[name] = check_rows(item.spec, table, mode=mode)
+        if plan.version == "1.1" and "users.csv" in upload.files:
+            users = upload.files["users.csv"]
+            roles = upload.files["roles.csv"] = ParsedFile(file="roles.csv")
+            split = [split_user(record) for record in users.records]
+            users.records = [user for user, _ in split]
+            roles.records = [role for _, made in split for role in made]
         return upload
     finally:
         package.close()

@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 
 from aptt_data.oneroster.csvfile import Rejection
 from aptt_data.oneroster.package import RosterUpload
+from aptt_data.oneroster.spec import Version, refusal
 
 Fields = dict[str, Any]
 Roster = dict[str, dict[str, Fields]]  # file -> sourcedId -> fields
@@ -68,10 +69,16 @@ class _State:
     tolerated: set[tuple[str, str]] = field(default_factory=set)
     rejections: list[Rejection] = field(default_factory=list)
     roles_of: dict[str, list[Fields]] = field(default_factory=dict)
+    sources: dict[tuple[str, str], str] = field(default_factory=dict)
+    refused_files: dict[str, str] = field(default_factory=dict)  # file -> why
     courses_known: bool = False
+    version: Version = "1.2"
 
     def get(self, file: str, sourced_id: str) -> Fields | None:
         return self.roster[file].get(sourced_id)
+
+    def refused_file(self, file: str) -> str | None:
+        return self.refused_files.get(file)
 
     def refused_line(self, file: str, sourced_id: str) -> int | None:
         return self.refused_lines.get((file, sourced_id))
@@ -91,8 +98,10 @@ class RecordView(Protocol):
     record is missing from it."""
 
     courses_known: bool
+    version: Version
 
     def get(self, file: str, sourced_id: str) -> Fields | None: ...
+    def refused_file(self, file: str) -> str | None: ...
     def refused_line(self, file: str, sourced_id: str) -> int | None: ...
     def deleted_line(self, file: str, sourced_id: str) -> int | None: ...
     def roles(self, user_id: str) -> list[Fields]: ...
@@ -109,10 +118,15 @@ class Window:
     deleted: dict[tuple[str, str], int] = field(default_factory=dict)
     roles_by_user: dict[str, list[Fields]] = field(default_factory=dict)
     package_keys: set[tuple[str, str]] = field(default_factory=set)
+    refused_files: dict[str, str] = field(default_factory=dict)
     courses_known: bool = False
+    version: Version = "1.2"
 
     def get(self, file: str, sourced_id: str) -> Fields | None:
         return self.records.get((file, sourced_id))
+
+    def refused_file(self, file: str) -> str | None:
+        return self.refused_files.get(file)
 
     def refused_line(self, file: str, sourced_id: str) -> int | None:
         return self.refused.get((file, sourced_id))
@@ -149,6 +163,11 @@ def references(file: str, r: Fields) -> list[tuple[str, str]]:
     return list(dict.fromkeys((f, i) for f, i in refs if i))
 
 
+def refused_files(rejections: list[Rejection]) -> dict[str, str]:
+    """The rostering files refused whole, and why (the first reason given for each)."""
+    return {r.file: r.reason for r in reversed(rejections) if r.file in NOUNS}
+
+
 def problems_of(view: RecordView, file: str, record_id: str, r: Fields) -> list[Problem]:
     """Why a record of the resulting roster cannot stay as it is (nothing: it can)."""
     return list(_problems(view, file, record_id, r))
@@ -158,7 +177,15 @@ def resolve(upload: RosterUpload, stored: Roster) -> Resolution:
     state = _State(
         stored={f: stored.get(f, {}) for f in FILES},
         roster={f: dict(stored.get(f, {})) for f in FILES},
+        refused_files=refused_files(upload.rejections),
+        version=upload.version,
     )
+    if upload.version == "1.1" and upload.mode == "delta" and "users.csv" in upload.files:
+        # A 1.1 user row carries all its roles: the ones it no longer names go.
+        users = {r.sourced_id for r in upload.files["users.csv"].records}
+        for role_id, role in list(state.roster["roles.csv"].items()):
+            if role["userSourcedId"] in users:
+                del state.roster["roles.csv"][role_id]
     for parsed in upload.files.values():
         for record_id, line in parsed.rejected_ids.items():
             state.refused_lines.setdefault((parsed.file, record_id), line)
@@ -177,6 +204,8 @@ def resolve(upload: RosterUpload, stored: Roster) -> Resolution:
             state.roster[parsed.file][record.sourced_id] = record.fields
             state.origin[key] = "package"
             state.lines[key] = record.line
+            if record.source_file is not None:
+                state.sources[key] = record.source_file
     state.courses_known = bool(state.roster["courses.csv"]) or "courses.csv" in upload.files
     for _ in range(MAX_PASSES):
         if not _one_pass(state):
@@ -206,7 +235,8 @@ def _settle(state: _State, key: tuple[str, str], problems: list[Problem]) -> Non
     origin = state.origin.get(key, "stored")
     if origin == "package":
         line = state.lines[key]
-        state.rejections.extend(Rejection(file, line, p.column, p.reason) for p in problems)
+        source = state.sources.get(key)
+        state.rejections.extend(refusal(file, source, line, p.column, p.reason) for p in problems)
         state.refused_lines[key] = line
         if record_id in state.stored[file]:
             state.roster[file][record_id] = state.stored[file][record_id]
@@ -248,8 +278,11 @@ def _missing(state: RecordView, file: str, record_id: str, column: str) -> Probl
         return None
     line = state.refused_line(file, record_id)
     noun = NOUNS[file]
+    why = state.refused_file(file)
     if line is not None:
         reason = f"{noun} {record_id} was refused ({file} line {line})"
+    elif why is not None:
+        reason = f"{file} was refused, so {noun} {record_id} was not read: {why}"
     elif state.deleted_line(file, record_id) is not None:
         reason = f"{noun} {record_id} is deleted by this import"
     else:
@@ -306,13 +339,19 @@ def _problems(state: RecordView, file: str, record_id: str, r: Fields) -> Iterat
 def _user_roles(state: RecordView, user_id: str) -> Iterator[Problem]:
     roles = state.roles(user_id)
     if not roles:
-        yield Problem("sourcedId", "no row of roles.csv gives this user a role")
+        reason = "no row of roles.csv gives this user a role"
+        if state.version == "1.1":
+            reason = "none of the orgs in orgSourcedIds gives this user a role"
+        yield Problem("sourcedId", reason)
         return
     student_orgs = [r["orgSourcedId"] for r in roles if r["role"] == "student"]
     if student_orgs and not any(
         (state.get("orgs.csv", o) or {}).get("type") == "school" for o in student_orgs
     ):
-        yield Problem("sourcedId", "this student's role in roles.csv is not at a school")
+        reason = "this student's role in roles.csv is not at a school"
+        if state.version == "1.1":
+            reason = "none of this student's orgSourcedIds is a school"
+        yield Problem("sourcedId", reason)
 
 
 def _enrollment(state: RecordView, r: Fields) -> Iterator[Problem]:

@@ -1,5 +1,9 @@
-"""The OneRoster 1.2 CSV rostering files this service reads: columns, required fields,
-vocabularies, and the row check that turns a CSV row into a normalised record.
+"""The OneRoster CSV rostering files this service reads, in both bindings it knows (1.1 and
+1.2): columns, required fields, vocabularies, and the row check that turns a CSV row into a
+normalised record.
+
+Records are kept in the 1.2 model whichever binding a package follows: a 1.1 user's `role`
+and `orgSourcedIds` become roles.csv records (`split_user`), which 1.1 does not have.
 
 Only the columns the platform uses are kept (`keep`): passwords, usernames and other
 identifiers in a package are validated and then dropped (data minimisation).
@@ -16,6 +20,8 @@ from aptt_data.oneroster import fields as f
 from aptt_data.oneroster.csvfile import CsvRow, CsvTable, Rejection
 
 Mode = Literal["bulk", "delta"]
+Version = Literal["1.1", "1.2"]
+VERSIONS: tuple[Version, ...] = ("1.1", "1.2")
 
 ORG_TYPES = frozenset({"department", "district", "local", "national", "school", "state"})
 ROLES = frozenset(
@@ -34,6 +40,17 @@ ROLES = frozenset(
         "teacher",
     }
 )
+# OneRoster 1.1's user roles, and the 1.2 role each is kept as (1.2 split administrator).
+ROLES_1_1 = {
+    "administrator": "siteAdministrator",
+    "aide": "aide",
+    "guardian": "guardian",
+    "parent": "parent",
+    "proctor": "proctor",
+    "relative": "relative",
+    "student": "student",
+    "teacher": "teacher",
+}
 GUARDIAN_ROLES = frozenset({"parent", "guardian", "relative"})
 ROLE_TYPES = frozenset({"primary", "secondary"})
 ENROLLMENT_ROLES = frozenset(
@@ -82,6 +99,8 @@ class Record:
     line: int
     deleted: bool
     fields: dict[str, Any]
+    # Where the package wrote it, when that is another file (a 1.1 user's roles).
+    source_file: str | None = None
 
 
 @dataclass
@@ -89,6 +108,7 @@ class ParsedFile:
     file: str
     records: list[Record] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    warnings: list[Rejection] = field(default_factory=list)
     # sourcedIds of refused rows: whatever was accepted for them before stays as it was.
     rejected_ids: dict[str, int] = field(default_factory=dict)  # sourcedId -> line
 
@@ -103,9 +123,9 @@ def _common(*columns: Column) -> tuple[Column, ...]:
 
 
 @cache
-def roster_specs(phone_region: str) -> dict[str, FileSpec]:
-    """The rostering files, by file name, in the order they are applied."""
-    phone = f.phone_parser(phone_region)
+def roster_specs(version: Version, phone_region: str) -> dict[str, FileSpec]:
+    """The rostering files of a binding, by file name, in the order they are applied."""
+    phone = f.contact_phone(phone_region)
     specs = (
         FileSpec(
             "academicSessions.csv",
@@ -176,7 +196,7 @@ def roster_specs(phone_region: str) -> dict[str, FileSpec]:
                 Column("familyName", required=True),
                 Column("middleName"),
                 Column("identifier"),
-                Column("email", f.email),
+                Column("email", f.contact_email),
                 Column("sms", phone),
                 Column("phone", phone),
                 Column("agentSourcedIds", f.sourced_ids),
@@ -241,7 +261,89 @@ def roster_specs(phone_region: str) -> dict[str, FileSpec]:
             ),
         ),
     )
-    return {spec.file: spec for spec in specs}
+    by_file = {spec.file: spec for spec in specs}
+    if version == "1.1":
+        del by_file["roles.csv"]
+        by_file["users.csv"] = _users_1_1(phone)
+    return by_file
+
+
+def _users_1_1(phone: f.Parser) -> FileSpec:
+    return FileSpec(
+        "users.csv",
+        _common(
+            Column("enabledUser", f.boolean, required=True),
+            Column("orgSourcedIds", f.sourced_ids, required=True),
+            Column("role", f.enum(frozenset(ROLES_1_1)), required=True),
+            Column("username"),
+            Column("userIds"),
+            Column("givenName", required=True),
+            Column("familyName", required=True),
+            Column("middleName"),
+            Column("identifier"),
+            Column("email", f.contact_email),
+            Column("sms", phone),
+            Column("phone", phone),
+            Column("agentSourcedIds", f.sourced_ids),
+            Column("grades", f.grades),
+            Column("password"),
+        ),
+        keep=(
+            "givenName",
+            "familyName",
+            "email",
+            "sms",
+            "phone",
+            "agentSourcedIds",
+            "grades",
+            "role",
+            "orgSourcedIds",
+            PREFERRED_LANGUAGE,
+            BIRTH_DATE,
+        ),
+        extensions=(Column(PREFERRED_LANGUAGE, f.language), Column(BIRTH_DATE, f.iso_date)),
+    )
+
+
+def split_user(record: Record) -> tuple[Record, list[Record]]:
+    """A 1.1 user as the 1.2 model keeps it: the user, and one role per org it names (the
+    first org primary, as 1.1 lists a user's orgs with the main one first)."""
+    fields = dict(record.fields)
+    role = fields.pop("role", None)
+    orgs: list[str] = fields.pop("orgSourcedIds", None) or []
+    user = Record(record.file, record.sourced_id, record.line, record.deleted, fields)
+    if record.deleted or role is None:
+        return user, []
+    roles = [
+        Record(
+            file="roles.csv",
+            sourced_id=f"{record.sourced_id}~{org}",
+            line=record.line,
+            deleted=False,
+            fields={
+                "userSourcedId": record.sourced_id,
+                "roleType": "primary" if index == 0 else "secondary",
+                "role": ROLES_1_1[role],
+                "orgSourcedId": org,
+            },
+            source_file=record.file,
+        )
+        for index, org in enumerate(dict.fromkeys(orgs))
+    ]
+    return user, roles
+
+
+# A problem with a role made from a 1.1 user is reported where the package wrote it.
+_ROLE_COLUMNS_1_1 = {"userSourcedId": "sourcedId", "orgSourcedId": "orgSourcedIds"}
+
+
+def refusal(
+    file: str, source_file: str | None, line: int, column: str | None, reason: str
+) -> Rejection:
+    """A problem with a record, reported where the package wrote it."""
+    if source_file is None or source_file == file:
+        return Rejection(file, line, column, reason)
+    return Rejection(source_file, line, _ROLE_COLUMNS_1_1.get(column or "", "role"), reason)
 
 
 @dataclass(frozen=True)
@@ -251,6 +353,7 @@ class RowCheck:
     sourced_id: str
     record: Record | None
     problems: list[Rejection]
+    warnings: list[Rejection] = field(default_factory=list)
 
 
 def row_columns(spec: FileSpec, header: Sequence[str]) -> list[Column]:
@@ -261,6 +364,7 @@ def row_columns(spec: FileSpec, header: Sequence[str]) -> list[Column]:
 def check_row(spec: FileSpec, columns: Sequence[Column], row: CsvRow, *, mode: Mode) -> RowCheck:
     """Required fields, vocabularies and formats of one row."""
     problems: list[Rejection] = []
+    warnings: list[Rejection] = []
     values: dict[str, Any] = {}
     for column in columns:
         raw = row.values.get(column.name, "")
@@ -271,9 +375,16 @@ def check_row(spec: FileSpec, columns: Sequence[Column], row: CsvRow, *, mode: M
                 )
             continue
         try:
-            values[column.name] = column.parse(raw)
+            value = column.parse(raw)
         except f.BadValue as exc:
             problems.append(Rejection(spec.file, row.line, column.name, str(exc)))
+            continue
+        if isinstance(value, f.Lenient):
+            warnings.append(Rejection(spec.file, row.line, column.name, value.warning))
+            if value.value is f.DROPPED:
+                continue
+            value = value.value
+        values[column.name] = value
     problems.extend(_status_problems(spec.file, row.line, values, mode))
     sourced_id = values.get("sourcedId") or row.values.get("sourcedId", "")
     if problems:
@@ -285,16 +396,19 @@ def check_row(spec: FileSpec, columns: Sequence[Column], row: CsvRow, *, mode: M
         deleted=values.get("status") == "tobedeleted",
         fields={k: v for k, v in values.items() if k in spec.keep},
     )
-    return RowCheck(sourced_id, record, [])
+    return RowCheck(sourced_id, record, [], warnings)
 
 
 def check_rows(spec: FileSpec, table: CsvTable, *, mode: Mode) -> ParsedFile:
     """Every row checked on its own: required fields, vocabularies, formats, duplicates."""
-    parsed = ParsedFile(file=spec.file, rejections=list(table.rejections))
+    parsed = ParsedFile(
+        file=spec.file, rejections=list(table.rejections), warnings=list(table.warnings)
+    )
     columns = row_columns(spec, table.header)
     by_id: dict[str, list[tuple[Record, dict[str, str]]]] = {}
     for row in table.rows:
         checked = check_row(spec, columns, row, mode=mode)
+        parsed.warnings.extend(checked.warnings)
         if checked.record is None:
             parsed.rejections.extend(checked.problems)
             if checked.sourced_id:

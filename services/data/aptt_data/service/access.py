@@ -59,3 +59,21 @@ async def check_classroom_staff(uow: UnitOfWork, principal: Principal, report: D
         if classroom is not None and principal.subject in classroom.get("teacher_ids", []):
             return
     raise out_of_reach(principal, "class report")
+
+
+async def check_report_reader(uow: UnitOfWork, principal: Principal, report: Document) -> None:
+    """The anonymous class report is also for the classroom's families: it is the chart
+    every family sees projected at the meeting, and a family reads its private number
+    against it at home (docs/decisions/0601)."""
+    if principal.is_guardian:
+        classroom = await roster_store.get_classroom(
+            uow, principal.district_id, report["classroom_id"]
+        )
+        children = await roster_store.students_of_guardian(
+            uow, principal.district_id, principal.subject
+        )
+        in_class = set((classroom or {}).get("student_ids", []))
+        if any(child["student_id"] in in_class for child in children):
+            return
+        raise out_of_reach(principal, "class report")
+    await check_classroom_staff(uow, principal, report)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from aptt_platform.auth import Principal
+from aptt_platform.bodylimit import too_large_detail
 from aptt_platform.errors import DomainError, NotFound, PayloadTooLarge
 from aptt_platform.logging import get_logger
 from aptt_platform.mongo import Document, Mongo, UnitOfWork, utcnow
@@ -109,10 +110,11 @@ async def submit(
     import_id: str,
     district_id: str,
     kind: str,
-    upload_id: ObjectId,
+    upload_id: ObjectId | None,
     upload_name: str,
     by: Principal,
     mode: str | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Document:
     """Queue an import of a stored upload; a worker picks it up."""
     now = stored_now()
@@ -136,6 +138,7 @@ async def submit(
         "lease": None,
         "attempts": 0,
         "progress": {"rows_read": 0, "rows_applied": 0, "rows_rejected": 0},
+        **(extra or {}),
     }
     await store.insert_job(uow, doc)
     return job_view(doc)
@@ -153,7 +156,16 @@ async def get_import(
     return job_view(doc)
 
 
-REPORT_FIELDS = ("counts", "by_kind", "rejected", "rejected_count", "rejected_truncated")
+REPORT_FIELDS = (
+    "counts",
+    "by_kind",
+    "rejected",
+    "rejected_count",
+    "rejected_truncated",
+    "warnings",
+    "warnings_count",
+    "warnings_truncated",
+)
 
 
 def job_view(doc: Mapping[str, Any]) -> Document:
@@ -222,9 +234,7 @@ async def post_import(
 
 
 def too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"uploads are limited to {limit:,} bytes ({limit / 1048576:.1f} MiB)", limit_bytes=limit
-    )
+    return PayloadTooLarge(too_large_detail(limit, upload=True), limit_bytes=limit)
 
 
 def _check_package(
@@ -421,6 +431,14 @@ async def report_rejections(uow: UnitOfWork, job: Document, config: Config) -> D
         uow, job["district_id"], job["import_id"], limit=config.max_rejections_reported
     )
     return {"rejected": shown, "rejected_count": total, "rejected_truncated": len(shown) < total}
+
+
+async def report_warnings(uow: UnitOfWork, job: Document, config: Config) -> Document:
+    """Values read leniently or left out, bounded like the refused rows."""
+    shown, total = await store.warnings(
+        uow, job["district_id"], job["import_id"], limit=config.max_rejections_reported
+    )
+    return {"warnings": shown, "warnings_count": total, "warnings_truncated": len(shown) < total}
 
 
 async def fail(mongo: Mongo, job: Document, *, owner: str, reason: str, file: str | None) -> None:

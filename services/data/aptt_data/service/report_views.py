@@ -90,7 +90,7 @@ async def _report(uow: UnitOfWork, principal: Principal, meeting_id: str) -> Doc
 
 async def class_report(uow: UnitOfWork, *, principal: Principal, meeting_id: str) -> ClassReport:
     doc = await _report(uow, principal, meeting_id)
-    await access.check_classroom_staff(uow, principal, doc)
+    await access.check_report_reader(uow, principal, doc)
     return report_view(doc)
 
 
@@ -99,7 +99,7 @@ async def class_report_for_chart(
 ) -> ReportForChart:
     """The report with the skill's words, in `language` or else the school's language."""
     doc = await _report(uow, principal, meeting_id)
-    await access.check_classroom_staff(uow, principal, doc)
+    await access.check_report_reader(uow, principal, doc)
     code = doc["skill_code"]
     skill = BUILT_IN_SKILLS.get(code) or await results_store.get_skill(
         uow, principal.district_id, code

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any
 
@@ -28,9 +29,18 @@ from aptt_data.oneroster.resolve import (
     Window,
     problems_of,
     references,
+    refused_files,
 )
-from aptt_data.oneroster.spec import Mode, RowCheck, check_row, row_columns
-from aptt_data.service import Config
+from aptt_data.oneroster.spec import (
+    Mode,
+    RowCheck,
+    Version,
+    check_row,
+    refusal,
+    row_columns,
+    split_user,
+)
+from aptt_data.service import Config, schools
 from aptt_data.service.imports import (
     TOUCHED_CLASSROOMS,
     TOUCHED_PHASES,
@@ -42,6 +52,7 @@ from aptt_data.service.imports import (
     Step,
     in_state,
     report_rejections,
+    report_warnings,
     staged_rows,
     touch,
 )
@@ -87,13 +98,13 @@ async def validate(mongo: Mongo, job: Document, *, owner: str, config: Config) -
         async for chunk in job_store.read_upload(mongo.db, job["upload_id"]):
             await asyncio.to_thread(spool.write, chunk)
         spool.seek(0)
-        files = await _stage_package(mongo, job, spool, owner=owner, config=config)
+        staged = await _stage_package(mongo, job, spool, owner=owner, config=config)
     async with mongo.client.start_session() as session:
         reader = UnitOfWork(db=mongo.db, session=session)
-        courses_known = "courses.csv" in files or await store.has_records(
+        courses_known = "courses.csv" in staged.files or await store.has_records(
             reader, district_id, "courses.csv"
         )
-        resolver = _Resolver(mongo, reader, job, files, courses_known)
+        resolver = _Resolver(mongo, reader, job, staged, courses_known)
         await resolver.run()
     await job_store.update_job(
         mongo.db,
@@ -104,10 +115,23 @@ async def validate(mongo: Mongo, job: Document, *, owner: str, config: Config) -
     )
 
 
+@dataclass(frozen=True)
+class Staged:
+    """What validation staged: the binding, the files read, the files refused whole."""
+
+    version: Version
+    files: list[str]
+    refused: list[Rejection]
+
+
 async def _stage_package(
     mongo: Mongo, job: Document, spool: IO[bytes], *, owner: str, config: Config
-) -> list[str]:
+) -> Staged:
     mode: Mode = job["mode"]
+    async with mongo.client.start_session() as session:
+        region = await schools.phone_region(
+            UnitOfWork(db=mongo.db, session=session), job["district_id"], config
+        )
     try:
         package = await asyncio.to_thread(
             open_package,
@@ -119,28 +143,31 @@ async def _stage_package(
         raise ImportFailed(exc.reason, file=exc.file) from exc
     try:
         try:
-            plan, refused_files = roster_plan(package, mode=mode, phone_region=config.phone_region)
+            plan = roster_plan(package, mode=mode, phone_region=region)
         except PackageError as exc:
             raise ImportFailed(exc.reason, file=exc.file) from exc
-        await job_store.add_rejections(
-            mongo.db, job["district_id"], job["import_id"], refused_files
-        )
+        refused = list(plan.rejections)
+        await job_store.add_rejections(mongo.db, job["district_id"], job["import_id"], refused)
         read: list[str] = []
-        for item in plan:
+        for item in plan.files:
+            # A 1.1 users.csv also gives the roles (roles.csv in the 1.2 model).
+            made = ["roles.csv"] if plan.version == "1.1" and item.spec.file == "users.csv" else []
             try:
-                await _stage_file(mongo, job, package, item, owner=owner)
+                await _stage_file(mongo, job, package, item, owner=owner, version=plan.version)
             except FileRejected as exc:
-                await job_store.unstage_file(
-                    mongo.db, job["district_id"], job["import_id"], item.spec.file
-                )
+                for file in (item.spec.file, *made):
+                    await job_store.unstage_file(
+                        mongo.db, job["district_id"], job["import_id"], file
+                    )
                 await job_store.add_rejections(
                     mongo.db, job["district_id"], job["import_id"], [exc.rejection]
                 )
+                refused.append(exc.rejection)
                 continue
             except PackageError as exc:
                 raise ImportFailed(exc.reason, file=exc.file) from exc
-            read.append(item.spec.file)
-        return read
+            read += [item.spec.file, *made]
+        return Staged(plan.version, read, refused)
     finally:
         package.close()
 
@@ -148,7 +175,16 @@ async def _stage_package(
 Checked = tuple[int, str, RowCheck]  # line, digest of the raw values, the check
 
 
-def _checked_batches(package: Package, item: RosterFile, mode: Mode) -> Iterator[list[Any]]:
+@dataclass
+class Batch:
+    rows: list[Any]  # checked rows and refused ones
+    made: list[Checked]  # the roles a 1.1 users.csv gives
+    warnings: list[Rejection]  # of the header
+
+
+def _checked_batches(
+    package: Package, item: RosterFile, mode: Mode, version: Version
+) -> Iterator[Batch]:
     """The file's rows checked one by one, in batches (run in a worker thread)."""
     spec = item.spec
     stream = stream_table(
@@ -158,7 +194,10 @@ def _checked_batches(package: Package, item: RosterFile, mode: Mode) -> Iterator
         known_columns=spec.column_names,
     )
     columns = row_columns(spec, stream.header)
+    split = version == "1.1" and spec.file == "users.csv"
+    header_warnings = stream.warnings
     batch: list[Any] = []
+    made: list[Checked] = []
     for row in stream.rows:
         if isinstance(row, Rejection):
             batch.append(row)
@@ -166,23 +205,40 @@ def _checked_batches(package: Package, item: RosterFile, mode: Mode) -> Iterator
             digest = hashlib.blake2b(
                 repr(sorted(row.values.items())).encode(), digest_size=12
             ).hexdigest()
-            batch.append((row.line, digest, check_row(spec, columns, row, mode=mode)))
+            check = check_row(spec, columns, row, mode=mode)
+            if split and check.record is not None:
+                user, roles = split_user(check.record)
+                check = RowCheck(check.sourced_id, user, [], check.warnings)
+                made += [
+                    (
+                        row.line,
+                        f"{digest}~{r.fields['orgSourcedId']}",
+                        RowCheck(r.sourced_id, r, []),
+                    )
+                    for r in roles
+                ]
+            batch.append((row.line, digest, check))
         if len(batch) >= ROWS_PER_BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+            yield Batch(batch, made, header_warnings)
+            batch, made, header_warnings = [], [], []
+    if batch or header_warnings:
+        yield Batch(batch, made, header_warnings)
 
 
 async def _stage_file(
-    mongo: Mongo, job: Document, package: Package, item: RosterFile, *, owner: str
+    mongo: Mongo, job: Document, package: Package, item: RosterFile, *, owner: str, version: Version
 ) -> None:
     district_id, import_id, file = job["district_id"], job["import_id"], item.spec.file
-    batches = await asyncio.to_thread(_checked_batches, package, item, job["mode"])
+    batches = await asyncio.to_thread(_checked_batches, package, item, job["mode"], version)
     done = object()
-    while (batch := await asyncio.to_thread(next, batches, done)) is not done:
-        assert isinstance(batch, list)
+    while (next_batch := await asyncio.to_thread(next, batches, done)) is not done:
+        assert isinstance(next_batch, Batch)
+        batch = next_batch.rows
+        await job_store.add_warnings(mongo.db, district_id, import_id, next_batch.warnings)
         rejected = await _stage_batch(mongo, job, file, batch)
+        if next_batch.made:
+            # What is wrong with these rows is reported once, at their users.csv rows.
+            await _stage_batch(mongo, job, "roles.csv", list(next_batch.made), report=False)
         await job_store.update_job(
             mongo.db,
             import_id,
@@ -208,12 +264,15 @@ async def _stage_file(
     await job_store.add_rejections(mongo.db, district_id, import_id, found)
 
 
-async def _stage_batch(mongo: Mongo, job: Document, file: str, batch: list[Any]) -> int:
+async def _stage_batch(
+    mongo: Mongo, job: Document, file: str, batch: list[Any], *, report: bool = True
+) -> int:
     """Stage a batch of checked rows. The first row of a sourcedId is staged; an exact copy
     later is refused as a duplicate; copies that differ are all refused."""
     district_id, import_id = job["district_id"], job["import_id"]
     rejections: list[Rejection] = [r for r in batch if isinstance(r, Rejection)]
     checked: list[Checked] = [c for c in batch if not isinstance(c, Rejection)]
+    warnings: list[Rejection] = []
     async with mongo.client.start_session() as session:
         reader = UnitOfWork(db=mongo.db, session=session)
         earlier = await job_store.staged(
@@ -227,6 +286,7 @@ async def _stage_batch(mongo: Mongo, job: Document, file: str, batch: list[Any])
         first = new.get(check.sourced_id) or earlier.get(check.sourced_id)
         if first is None:
             new[check.sourced_id] = _staged_row(job, file, line, digest, check)
+            warnings += check.warnings
             continue
         accepted = check.record is not None
         if not accepted and first["state"] == "refused" and not first.get("conflict"):
@@ -247,6 +307,9 @@ async def _stage_batch(mongo: Mongo, job: Document, file: str, batch: list[Any])
                 {"$set": {"state": "refused", "conflict": True}, "$push": {"copies": line}},
             )
     await job_store.stage(mongo.db, list(new.values()))
+    if not report:
+        return 0
+    await job_store.add_warnings(mongo.db, district_id, import_id, warnings)
     return await job_store.add_rejections(mongo.db, district_id, import_id, rejections)
 
 
@@ -264,6 +327,8 @@ def _staged_row(job: Document, file: str, line: int, digest: str, check: RowChec
         doc["deleted"] = check.record.deleted
         doc["fields"] = check.record.fields
         doc["refs"] = [ref_key(f, i) for f, i in references(file, check.record.fields)]
+        if check.record.source_file is not None:
+            doc["source_file"] = check.record.source_file
     return doc
 
 
@@ -281,7 +346,7 @@ class _Resolver:
         mongo: Mongo,
         reader: UnitOfWork,
         job: Document,
-        files: list[str],
+        staged: Staged,
         courses_known: bool,
     ) -> None:
         self.mongo = mongo
@@ -290,14 +355,20 @@ class _Resolver:
         self.district_id = job["district_id"]
         self.import_id = job["import_id"]
         self.bulk = job["mode"] == "bulk"
-        self.files = set(files)
+        self.files = set(staged.files)
+        self.version = staged.version
+        self.refused_files = refused_files(staged.refused)
         self.courses_known = courses_known
+        # A 1.1 user row and a REST user record carry all the user's roles.
+        self.roles_follow_users = self.version == "1.1" or job.get("source") == "rest"
         self.refused = 0
 
     async def run(self) -> None:
         if self.bulk:
             for file in self.files:
                 await self._mark_left_out(file)
+        elif self.roles_follow_users and "users.csv" in self.files:
+            await self._replace_roles_of_users()
         await self._protect_what_stays()
         for _ in range(MAX_PASSES):
             if not await self._one_pass():
@@ -326,6 +397,29 @@ class _Resolver:
                     if d["sourced_id"] not in seen
                 ],
             )
+
+    async def _replace_roles_of_users(self) -> None:
+        """A 1.1 delta's user row (and a REST user record) carries all the user's roles:
+        stored ones it no longer names go."""
+        async for page in job_store.staged_batches(
+            self.mongo.db,
+            self.district_id,
+            self.import_id,
+            lambda row: row["file"] == "users.csv" and _accepted(row),
+            ROWS_PER_BATCH,
+        ):
+            refs = [ref_key("users.csv", d["sourced_id"]) for d in page]
+            stored = await store.records_referring(self.reader, self.district_id, refs, "roles.csv")
+            named = await job_store.staged(
+                self.reader,
+                self.district_id,
+                self.import_id,
+                "roles.csv",
+                (d["sourced_id"] for d in stored),
+            )
+            for role in stored:
+                if role["sourced_id"] not in named:
+                    await self._remove_link(role)
 
     async def _protect_what_stays(self) -> None:
         """A record that stays as it was keeps what it points to: a link (role, enrollment)
@@ -426,8 +520,10 @@ class _Resolver:
                 if not problems:
                     continue
                 changed = True
+                source = doc.get("source_file")
                 await self._refuse(
-                    doc, [Rejection(file, doc["line"], p.column, p.reason) for p in problems]
+                    doc,
+                    [refusal(file, source, doc["line"], p.column, p.reason) for p in problems],
                 )
                 stored = (await store.records(self.reader, self.district_id, file, [sid])).get(sid)
                 window.records[(file, sid)] = stored
@@ -436,7 +532,11 @@ class _Resolver:
         return changed
 
     async def _window(self, page: list[Document]) -> Window:
-        window = Window(courses_known=self.courses_known)
+        window = Window(
+            courses_known=self.courses_known,
+            version=self.version,
+            refused_files=self.refused_files,
+        )
         wanted: set[Key] = set()
         users: set[str] = set()
         for doc in page:
@@ -668,7 +768,12 @@ async def finish(uow: UnitOfWork, job: Document, config: Config, docs: list[Docu
         for kind in KINDS
     }
     counts = total(list(by_kind.values()))
-    report = {"counts": counts, "by_kind": by_kind, **await report_rejections(uow, job, config)}
+    report = {
+        "counts": counts,
+        "by_kind": by_kind,
+        **await report_rejections(uow, job, config),
+        **await report_warnings(uow, job, config),
+    }
     return Step(set_=report)
 
 

@@ -4,6 +4,7 @@ language) and what a district decides for its class reports."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from aptt_contracts.data import SchoolUpserted
 from aptt_platform.auth import Principal
@@ -26,6 +27,8 @@ class SchoolSettings(BaseModel):
 
 class DistrictSettings(BaseModel):
     min_report_group_size: int
+    # Where a roster's phone numbers without +country are read (ISO 3166 region).
+    phone_region: str
 
 
 async def _school(uow: UnitOfWork, district_id: str, school_id: str, by: Principal) -> Document:
@@ -74,16 +77,32 @@ async def update_school_settings(
     return _view(updated)
 
 
+async def phone_region(uow: UnitOfWork, district_id: str, config: Config) -> str:
+    """Where a roster's phone numbers without +country are read: the district's setting, or
+    the service's default (docs/decisions/0206)."""
+    region: str = (await store.district_settings(uow, district_id)).get("phone_region") or (
+        config.phone_region
+    )
+    return region
+
+
 async def district_settings(uow: UnitOfWork, *, district_id: str) -> DistrictSettings:
     doc = await store.district_settings(uow, district_id)
-    default = uow.config_as(Config).min_report_group_size
-    return DistrictSettings(min_report_group_size=doc.get("min_report_group_size", default))
+    config = uow.config_as(Config)
+    return DistrictSettings(
+        min_report_group_size=doc.get("min_report_group_size", config.min_report_group_size),
+        phone_region=await phone_region(uow, district_id, config),
+    )
 
 
 async def update_district_settings(
-    uow: UnitOfWork, *, district_id: str, settings: DistrictSettings
+    uow: UnitOfWork, *, district_id: str, values: Mapping[str, Any]
 ) -> DistrictSettings:
-    """A new minimum applies to every report of a meeting still ahead."""
-    await store.set_district_settings(uow, district_id, settings.model_dump())
-    await report_cases.refresh_district(uow, district_id=district_id, config=uow.config_as(Config))
+    """A new minimum applies to every report of a meeting still ahead; a new phone region to
+    the roster imports that follow."""
+    await store.set_district_settings(uow, district_id, values)
+    if "min_report_group_size" in values:
+        await report_cases.refresh_district(
+            uow, district_id=district_id, config=uow.config_as(Config)
+        )
     return await district_settings(uow, district_id=district_id)

@@ -24,7 +24,12 @@ TEACHERS = "teachers"
 IMPORTS = "imports"
 IMPORT_ROWS = "import_rows"  # an import's staged rows, until it is done
 IMPORT_REJECTIONS = "import_rejections"  # an import's refused rows, until it is done
+IMPORT_WARNINGS = "import_warnings"  # values an import read leniently or left out, until done
 UPLOADS = "uploads"  # GridFS bucket of uploaded files, until their import is done
+# OneRoster REST sync (decision 0207): a district's provider, and the pages a sync fetched
+# until they are packaged for its import.
+ROSTER_PROVIDERS = "roster_providers"
+SYNC_PAGES = "roster_sync_pages"
 SKILLS = "skills"
 RESULTS = "results"
 CLASS_REPORTS = "class_reports"
@@ -58,6 +63,7 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
         _unique("classroom", "classroom_id"),
         IndexModel([("district_id", ASCENDING), ("teacher_ids", ASCENDING)], name="by_teacher"),
         IndexModel([("district_id", ASCENDING), ("student_ids", ASCENDING)], name="by_student"),
+        IndexModel([("district_id", ASCENDING), ("school_id", ASCENDING)], name="by_school"),
     ],
     STUDENTS: [
         _unique("student", "student_id"),
@@ -89,18 +95,23 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
             partialFilterExpression={"conflict": True},
         ),
     ],
-    IMPORT_REJECTIONS: [
-        IndexModel(
-            [
-                ("district_id", ASCENDING),
-                ("import_id", ASCENDING),
-                ("file", ASCENDING),
-                ("line", ASCENDING),
-                ("column", ASCENDING),
-            ],
-            name="in_report_order",
-        )
-    ],
+    **{
+        collection: [
+            IndexModel(
+                [
+                    ("district_id", ASCENDING),
+                    ("import_id", ASCENDING),
+                    ("file", ASCENDING),
+                    ("line", ASCENDING),
+                    ("column", ASCENDING),
+                ],
+                name="in_report_order",
+            )
+        ]
+        for collection in (IMPORT_REJECTIONS, IMPORT_WARNINGS)
+    },
+    ROSTER_PROVIDERS: [IndexModel([("district_id", ASCENDING)], name="district", unique=True)],
+    SYNC_PAGES: [_unique("page", "import_id", "collection", "offset")],
     SKILLS: [_unique("skill", "code")],
     RESULTS: [
         _unique("result", "student_id", "skill_code", "assessed_on"),

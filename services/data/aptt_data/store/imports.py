@@ -16,9 +16,17 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from aptt_data.oneroster.csvfile import Rejection
-from aptt_data.store import IMPORT_REJECTIONS, IMPORT_ROWS, IMPORTS, UPLOADS, find_in
+from aptt_data.store import (
+    IMPORT_REJECTIONS,
+    IMPORT_ROWS,
+    IMPORT_WARNINGS,
+    IMPORTS,
+    SYNC_PAGES,
+    UPLOADS,
+    find_in,
+)
 
-UNFINISHED = ("queued", "validating", "applying")
+UNFINISHED = ("queued", "fetching", "validating", "applying")
 GRIDFS_CHUNK = 1024 * 1024
 
 
@@ -342,13 +350,17 @@ async def unstage_file(
     where = {"district_id": district_id, "import_id": import_id, "file": file}
     await db[IMPORT_ROWS].delete_many(where)
     await db[IMPORT_REJECTIONS].delete_many(where)
+    await db[IMPORT_WARNINGS].delete_many(where)
 
 
 async def wipe(db: AsyncDatabase[Document], district_id: str, import_id: str) -> None:
-    """An import's scratch data, when it is done (or starts validating again)."""
+    """An import's scratch data, when it is done (or starts validating again); a sync's
+    fetched pages are in its upload by then."""
     where = {"district_id": district_id, "import_id": import_id}
     await db[IMPORT_ROWS].delete_many(where)
     await db[IMPORT_REJECTIONS].delete_many(where)
+    await db[IMPORT_WARNINGS].delete_many(where)
+    await db[SYNC_PAGES].delete_many(where)
 
 
 # -- refused rows -------------------------------------------------------------------------
@@ -357,9 +369,22 @@ async def wipe(db: AsyncDatabase[Document], district_id: str, import_id: str) ->
 async def add_rejections(
     db: AsyncDatabase[Document], district_id: str, import_id: str, found: Iterable[Rejection]
 ) -> int:
+    return await _add(db[IMPORT_REJECTIONS], district_id, import_id, found)
+
+
+async def add_warnings(
+    db: AsyncDatabase[Document], district_id: str, import_id: str, found: Iterable[Rejection]
+) -> int:
+    """Values read leniently or left out (the row itself was accepted)."""
+    return await _add(db[IMPORT_WARNINGS], district_id, import_id, found)
+
+
+async def _add(
+    collection: Any, district_id: str, import_id: str, found: Iterable[Rejection]
+) -> int:
     docs = [{"district_id": district_id, "import_id": import_id, **r.as_dict()} for r in found]
     if docs:
-        await db[IMPORT_REJECTIONS].insert_many(docs, ordered=False)
+        await collection.insert_many(docs, ordered=False)
     return len(docs)
 
 
@@ -367,8 +392,21 @@ async def rejections(
     uow: UnitOfWork, district_id: str, import_id: str, *, limit: int
 ) -> tuple[list[Document], int]:
     """The first refused rows in report order (file, line, column), and how many in all."""
+    return await _in_report_order(uow, IMPORT_REJECTIONS, district_id, import_id, limit)
+
+
+async def warnings(
+    uow: UnitOfWork, district_id: str, import_id: str, *, limit: int
+) -> tuple[list[Document], int]:
+    """The first warnings in report order (file, line, column), and how many in all."""
+    return await _in_report_order(uow, IMPORT_WARNINGS, district_id, import_id, limit)
+
+
+async def _in_report_order(
+    uow: UnitOfWork, name: str, district_id: str, import_id: str, limit: int
+) -> tuple[list[Document], int]:
     where = {"district_id": district_id, "import_id": import_id}
-    collection = uow.collection(IMPORT_REJECTIONS)
+    collection = uow.collection(name)
     total = await collection.count_documents(where, session=uow.session)
     cursor = (
         collection.find(

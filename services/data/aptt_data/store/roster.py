@@ -311,3 +311,48 @@ async def schools_of_students(
         for doc in found
         if schools is None or doc.get("school_id") in schools
     }
+
+
+async def students_of_guardian(
+    uow: UnitOfWork, district_id: str, guardian_id: str
+) -> list[Document]:
+    cursor = uow.collection(STUDENTS).find(
+        {"district_id": district_id, "guardian_ids": guardian_id}, session=uow.session
+    )
+    return await cursor.to_list()
+
+
+async def classrooms_where(
+    uow: UnitOfWork, district_id: str, field: str, values: Iterable[str] | None, limit: int
+) -> list[Document]:
+    """Classrooms by one indexed field (`teacher_ids`, `school_id`), or all of the district."""
+    projection = {"_id": 0, "classroom_id": 1, "school_id": 1, "title": 1, "grade": 1}
+    if values is None:
+        cursor = uow.collection(CLASSROOMS).find(
+            {"district_id": district_id}, projection, session=uow.session, limit=limit
+        )
+        return await cursor.to_list()
+    found = await find_in(
+        uow.collection(CLASSROOMS),
+        {"district_id": district_id},
+        field,
+        values,
+        projection=projection,
+        session=uow.session,
+    )
+    return found[:limit]
+
+
+async def schools(
+    uow: UnitOfWork, district_id: str, school_ids: Iterable[str]
+) -> dict[str, Document]:
+    """School id -> name and time zone."""
+    found = await find_in(
+        uow.collection(SCHOOLS),
+        {"district_id": district_id},
+        "school_id",
+        school_ids,
+        projection={"_id": 0, "school_id": 1, "name": 1, "timezone": 1},
+        session=uow.session,
+    )
+    return {doc["school_id"]: doc for doc in found}

@@ -13,3 +13,7 @@ router.include_router(goals.router)
 router.include_router(activities.router)
 
 __all__ = ["router"]
+
+# Changes that make messages go out to families (goal confirmations, progress, closing):
+# held to the tighter messages budget of the request limits (docs/decisions/0013).
+MESSAGE_ROUTES = (goals.set_goal, goals.log_practice, goals.close_goal)

@@ -24,7 +24,7 @@ async def list_activities(
     mongo: Store,
     skill_code: Annotated[str | None, Query(max_length=60)] = None,
     grade: Annotated[int | None, Query(ge=0, le=12)] = None,
-    lang: Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$")] = None,
+    lang: Annotated[str | None, Query(max_length=3, pattern=r"^[a-z]{2,3}$")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> ActivityPage:

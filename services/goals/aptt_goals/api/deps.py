@@ -14,7 +14,9 @@ from aptt_goals.settings import Config
 
 def _language(
     response: Response,
-    accept_language: Annotated[str | None, Header(description="e.g. es, en;q=0.8")] = None,
+    accept_language: Annotated[
+        str | None, Header(max_length=500, description="e.g. es, en;q=0.8")
+    ] = None,
 ) -> str:
     language = CATALOGUES.negotiate(accept_language)
     response.headers["Content-Language"] = language

@@ -6,16 +6,16 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
+from aptt_contracts.bounds import Score
 from aptt_platform.web import PROBLEM_JSON, RequestModel
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from aptt_goals.domain import Goal, LibraryActivity, PlannedActivity, PracticeLog
 
-Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,59}$")]
+Code = Annotated[str, StringConstraints(max_length=60, pattern=r"^[a-z0-9][a-z0-9-]{0,59}$")]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 Grade = Annotated[int, Field(ge=0, le=12)]
-Score = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class Problem(BaseModel):

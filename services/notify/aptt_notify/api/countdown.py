@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import string
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
+from aptt_contracts.bounds import MAX_LANGUAGES, LanguageTag
 from aptt_platform.deps import DistrictAdmin, Store
 from aptt_platform.errors import DomainError
 from aptt_platform.web import RequestModel, problems
@@ -38,12 +39,17 @@ class PartsBody(RequestModel):
 
 
 class SequenceBody(RequestModel):
-    first_day: str = Field(pattern=MONTH_DAY, examples=["08-20"], description="MM-DD")
+    first_day: str = Field(max_length=5, pattern=MONTH_DAY, examples=["08-20"], description="MM-DD")
     cutoff: str = Field(
-        pattern=MONTH_DAY, examples=["09-01"], description="MM-DD by which the child is five"
+        max_length=5,
+        pattern=MONTH_DAY,
+        examples=["09-01"],
+        description="MM-DD by which the child is five",
     )
     steps: list[StepBody] = Field(max_length=len(STEP_TEMPLATES))
-    texts: dict[StepName, dict[str, PartsBody]] = Field(
+    texts: dict[
+        StepName, Annotated[dict[LanguageTag, PartsBody], Field(max_length=MAX_LANGUAGES)]
+    ] = Field(
         default_factory=dict,
         max_length=len(STEP_TEMPLATES),
         description="the district's own texts per step and language, in place of ours; "

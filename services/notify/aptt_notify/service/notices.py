@@ -55,9 +55,11 @@ async def create_notice(
     meeting_id: str | None = None,
     student_id: str | None = None,
     notice_key: str | None = None,
+    known: Document | None = None,
 ) -> None:
     """Record a notice, expanding it at once when due. `notice_key` names what the notice is
-    about when a later event may say the same thing again (default: the event itself)."""
+    about when a later event may say the same thing again (default: the event itself);
+    `known` is what the audience was told before a change (docs/decisions/0542)."""
     notice_id = store.doc_id(district_id, notice_key or source_event_id, str(template))
     notice: Document = {
         "_id": notice_id,
@@ -75,6 +77,8 @@ async def create_notice(
         "status": SCHEDULED,
         "created_at": now,
     }
+    if known is not None:
+        notice["known"] = known
     if not await store.notices.insert_notice(uow, notice):
         return
     if due_at <= now:

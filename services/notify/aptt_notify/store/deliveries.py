@@ -1,12 +1,12 @@
 """Deliveries: one per message and channel, what the sender sends. The key (source event,
 guardian, template, channel) is unique: it is the idempotency key of the send.
 
-The sender claims due deliveries in batches: one query for the candidates and one bulk write
-that takes each of them for a lease (a token, the worker's name, `next_attempt_at` moved to
-the lease's end), on the condition that nobody took it since it was read. A worker that dies
-leaves its claims to run out; the next claim after the lease takes them again, and sees
-`in_flight` set: the last attempt ended without a recorded outcome
-(docs/decisions/0501, 0505).
+The sender claims due deliveries in batches: one query for the candidates and one bulk write,
+in a transaction, that takes each of them for a lease (a token, the worker's name,
+`next_attempt_at` moved to the lease's end), on the condition that nobody took it since it
+was read. A worker that dies leaves its claims to run out; the next claim after the lease
+takes them again, and sees `in_flight` set: the last attempt ended without a recorded
+outcome (docs/decisions/0501, 0505).
 """
 
 from __future__ import annotations
@@ -76,24 +76,38 @@ async def delivery_statuses(
     return found
 
 
-async def claim_due(
-    db: AsyncDatabase[Document], *, now: datetime, lease_until: datetime, owner: str, limit: int
-) -> list[Claimed]:
-    """Take up to `limit` due deliveries until `lease_until`, oldest first.
-
-    Each is taken only if its attempt count is still the one read, so two workers racing
-    for the same delivery cannot both hold it (every claim increments the count)."""
-    candidates = (
+async def due_deliveries(
+    db: AsyncDatabase[Document], *, now: datetime, limit: int
+) -> list[Document]:
+    """Up to `limit` due deliveries, oldest first: the candidates of a claim."""
+    return (
         await db[DELIVERIES]
         .find({"status": "pending", "next_attempt_at": {"$lte": now}})
         .sort("next_attempt_at", ASCENDING)
         .limit(limit)
         .to_list()
     )
+
+
+async def claim(
+    uow: UnitOfWork,
+    candidates: Sequence[Document],
+    *,
+    now: datetime,
+    lease_until: datetime,
+    owner: str,
+) -> list[Claimed]:
+    """Take these candidates until `lease_until`, in the unit of work's transaction.
+
+    Each is taken only if its attempt count is still the one read, so two workers racing
+    for the same delivery cannot both hold it (every claim increments the count). In a
+    transaction because a plain write to a delivery that a killed sender's open transaction
+    still holds waits, inside the database, until that transaction ends; a transaction's
+    write meets the conflict at once (docs/decisions/0019)."""
     if not candidates:
         return []
     token = uuid.uuid4().hex
-    await db[DELIVERIES].bulk_write(
+    await uow.collection(DELIVERIES).bulk_write(
         [
             UpdateOne(
                 {
@@ -117,11 +131,16 @@ async def claim_due(
             for d in candidates
         ],
         ordered=False,
+        session=uow.session,
     )
     taken = {
         doc["_id"]
-        for doc in await db[DELIVERIES]
-        .find({"_id": {"$in": [d["_id"] for d in candidates]}, "lease": token}, {"_id": 1})
+        for doc in await uow.collection(DELIVERIES)
+        .find(
+            {"_id": {"$in": [d["_id"] for d in candidates]}, "lease": token},
+            {"_id": 1},
+            session=uow.session,
+        )
         .to_list()
     }
     return [Claimed(d, token) for d in candidates if d["_id"] in taken]

@@ -34,3 +34,30 @@ router.include_router(interpreters)
 from aptt_scheduling.api.family_events import router as family_events  # noqa: E402
 
 router.include_router(family_events)
+
+# Changes that make messages go out to families: held to the tighter messages budget of the
+# request limits (aptt_platform.ratelimit, docs/decisions/0013); every other write route
+# has the writes budget.
+from aptt_scheduling.api.conferences import book, book_plan, change_availability, move, publish  # noqa: E402
+from aptt_scheduling.api.conferences import cancel as cancel_booking  # noqa: E402
+from aptt_scheduling.api.meetings import cancel as cancel_meeting  # noqa: E402
+from aptt_scheduling.api.meetings import reschedule, schedule  # noqa: E402
+from aptt_scheduling.api.visits import cancel as cancel_visit  # noqa: E402
+from aptt_scheduling.api.visits import choose, confirm, invite, propose  # noqa: E402
+
+MESSAGE_ROUTES = (
+    schedule,
+    reschedule,
+    cancel_meeting,
+    invite,
+    propose,
+    choose,
+    confirm,
+    cancel_visit,
+    publish,
+    change_availability,
+    book,
+    cancel_booking,
+    move,
+    book_plan,
+)

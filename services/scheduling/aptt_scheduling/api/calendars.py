@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aptt_platform.deps import CurrentUser, DistrictAdmin, Now, SchoolAdmin, Staff, Store
 from aptt_platform.web import Page
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from aptt_scheduling.api.schemas import (
     AppliedCalendarOut,
@@ -12,7 +12,7 @@ from aptt_scheduling.api.schemas import (
     EngagementCalendarOut,
     MeetingWindowOut,
     PathId,
-    SchoolYear,
+    SchoolYearQuery,
 )
 from aptt_scheduling.domain.calendars import CalendarTemplate, TemplateDraft
 from aptt_scheduling.service import calendars as service
@@ -85,7 +85,7 @@ async def meeting_windows(
     classroom_id: PathId,
     principal: CurrentUser,
     mongo: Store,
-    school_year: SchoolYear | None = Query(default=None, examples=["2026-2027"]),
+    school_year: SchoolYearQuery | None = None,
 ) -> Page[MeetingWindowOut]:
     views = await mongo.run(
         service.meeting_windows,

@@ -128,6 +128,24 @@ async def get_availability(
     return AvailabilityOut.of(view)
 
 
+@router.get(
+    "/classrooms/{classroom_id}/conference-availability",
+    summary="A classroom's conference hours with slots still to come (staff, its families)",
+    responses=problems(403, 404),
+)
+async def classroom_availability(
+    classroom_id: PathId, principal: CurrentUser, mongo: Store, now: Now, limit: Limit = 20
+) -> Page[AvailabilityOut]:
+    views = await mongo.run(
+        service.classroom_availabilities,
+        principal=principal,
+        classroom_id=classroom_id,
+        now=now,
+        limit=limit,
+    )
+    return Page(items=[AvailabilityOut.of(v) for v in views])
+
+
 @router.put(
     "/conference-availability/{availability_id}",
     summary="Change conference hours; booked slots are kept",

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel, Field, StringConstraints
 
 from aptt_scheduling.api.consolidation_chart import render
-from aptt_scheduling.api.schemas import LANGUAGE_TAG, PathId, SchoolYear
+from aptt_scheduling.api.schemas import LANGUAGE_TAG, PathId, SchoolYearQuery
 from aptt_scheduling.domain.family_events import (
     Consolidation,
     FamilyEvent,
@@ -29,7 +29,7 @@ from aptt_scheduling.service.family_events import EventDraft
 
 router = APIRouter(tags=["family events"])
 Title = Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whitespace=True)]
-Kind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+Kind = Annotated[str, StringConstraints(max_length=40, pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
 MAX_FAMILIES = 100_000
 
 
@@ -43,7 +43,11 @@ class FamilyEventIn(RequestModel):
 class TurnoutIn(RequestModel):
     families_attending: int = Field(ge=0, le=MAX_FAMILIES)
     by_relationship: dict[Relationship, Annotated[int, Field(ge=0, le=MAX_FAMILIES)]] | None = (
-        Field(default=None, description="guardians who came, by relationship, when counted")
+        Field(
+            default=None,
+            max_length=4,
+            description="guardians who came, by relationship, when counted",
+        )
     )
 
 
@@ -180,7 +184,7 @@ async def list_events(
     school_id: PathId,
     principal: SchoolAdmin,
     mongo: Store,
-    school_year: SchoolYear = Query(),
+    school_year: SchoolYearQuery,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[FamilyEventOut]:
@@ -210,7 +214,7 @@ async def _view(principal: SchoolAdmin, mongo: Store, school_id: str, year: str)
     responses={200: {"content": {"text/csv": {}}}, **problems(403, 404)},
 )
 async def consolidation_file(
-    school_id: PathId, principal: SchoolAdmin, mongo: Store, school_year: SchoolYear = Query()
+    school_id: PathId, principal: SchoolAdmin, mongo: Store, school_year: SchoolYearQuery
 ) -> Response:
     view = await _view(principal, mongo, school_id, school_year)
     name = f"event-consolidation-{school_id}-{school_year}.csv"
@@ -231,7 +235,7 @@ async def consolidation_chart(
     school_id: PathId,
     principal: SchoolAdmin,
     mongo: Store,
-    school_year: SchoolYear = Query(),
+    school_year: SchoolYearQuery,
     lang: str | None = Query(default=None, max_length=35, pattern=LANGUAGE_TAG),
     accept_language: str | None = Header(default=None, max_length=1000),
 ) -> Response:
@@ -246,6 +250,6 @@ async def consolidation_chart(
     responses=problems(403, 404),
 )
 async def consolidation(
-    school_id: PathId, principal: SchoolAdmin, mongo: Store, school_year: SchoolYear = Query()
+    school_id: PathId, principal: SchoolAdmin, mongo: Store, school_year: SchoolYearQuery
 ) -> ConsolidationOut:
     return ConsolidationOut.of(await _view(principal, mongo, school_id, school_year))

@@ -9,7 +9,7 @@ from typing import Literal
 
 from aptt_platform.deps import CurrentUser, Guardian, Now, Staff, Store
 from aptt_platform.errors import DomainError
-from aptt_platform.web import Cursor, Limit, Page
+from aptt_platform.web import Cursor, Limit, Page, problems
 from fastapi import APIRouter, Header, Query, Response, status
 
 from aptt_scheduling.api.ics import meeting_calendar
@@ -31,6 +31,7 @@ router = APIRouter(tags=["team meetings"])
     "/team-meetings",
     status_code=status.HTTP_201_CREATED,
     summary="Schedule a classroom's team meeting (teacher of the classroom, or an admin)",
+    responses=problems(404, 409),
 )
 async def schedule(body: TeamMeetingIn, principal: Staff, mongo: Store, now: Now) -> TeamMeetingOut:
     draft = MeetingDraft(

@@ -10,12 +10,15 @@ from aptt_platform.web import problems
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, StringConstraints
 
-from aptt_scheduling.api.schemas import PathId, SchoolYear
+from aptt_scheduling.api.schemas import PathId, SchoolYearQuery
 from aptt_scheduling.service import visit_coverage as service
 from aptt_scheduling.service.visit_coverage import Coverage
 
 router = APIRouter(tags=["home visits"])
 SkillCode = Annotated[str, StringConstraints(min_length=1, max_length=42)]
+SkillCodeQuery = Annotated[
+    SkillCode, Query(description="the skill whose latest results give the bands")
+]
 
 
 class SkewOut(BaseModel):
@@ -65,8 +68,8 @@ async def classroom_coverage(
     classroom_id: PathId,
     principal: SchoolAdmin,
     mongo: Store,
-    school_year: SchoolYear = Query(),
-    skill_code: SkillCode = Query(description="the skill whose latest results give the bands"),
+    school_year: SchoolYearQuery,
+    skill_code: SkillCodeQuery,
 ) -> CoverageOut:
     coverage = await mongo.run(
         service.classroom_coverage,
@@ -87,8 +90,8 @@ async def school_coverage(
     school_id: PathId,
     principal: SchoolAdmin,
     mongo: Store,
-    school_year: SchoolYear = Query(),
-    skill_code: SkillCode = Query(description="the skill whose latest results give the bands"),
+    school_year: SchoolYearQuery,
+    skill_code: SkillCodeQuery,
 ) -> CoverageOut:
     coverage = await mongo.run(
         service.school_coverage,

@@ -18,7 +18,7 @@ from aptt_platform.deps import (
 from aptt_platform.web import Limit, Page, problems
 from fastapi import APIRouter, Header, Query, Response, status
 
-from aptt_scheduling.api.schemas import LANGUAGE_TAG, PathId, SchoolYear
+from aptt_scheduling.api.schemas import LANGUAGE_TAG, PathId, SchoolYearQuery
 from aptt_scheduling.api.visit_calendar import visit_calendar
 from aptt_scheduling.api.visit_schemas import (
     AnswerIn,
@@ -77,7 +77,7 @@ async def opt_in(
     responses=READ,
 )
 async def educators(
-    school_id: PathId, principal: SchoolAdmin, mongo: Store, school_year: SchoolYear = Query()
+    school_id: PathId, principal: SchoolAdmin, mongo: Store, school_year: SchoolYearQuery
 ) -> Page[EnrolmentOut]:
     found = await mongo.run(
         service.school_educators, principal=principal, school_id=school_id, school_year=school_year
@@ -112,7 +112,7 @@ async def invite(
     responses=READ,
 )
 async def invitations(
-    classroom_id: PathId, principal: SchoolAdmin, mongo: Store, school_year: SchoolYear = Query()
+    classroom_id: PathId, principal: SchoolAdmin, mongo: Store, school_year: SchoolYearQuery
 ) -> Page[InvitationOut]:
     found = await mongo.run(
         service.classroom_invitations,

@@ -37,7 +37,9 @@ class TemplateWindow(BaseModel):
     duration_minutes: int | None = Field(
         default=None, ge=15, le=240, description="default: 75 for a team meeting, 30 otherwise"
     )
-    focus_area: str | None = Field(default=None, pattern=CODE, description="e.g. reading, math")
+    focus_area: str | None = Field(
+        default=None, max_length=40, pattern=CODE, description="e.g. reading, math"
+    )
     label: str | None = Field(default=None, min_length=1, max_length=80)
 
     @model_validator(mode="after")

@@ -27,7 +27,7 @@ from aptt_scheduling.domain.attendance import AttendanceRecord
 MeetingStatus = Literal["scheduled", "cancelled"]
 MIN_MINUTES = 15
 MAX_MINUTES = 240
-# The five parts of an APTT team meeting (DOMAIN.md), used when a teacher gives no agenda.
+# The five parts of an APTT team meeting (docs/domain.md), used when a teacher gives no agenda.
 STANDARD_AGENDA: tuple[str, ...] = (
     "Team building",
     "Foundational skill lesson",

@@ -354,6 +354,35 @@ async def get_availability(
     )
 
 
+async def classroom_availabilities(
+    uow: UnitOfWork, *, principal: Principal, classroom_id: str, now: datetime, limit: int
+) -> list[AvailabilityView]:
+    """The classroom's conference hours whose slots are not all past, soonest first: how a
+    family finds where to book, and a teacher their own hours."""
+    district_id = principal.district_id
+    access = await classroom_access(
+        uow, principal, classroom_id, manage=False, what="conference availability"
+    )
+    found = []
+    for availability in await store.availabilities_of_classroom(
+        uow, district_id, classroom_id, limit=limit
+    ):
+        slots = [
+            s
+            for s in await store.slots_of_availability(
+                uow, district_id, availability.availability_id
+            )
+            if s.ends_at > now
+        ]
+        if slots:
+            found.append(
+                AvailabilityView(
+                    availability, await _slot_views(uow, district_id, slots, access, now)
+                )
+            )
+    return sorted(found, key=lambda view: view.slots[0].slot.starts_at)
+
+
 async def change_availability(
     uow: UnitOfWork,
     *,

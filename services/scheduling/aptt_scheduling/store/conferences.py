@@ -156,6 +156,15 @@ async def get_availability(
     return _availability(doc) if doc else None
 
 
+async def availabilities_of_classroom(
+    uow: UnitOfWork, district_id: str, classroom_id: str, *, limit: int
+) -> list[Availability]:
+    cursor = uow.collection(AVAILABILITY).find(
+        {"district_id": district_id, "classroom_id": classroom_id}, session=uow.session
+    )
+    return [_availability(d) async for d in cursor.limit(limit)]
+
+
 def _slot(doc: Document) -> Slot:
     return Slot(**{k: doc[k] for k in Slot.__dataclass_fields__})
 

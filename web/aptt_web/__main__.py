@@ -1,0 +1,3 @@
+from aptt_web.main import main
+
+main()
