@@ -28,7 +28,7 @@ from aptt_local.oneroster import (
 )
 from aptt_local.sms_standin import read_sms
 from aptt_local.smtp_sink import read_mail
-from aptt_local.testing import eventually
+from aptt_local.testing import eventually, zone_at_local_hour
 from aptt_platform.dlq import list_dead_letters
 from aptt_platform.settings import ServiceSettings
 
@@ -42,14 +42,6 @@ INVITATION = "meeting-invitation"
 PRIVATE_NUMBER = "private-number"
 GOAL_CONFIRMATION = "goal-confirmation"
 GOAL_PROGRESS = "goal-progress"
-
-
-def daytime_zone() -> str:
-    """An IANA zone where it is about noon now, so quiet hours never defer this test's messages."""
-    offset = 12 - datetime.now(UTC).hour
-    offset = max(-12, min(14, offset if offset <= 12 else offset - 24))
-    # Etc/GMT zones have the POSIX sign: Etc/GMT-3 is three hours ahead of UTC.
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
 
 
 class Family:
@@ -186,7 +178,7 @@ async def test_the_aptt_cycle(system: System) -> None:
         settings = await client.put(
             f"{data}/v1/schools/{school_id}/settings",
             headers=admin,
-            json={"timezone": daytime_zone(), "language": "en"},
+            json={"timezone": zone_at_local_hour(12), "language": "en"},
         )
         assert settings.status_code == 200, settings.text
         first_scores = [62, 75, 88, 95, 104, 118]

@@ -25,7 +25,13 @@ from aptt_contracts.scheduling import TeamMeetingScheduled
 from aptt_local.servers import LocalStack
 from aptt_local.sms_standin import read_sms
 from aptt_local.smtp_sink import ReceivedMail, read_mail
-from aptt_local.testing import eventually, random_id, running_app, service_settings
+from aptt_local.testing import (
+    eventually,
+    random_id,
+    running_app,
+    service_settings,
+    zone_at_local_hour,
+)
 from aptt_notify.main import build_app
 from aptt_notify.settings import Settings
 from aptt_notify.workers import Sender
@@ -50,15 +56,6 @@ def random_phone() -> str:
 
 def random_email() -> str:
     return f"{uuid.uuid4().hex[:12]}@example.org"
-
-
-def zone_at_local_hour(hour: int) -> str:
-    """A fixed-offset zone where it is now about `hour` o'clock: tests do not depend on the
-    time of day they run at (Etc/GMT-5 is UTC+5, POSIX signs)."""
-    offset = (hour - datetime.now(UTC).hour) % 24
-    if offset > 14:
-        offset -= 24
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
 
 
 DAYTIME = 13

@@ -9,11 +9,13 @@ import string
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aptt_local import demo
 from aptt_local.servers import LocalStack
 from aptt_local.service_process import TEST_ENV, WebProcess, running_services
+from aptt_local.testing import zone_at_local_hour
 from aptt_platform.devissuer import DevIssuer, DevUser
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
@@ -93,7 +95,11 @@ def site(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> I
     ) as (issuer, processes):
         urls = {s: p.url for s, p in processes.items()}
         walkthrough = demo.seed(
-            urls, issuer_key=issuer.key_file, issuer_url=issuer.url, stack=local_stack
+            urls,
+            issuer_key=issuer.key_file,
+            issuer_url=issuer.url,
+            stack=local_stack,
+            timezone=ZoneInfo(zone_at_local_hour(13)),
         )
         web = WebProcess(
             state,

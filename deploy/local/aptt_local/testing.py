@@ -8,6 +8,7 @@ import random
 import string
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
@@ -23,6 +24,16 @@ def random_id(prefix: str) -> str:
 
 def random_name(length: int = 10) -> str:
     return "".join(random.choices(string.ascii_lowercase, k=length))
+
+
+def zone_at_local_hour(hour: int) -> str:
+    """A fixed-offset zone where it is now about `hour` o'clock: a test whose messages must go
+    out at once is not deferred by quiet hours when it runs at night (Etc/GMT-5 is UTC+5, POSIX
+    signs)."""
+    offset = (hour - datetime.now(UTC).hour) % 24
+    if offset > 14:
+        offset -= 24
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
 
 
 def service_settings(
@@ -66,7 +77,11 @@ async def running_app(app: FastAPI, *, ready_timeout: float = 60.0) -> AsyncIter
         async with httpx.AsyncClient(base_url=url) as client:
 
             async def ready() -> bool:
-                return (await client.get("/readyz")).status_code == 200
+                try:
+                    return (await client.get("/readyz")).status_code == 200
+                except httpx.TimeoutException:
+                    # A loaded machine can answer the first probes late: not ready yet.
+                    return False
 
             await eventually(ready, timeout=ready_timeout, what=f"{app.title} to be ready")
         yield url
