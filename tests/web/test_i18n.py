@@ -1,6 +1,6 @@
 """The web's catalogues: every text of the pages in every language's file; English, Spanish,
-Arabic (whose pages are right to left), Chinese, Vietnamese, Portuguese, Russian and Haitian
-Creole translated in full. Somali and Tagalog still read English (docs/decisions/0600)."""
+Arabic (whose pages are right to left), Chinese, Vietnamese, Portuguese, Russian, Haitian
+Creole and Somali translated in full. Tagalog still reads English (docs/decisions/0600)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from aptt_web.catalogue import messages
 from aptt_web.i18n import CATALOGUES, direction
 
-COMPLETE = ("en", "es", "ar", "zh", "vi", "pt", "ru", "ht")
+COMPLETE = ("en", "es", "ar", "zh", "vi", "pt", "ru", "ht", "so")
 PLACEHOLDER = re.compile(r"%\(\w+\)s|\{\w*\}")
 
 
