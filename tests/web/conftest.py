@@ -83,7 +83,7 @@ class Site:
     log: Path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     state = tmp_path_factory.mktemp("web")
     run = "".join(random.choices(string.ascii_lowercase, k=6))
@@ -120,7 +120,7 @@ def site(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> I
             web.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
