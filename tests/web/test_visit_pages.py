@@ -191,3 +191,32 @@ async def test_the_pair_records_a_visit_and_its_reflection_and_others_are_refuse
         assert answer.status == 404, path
         await expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     await context.close()
+
+
+async def test_the_coordinator_reads_each_class_coverage_in_plain_words(
+    browser: Browser, site: Site
+) -> None:
+    """After the pair's visit above: one family of the class visited, two said yes."""
+    context, page = await signed_in(browser, site, "demo-principal")
+    await page.goto(site.url + "/school")
+    await page.get_by_role("link", name="Home-visit coverage").click()
+    await page.get_by_label("Skill").select_option("orf")
+    await page.get_by_role("button", name="Show").click()
+    row = page.get_by_role("row").filter(has_text="Grade 3 Room 12")
+    cells = await row.get_by_role("cell").all_inner_texts()
+    families, invited, said_yes, once, twice, pattern = cells
+    assert int(families) > 2
+    assert (invited, said_yes, once, twice) == (families, "2", "1", "0")
+    # One visited family is too few to compare with the class without singling it out.
+    assert pattern.startswith("Too few students with results to compare")
+    for language in ("en", "es", "ar"):
+        await page.goto(f"{site.url}/school/visit-coverage?skill_code=orf&lang={language}")
+        assert await accessibility_violations(page) == [], language
+    await context.close()
+
+    # The coverage is the coordinators'; an educator's page for it is "not found".
+    context, page = await signed_in(browser, site, PAIR[0])
+    answer = await page.goto(site.url + "/school/visit-coverage")
+    assert answer is not None
+    assert answer.status == 404
+    await context.close()
