@@ -10,7 +10,7 @@ import httpx
 from aptt_local import demo
 from playwright.async_api import Browser, Page, expect
 
-from .conftest import Site, accessibility_violations, signed_in
+from .conftest import Site, accessibility_violations, overflows_sideways, signed_in
 
 PAIR = ["e-lincoln-1", "e-lincoln-2"]
 OUTSIDER = "e-lincoln-3"  # an educator of the same school, not on the visit
@@ -135,6 +135,12 @@ async def test_the_pair_records_a_visit_and_its_reflection_and_others_are_refuse
     for language in ("es", "ar", "en"):
         await page.goto(f"{visit_page}?lang={language}")
         assert await accessibility_violations(page) == [], language
+    # A phone's 320 px: the tables scroll in their own region, the page never sideways.
+    for path in ("/visits", f"/visits/{made['scheduled']}"):
+        await page.set_viewport_size({"width": 320, "height": 640})
+        await page.goto(site.url + path)
+        assert not await overflows_sideways(page), path
+    await page.set_viewport_size({"width": 1280, "height": 800})
     await page.get_by_label("Travel (minutes)").fill("20")
     await page.get_by_role("button", name="Record the visit as done").click()
     await expect(page.get_by_role("status")).to_contain_text("recorded as done")
