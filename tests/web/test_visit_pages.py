@@ -156,6 +156,11 @@ async def test_the_pair_records_a_visit_and_its_reflection_and_others_are_refuse
     await expect(page.get_by_label("What we will do in class")).to_have_value(
         "Animal books in the reading corner"
     )
+    # A contact between the visits, logged on the visit before it.
+    await page.get_by_label("How we kept in touch").select_option("call")
+    await page.get_by_role("button", name="Log the contact").click()
+    await expect(page.get_by_role("status")).to_contain_text("The contact is logged")
+    await expect(page.locator("main ul.list")).to_contain_text("A phone call")
     assert await accessibility_violations(page) == []
 
     # A visit still waiting for the family's time: the pair cancels it, with a reason.

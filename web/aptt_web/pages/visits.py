@@ -8,7 +8,7 @@ page (the API would answer a guardian with the family's own view of the visit).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
@@ -23,6 +23,7 @@ OPEN = ("proposed", "counter_proposed", "scheduled")
 CANCEL_REASONS = ("family_request", "educator_unavailable", "illness", "weather", "other")
 MISSED_REASONS = ("family_not_home", "educators_could_not_go", "other")
 REFLECTION = ("hopes_learned", "class_actions", "follow_up_promised", "notes")
+FOLLOW_UP_KINDS = ("call", "text", "note", "meeting")
 
 
 def _educator(v: Visit) -> None:
@@ -117,6 +118,12 @@ async def _page(
         typed=typed or {},
         refused=refused,
         cancel_reasons=CANCEL_REASONS,
+        follow_up_kinds=FOLLOW_UP_KINDS,
+        follow_ups=[
+            {**f, "day": v.date(f["contacted_on"])}
+            for f in sorted(visit["follow_ups"], key=lambda f: str(f["contacted_on"]))
+        ],
+        today=now.date().isoformat(),
         missed_reasons=MISSED_REASONS,
         form_day=began.date().isoformat(),
         form_from=began.strftime("%H:%M"),
@@ -222,3 +229,22 @@ async def reflect(v: SignedIn, form: Form, visit_id: Id) -> Response:
     return await _act(
         v, visit_id, "reflection", typed, saved="reflection", method="PUT", typed=typed
     )
+
+
+@router.post("/{visit_id}/follow-ups", response_class=Response)
+async def follow_up(v: SignedIn, form: Form, visit_id: Id) -> Response:
+    """A contact with the family between the visits: a call, a text, a note, a meeting."""
+    _overseer(v)
+    kind = text(form, "kind")
+    try:
+        day = date.fromisoformat(text(form, "day"))
+    except ValueError:
+        return await _page(v, visit_id, refused=v._("Give the day of the contact."), status=422)
+    visit = await v.services.get("scheduling", v.token, f"/v1/home-visits/{visit_id}")
+    # The school's day, not the server's: west of UTC it can still be yesterday there.
+    if day > datetime.now(_zone(visit)).date():
+        return await _page(
+            v, visit_id, refused=v._("The contact's day cannot be in the future."), status=422
+        )
+    body = {"kind": kind if kind in FOLLOW_UP_KINDS else "call", "contacted_on": day.isoformat()}
+    return await _act(v, visit_id, "follow-ups", body, saved="follow-up")
