@@ -32,6 +32,8 @@ async def home(request: Request) -> Response:
         return RedirectResponse("/family", status_code=303)
     if session.user.has("teacher"):
         return RedirectResponse("/teach", status_code=303)
+    if session.user.has("educator") and not session.user.is_admin:
+        return RedirectResponse("/visits", status_code=303)
     return RedirectResponse("/school", status_code=303)
 
 

@@ -41,6 +41,7 @@ FAMILIES = [
     ("Mei", "Chen", "zh", "+14155550107", "chen.home@example.org"),
     ("Omar", "Hassan", "en", "+14155550108", None),
 ]
+EDUCATORS = [("e-lincoln-1", "Eli Park"), ("e-lincoln-2", "Rosa Diaz"), ("e-lincoln-3", "Sam Lee")]
 
 
 def demo_roster() -> Roster:
@@ -120,8 +121,8 @@ def demo_roster() -> Roster:
 
 
 def demo_users(roster: Roster) -> list[DevUser]:
-    """Who the dev issuer's sign-in page offers: an admin of each kind, the teachers, and a
-    family in each of the demo's languages."""
+    """Who the dev issuer's sign-in page offers: an admin of each kind, the teachers, the
+    home-visit educators, and a family in each of the demo's languages."""
     users = [
         DevUser("demo-admin", "Dana Admin (district)", roster.district_id, ["district_admin"], []),
         DevUser(
@@ -141,6 +142,17 @@ def demo_users(roster: Roster) -> list[DevUser]:
             [t.school_id],
         )
         for t in roster.teachers
+    ]
+    # Educators who visit Lincoln's families (PTHV): a pair goes together, a third does not.
+    users += [
+        DevUser(
+            subject,
+            f"{name} (home visits, Lincoln)",
+            roster.district_id,
+            ["educator"],
+            [roster.schools[0].sourced_id],
+        )
+        for subject, name in EDUCATORS
     ]
     seen: set[str] = set()
     for guardian in roster.guardians:
