@@ -56,4 +56,7 @@ def form_errors(
             found.general.append(otherwise)
     if not found:
         found.general.append(otherwise)
+    # In the order the form asks, as the summary lists them.
+    ordered = {name: found.fields[name] for name in fields if name in found.fields}
+    found.fields = {**ordered, **found.fields}
     return found
