@@ -49,6 +49,13 @@ OUTSIDERS = [
         roles=["teacher"],
         school_ids=["sch-lincoln"],
     ),
+    DevUser(
+        subject="a-elsewhere",
+        name="Admin in another district",
+        district_id="other-district",
+        roles=["district_admin"],
+        school_ids=[],
+    ),
 ]
 # axe-core's rule tags for WCAG 2.0, 2.1 and 2.2 at levels A and AA.
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]

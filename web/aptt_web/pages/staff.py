@@ -166,7 +166,7 @@ async def outcomes_csv(v: SignedIn, scope: Literal["district", "school"], n: int
     )
 
 
-async def _schools(v: Visit) -> list[dict[str, str]]:
+async def schools_of(v: Visit) -> list[dict[str, str]]:
     """The schools a staff member reads: a principal's own, every school for a district admin
     (the schools of the classes the data service lists for them)."""
     found = await v.services.get("data", v.token, "/v1/me/classrooms")
@@ -183,7 +183,7 @@ async def family_events(v: SignedIn) -> Response:
     months and the events to merge or cut (scheduling's consolidation view)."""
     _admin(v)
     year = school_year(date.today())
-    schools = await _schools(v)
+    schools = await schools_of(v)
     charts = await asyncio.gather(
         *(
             v.services.call(
