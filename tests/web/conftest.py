@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import string
@@ -92,6 +93,15 @@ class Site:
 
 @pytest.fixture(scope="session")
 def site(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One demo district for the web modules of a test process: starting it is the slow part.
+    A module whose tests need the district as seeded overrides this with `fresh_site`."""
+    with fresh_site(local_stack, tmp_path_factory) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def fresh_site(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The four services and the web, with the demo district seeded, in their own databases."""
     state = tmp_path_factory.mktemp("web")
     run = "".join(random.choices(string.ascii_lowercase, k=6))
     with running_services(
