@@ -15,13 +15,9 @@ from aptt_contracts.scheduling import FAMILY_EVENTS
 from aptt_local.kafkatools import read_topic
 from aptt_local.testing import eventually, random_id
 from aptt_platform.events import header_dict
+from aptt_platform.schoolyear import school_year_of
 
 from .conftest import TIMEZONE, District, Scheduling
-
-
-def _school_year(day: date) -> str:
-    first = day.year if day.month >= 8 else day.year - 1
-    return f"{first}-{first + 1}"
 
 
 def _month_far_from(day: date) -> date:
@@ -83,7 +79,7 @@ async def _year(d: District) -> tuple[str, date, dict[str, str]]:
         headers=d.school_admin,
     )
     assert answer.status_code == 200, answer.text
-    return _school_year(day), far, ids
+    return school_year_of(day), far, ids
 
 
 async def test_a_crowded_month_is_flagged_and_unlinked_events_beside_a_meeting_are_listed(
@@ -178,7 +174,7 @@ async def test_an_event_on_the_day_of_a_team_meeting_clashes_and_kinds_of_its_ow
     assert answer.json()["type"].endswith("/reserved-kind")
     answer = await scheduling.client.get(
         f"/v1/schools/{d.school_id}/event-consolidation",
-        params={"school_year": _school_year(day)},
+        params={"school_year": school_year_of(day)},
         headers=d.school_admin,
     )
     candidates = {c["item"]["item_id"]: c["reasons"] for c in answer.json()["candidates"]}
@@ -191,7 +187,7 @@ async def test_only_the_schools_admins_reach_its_events_and_another_district_fin
     d = await scheduling.district()
     today = datetime.now(UTC).date()
     event_id = await _event(d, today, linked=False)
-    year = _school_year(today)
+    year = school_year_of(today)
     paths = [
         ("get", f"/v1/schools/{d.school_id}/event-consolidation", None),
         ("get", f"/v1/schools/{d.school_id}/event-consolidation.csv", None),
@@ -226,7 +222,7 @@ async def test_conference_windows_of_the_schools_calendar_appear_on_their_own(
     scheduling: Scheduling,
 ) -> None:
     d = await scheduling.district()
-    year = _school_year(datetime.now(UTC).date())
+    year = school_year_of(datetime.now(UTC).date())
     answer = await scheduling.client.post(
         f"/v1/schools/{d.school_id}/engagement-calendars",
         json={"template_id": "builtin-oakland", "school_year": year},
@@ -275,7 +271,9 @@ async def test_over_long_or_unknown_input_is_a_problem_and_nothing_is_recorded(
         )
         assert answer.status_code == 422, turnout
     listed = await scheduling.client.get(
-        path, params={"school_year": _school_year(datetime.now(UTC).date())}, headers=d.school_admin
+        path,
+        params={"school_year": school_year_of(datetime.now(UTC).date())},
+        headers=d.school_admin,
     )
     assert [(e["family_event_id"], e["families_attending"]) for e in listed.json()["items"]] == [
         (event_id, None)

@@ -11,7 +11,7 @@ import pytest
 from aptt_contracts.skills import Band
 from aptt_scheduling.domain.visit_coverage import skew, upper_tail
 from aptt_scheduling.domain.visit_hours import SchoolDay, minutes_outside
-from aptt_scheduling.domain.visits import Invitation, answer, blocks, school_year_of
+from aptt_scheduling.domain.visits import Invitation, answer, blocks
 
 LA = ZoneInfo("America/Los_Angeles")
 DAY = SchoolDay(starts=time(8), ends=time(15))
@@ -36,7 +36,6 @@ def test_a_no_after_a_yes_is_a_withdrawal_and_the_same_answer_changes_nothing() 
     assert answer(yes, guardian_id="g1", yes=True, channel="web", now=now) is yes
     assert answer(yes, guardian_id="g1", yes=False, channel="web", now=now).status == "withdrawn"
     assert answer(invited, guardian_id="g1", yes=False, channel="web", now=now).status == "declined"
-    assert school_year_of(now.date()) == "2026-2027"
 
 
 def test_paid_minutes_follow_the_school_clock_on_the_spring_change() -> None:

@@ -11,16 +11,11 @@ from aptt_contracts.scheduling import VISITS
 from aptt_local.kafkatools import read_topic
 from aptt_local.testing import eventually, random_id
 from aptt_platform.events import header_dict
+from aptt_platform.schoolyear import school_year_of
 
 from .conftest import District, Scheduling, iso
 
-
-def school_year(day: date) -> str:
-    first = day.year if day.month >= 7 else day.year - 1
-    return f"{first}-{first + 1}"
-
-
-YEAR = school_year(datetime.now(UTC).date())
+YEAR = school_year_of(datetime.now(UTC).date())
 
 
 def at(days: float, hour: int = 0) -> str:

@@ -8,8 +8,8 @@ from datetime import date
 import httpx
 import pytest
 from aptt_local import demo
+from aptt_platform.schoolyear import school_year_of
 from aptt_web.i18n import CATALOGUES
-from aptt_web.pages.staff import school_year
 from playwright.async_api import Browser, Page, expect
 
 from .conftest import Site, accessibility_violations, signed_in
@@ -17,7 +17,7 @@ from .conftest import Site, accessibility_violations, signed_in
 PRINCIPAL = "demo-principal"  # school admin of Lincoln
 FAMILY = "g-c-lincoln-3a-4"
 TEACHER = "t-reyes"
-THIS_YEAR = school_year(date.today())
+THIS_YEAR = school_year_of(date.today())
 NEXT_YEAR = f"{int(THIS_YEAR[:4]) + 1}-{int(THIS_YEAR[:4]) + 2}"
 
 

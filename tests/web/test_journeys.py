@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 from aptt_local import demo
 from aptt_local.oneroster import build_package, results_csv
+from aptt_platform.schoolyear import school_year_of
 from playwright.async_api import Browser, Page, Request, expect
 
 from .conftest import Site, accessibility_violations, overflows_sideways, signed_in
@@ -285,17 +286,11 @@ async def test_a_family_books_a_conference_and_the_teacher_reads_the_day_sheet(
     await context.close()
 
 
-def visit_school_year(day: date) -> str:
-    """Home visits count school years from July (the scheduling service's pay periods)."""
-    first = day.year if day.month >= 7 else day.year - 1
-    return f"{first}-{first + 1}"
-
-
 async def test_a_family_says_yes_to_a_home_visit_and_chooses_the_time(
     browser: Browser, site: Site
 ) -> None:
     scheduling = site.services["scheduling"]
-    year = visit_school_year(date.today())
+    year = school_year_of(date.today())
 
     def headers(subject: str, role: str) -> dict[str, str]:
         token = site.issuer.mint(

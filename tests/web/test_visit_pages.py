@@ -11,6 +11,7 @@ import httpx
 import pytest
 from aptt_local import demo
 from aptt_local.servers import LocalStack
+from aptt_platform.schoolyear import school_year_of
 from playwright.async_api import Browser, Page, expect
 
 from .conftest import Site, accessibility_violations, fresh_site, overflows_sideways, signed_in
@@ -37,11 +38,6 @@ CHILD = "s-c-lincoln-3a-4"
 OTHER_FAMILY = "g-c-lincoln-3a-2"
 
 
-def _school_year(day: date) -> str:
-    first = day.year if day.month >= 7 else day.year - 1
-    return f"{first}-{first + 1}"
-
-
 def _headers(site: Site, subject: str, role: str) -> dict[str, str]:
     token = site.issuer.mint(
         subject=subject,
@@ -55,7 +51,7 @@ def _headers(site: Site, subject: str, role: str) -> dict[str, str]:
 async def _visits(site: Site) -> dict[str, str]:
     """Through the scheduling API: the pair opts in, the class is invited, two families say
     yes; one visit is scheduled at a library, the other waits for the family's choice."""
-    year = _school_year(date.today())
+    year = school_year_of(date.today())
     soon = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     made: dict[str, str] = {}
     async with httpx.AsyncClient(base_url=site.services["scheduling"]) as api:

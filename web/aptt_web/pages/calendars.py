@@ -8,6 +8,7 @@ import asyncio
 from datetime import date
 from typing import Any
 
+from aptt_platform.schoolyear import school_year_of
 from babel.dates import format_date
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
@@ -15,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from aptt_web.pages.common import Form, SignedIn, Visit, text
 from aptt_web.pages.form_errors import FormErrors, form_errors, problem_code
 from aptt_web.pages.school_events import admin_only
-from aptt_web.pages.staff import Id, school_year, schools_of
+from aptt_web.pages.staff import Id, schools_of
 from aptt_web.services import ServiceProblem
 
 router = APIRouter(prefix="/school")
@@ -50,7 +51,7 @@ def windows_of(template: dict[str, Any], language: str) -> list[dict[str, Any]]:
 
 
 def _years() -> list[str]:
-    this = school_year(date.today())
+    this = school_year_of(date.today())
     first = int(this[:4])
     return [this, f"{first + 1}-{first + 2}"]
 

@@ -9,13 +9,14 @@ import re
 from datetime import date
 from typing import Any
 
+from aptt_platform.schoolyear import school_year_of
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from aptt_web.pages.common import Form, SignedIn, Visit, text
 from aptt_web.pages.form_errors import FormErrors, form_errors
-from aptt_web.pages.staff import Id, school_year, schools_of
+from aptt_web.pages.staff import Id, schools_of
 from aptt_web.services import ServiceProblem
 
 router = APIRouter(prefix="/school")
@@ -33,7 +34,7 @@ def admin_only(v: Visit) -> None:
 def year_of(asked: str | None) -> str:
     if asked and SCHOOL_YEAR.match(asked):
         return asked
-    return school_year(date.today())
+    return school_year_of(date.today())
 
 
 async def _school_name(v: Visit, school_id: str) -> str:
@@ -134,7 +135,7 @@ async def record_event(v: SignedIn, form: Form, school_id: Id) -> Response:
         year = year_of(text(form, "year"))
         return await _events_page(v, school_id, year, draft=typed, errors=errors, status=422)
     recorded = answer.json()
-    year = school_year(date.fromisoformat(recorded["on"]))
+    year = school_year_of(date.fromisoformat(recorded["on"]))
     return RedirectResponse(f"/school/events/{school_id}?year={year}&done=recorded", 303)
 
 

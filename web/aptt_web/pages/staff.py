@@ -8,6 +8,7 @@ import io
 from datetime import date
 from typing import Annotated, Literal
 
+from aptt_platform.schoolyear import school_year_of
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
@@ -107,19 +108,13 @@ async def rejected_csv(v: SignedIn, kind: Kind, import_id: Id) -> Response:
     )
 
 
-def school_year(day: date) -> str:
-    """The school year a day falls in, as the data service names it (August to July)."""
-    first = day.year if day.month >= 8 else day.year - 1
-    return f"{first}-{first + 1}"
-
-
 @router.get("/outcomes", response_class=Response)
 async def outcomes(v: SignedIn) -> Response:
     """Attendance against the 92% reference: the district's schools for a district admin,
     a principal's own school classroom by classroom; small counts are withheld by the data
     service, as in every outcome report."""
     _admin(v)
-    year = school_year(date.today())
+    year = school_year_of(date.today())
     scopes = (
         [("district", "/v1/district/outcomes/attendance")]
         if v.user.has("district_admin")
@@ -151,7 +146,7 @@ async def outcomes(v: SignedIn) -> Response:
 @router.get("/outcomes/{scope}.csv", response_class=Response)
 async def outcomes_csv(v: SignedIn, scope: Literal["district", "school"], n: int = 0) -> Response:
     _admin(v)
-    year = school_year(date.today())
+    year = school_year_of(date.today())
     if scope == "district":
         path = "/v1/district/outcomes/attendance.csv"
     elif 0 <= n < len(v.user.school_ids):
@@ -182,7 +177,7 @@ async def family_events(v: SignedIn) -> Response:
     """The year's family events per school, against about twelve a year, with the crowded
     months and the events to merge or cut (scheduling's consolidation view)."""
     _admin(v)
-    year = school_year(date.today())
+    year = school_year_of(date.today())
     schools = await schools_of(v)
     charts = await asyncio.gather(
         *(
@@ -210,7 +205,7 @@ async def family_events(v: SignedIn) -> Response:
 @router.get("/events/{school_id}.csv", response_class=Response)
 async def family_events_csv(v: SignedIn, school_id: Id) -> Response:
     _admin(v)
-    year = school_year(date.today())
+    year = school_year_of(date.today())
     found = await v.services.call(
         "scheduling",
         v.token,

@@ -7,6 +7,7 @@ import asyncio
 from datetime import date
 from typing import Annotated, Any
 
+from aptt_platform.schoolyear import school_year_of
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
@@ -24,17 +25,11 @@ SkillCode = Annotated[
 AT_ONCE = 8
 
 
-def school_year(day: date) -> str:
-    """Home visits count school years from July, as the scheduling service does."""
-    first = day.year if day.month >= 7 else day.year - 1
-    return f"{first}-{first + 1}"
-
-
 @router.get("/visit-coverage", response_class=Response)
 async def coverage(v: SignedIn, year: SchoolYear = None, skill: SkillCode = None) -> Response:
     if not v.user.is_admin:
         raise ServiceProblem(403)
-    this_year = school_year(date.today())
+    this_year = school_year_of(date.today())
     first = int(this_year[:4])
     years = [this_year, f"{first - 1}-{first}"]
     chosen_year = year or this_year

@@ -16,18 +16,6 @@ from datetime import date
 
 REFERENCE_RATE = 0.92
 RELATIONSHIPS = ("mother", "father", "grandparent", "other")
-SCHOOL_YEAR_START_MONTH = 8
-
-
-def school_year_of(day: date) -> str:
-    """The school year (August to July) a day falls in: 2026-10-01 -> 2026-2027."""
-    first = day.year if day.month >= SCHOOL_YEAR_START_MONTH else day.year - 1
-    return f"{first}-{first + 1}"
-
-
-def school_year_span(school_year: str) -> tuple[date, date]:
-    first = int(school_year[:4])
-    return date(first, SCHOOL_YEAR_START_MONTH, 1), date(first + 1, SCHOOL_YEAR_START_MONTH - 1, 31)
 
 
 # -- privacy -----------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from aptt_platform.errors import NotFound
 from aptt_platform.events import ReceivedEvent
 from aptt_platform.mongo import Document, UnitOfWork
 from aptt_platform.readmodel import Change
+from aptt_platform.schoolyear import school_year_of, school_year_span
 
 from aptt_data.domain import outcomes as figures
 from aptt_data.domain.outcomes import AttendanceFigures, GoalFigures, GrowthComparison, Reach
@@ -103,7 +104,7 @@ async def _summarise(
                 "classroom_id": event.classroom_id,
                 "school_id": event.school_id,
                 "starts_on": day.isoformat(),
-                "school_year": figures.school_year_of(day),
+                "school_year": school_year_of(day),
                 "families_in_class": max(in_class, len({d["student_id"] for d in present})),
                 "families_attended": len({d["student_id"] for d in present}),
                 "guardians": dict(Counter(d["relationship"] for d in present)),
@@ -164,7 +165,7 @@ async def record_family_event(
             "kind": event.kind,
             "learning_linked": event.learning_linked,
             "on": event.on.isoformat(),
-            "school_year": figures.school_year_of(event.on),
+            "school_year": school_year_of(event.on),
             "families": event.families_attending,
             "by_relationship": event.by_relationship,
         },
@@ -184,7 +185,7 @@ async def record_visit(uow: UnitOfWork, event: VisitCompleted, meta: ReceivedEve
             "student_id": event.student_id,
             "school_id": event.school_id,
             "visit_number": event.visit_number,
-            "school_year": figures.school_year_of(meta.time.date()),
+            "school_year": school_year_of(meta.time.date()),
         },
         version=meta.time,
     )
@@ -316,7 +317,7 @@ async def goals_report(
 ) -> tuple[Scope, GoalFigures]:
     scope = await scope_for(uow, principal, kind, scope_id)
     district_id = principal.district_id
-    first, last = figures.school_year_span(school_year)
+    first, last = school_year_span(school_year)
     meetings = await store.summaries(
         uow, district_id, school_year, field=FIELD_OF[kind], value=scope_id
     )
@@ -386,7 +387,7 @@ async def growth_report(
     other = {s for c in rooms if c["classroom_id"] not in marked for s in c.get("student_ids", [])}
     # A student in both kinds of classroom belongs to neither group.
     aptt, other = aptt - other, other - aptt
-    first, last = figures.school_year_span(school_year)
+    first, last = school_year_span(school_year)
     results = await store.results_of_students(uow, district_id, aptt | other, skill_code)
     growth = {
         s: g

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
+from aptt_platform import schoolyear
 from aptt_platform.errors import DomainError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -21,7 +21,6 @@ from aptt_scheduling.domain.meetings import Window
 
 WindowKind = Literal["team_meeting", "conference"]
 DEFAULT_MINUTES: dict[str, int] = {"team_meeting": 75, "conference": 30}
-SCHOOL_YEAR = re.compile(r"^(?P<first>[0-9]{4})-(?P<second>[0-9]{4})$")
 CODE = r"^[a-z][a-z0-9-]{0,39}$"
 
 
@@ -137,13 +136,10 @@ class ClassroomWindow:
 
 def first_year(school_year: str) -> int:
     """The calendar year a school year such as 2026-2027 starts in."""
-    match = SCHOOL_YEAR.match(school_year)
-    if match is None or int(match["second"]) != int(match["first"]) + 1:
-        raise DomainError(
-            "a school year is written as two consecutive years, such as 2026-2027",
-            code="bad-school-year",
-        )
-    return int(match["first"])
+    try:
+        return schoolyear.first_year(school_year)
+    except ValueError as error:
+        raise DomainError(str(error), code="bad-school-year") from error
 
 
 def _month(year: int, start_month: int, offset: int) -> tuple[int, int]:

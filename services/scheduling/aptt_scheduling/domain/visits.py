@@ -39,16 +39,6 @@ VISITS_PER_YEAR = 2
 MAX_ACTUAL_MINUTES = 8 * 60
 
 
-def school_year_of(day: date) -> str:
-    """The school year a date belongs to: July to June ("2026-2027")."""
-    first = day.year if day.month >= 7 else day.year - 1
-    return f"{first}-{first + 1}"
-
-
-def school_year_ends(school_year: str) -> date:
-    return date(int(school_year[5:]), 6, 30)
-
-
 @dataclass(frozen=True)
 class Enrolment:
     """An educator opted in to visits at one school for one school year."""

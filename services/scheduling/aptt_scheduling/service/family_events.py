@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from aptt_contracts.scheduling import FamilyEventTurnoutRecorded, Relationship
+from aptt_platform import schoolyear
 from aptt_platform.auth import Principal
 from aptt_platform.deps import out_of_reach
 from aptt_platform.errors import NotFound
@@ -29,8 +30,6 @@ from aptt_scheduling.settings import Config
 from aptt_scheduling.store import calendars as calendar_store
 from aptt_scheduling.store import family_events as store
 from aptt_scheduling.store import roster
-
-DEFAULT_START_MONTH = 8
 
 
 @dataclass(frozen=True)
@@ -116,10 +115,10 @@ class SchoolYearSpan:
 async def _span(
     uow: UnitOfWork, district_id: str, school_id: str, school_year: str
 ) -> tuple[SchoolYearSpan, list[CalendarItem]]:
-    """The school year's dates (from the school's calendar, else August to July) and the
+    """The school year's dates (from the school's calendar, else the platform's school year) and the
     conference windows its calendar planned."""
     year = first_year(school_year)
-    start_month, windows = DEFAULT_START_MONTH, []
+    start_month, windows = schoolyear.START_MONTH, []
     calendar = await calendar_store.get_calendar(uow, district_id, school_id, school_year)
     if calendar is not None:
         template = await find_template(uow, district_id, calendar.template_id)

@@ -13,10 +13,10 @@ from aptt_platform.auth import Principal
 from aptt_platform.deps import out_of_reach
 from aptt_platform.errors import Conflict, NotFound
 from aptt_platform.mongo import Document, UnitOfWork
+from aptt_platform.schoolyear import school_year_span
 
 from aptt_scheduling.domain import visit_hours as hours
 from aptt_scheduling.domain.visit_hours import EducatorHours, SchoolDay, WorkedVisit
-from aptt_scheduling.domain.visits import school_year_ends
 from aptt_scheduling.service.calendars import school_timezone
 from aptt_scheduling.service.visit_access import CLOSE, coordinates, oversees, visit_access
 from aptt_scheduling.settings import Config
@@ -66,7 +66,7 @@ async def write_reflection(
     if visit.status != "done":
         raise Conflict("a reflection follows a visit that took place", code=f"visit-{visit.status}")
     retention = uow.config_as(Config).visit_reflection_retention_days
-    ends = school_year_ends(visit.school_year)
+    _, ends = school_year_span(visit.school_year)
     reflection: Document = {
         "visit_id": visit_id,
         "school_id": visit.school_id,
