@@ -92,11 +92,25 @@ class Site:
 
 
 @pytest.fixture(scope="session")
-def site(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """One demo district for the web modules of a test process: starting it is the slow part.
-    A module whose tests need the district as seeded overrides this with `fresh_site`."""
-    with fresh_site(local_stack, tmp_path_factory) as started:
+    A module whose tests need the district as seeded overrides this with `site_of_its_own`."""
+    with site_of_its_own(tmp_path_factory) as started:
         yield started
+
+
+@contextlib.contextmanager
+def site_of_its_own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A site on servers of its own. Its four services stay up while other modules run their
+    own services: on the session's shared broker they would join the same consumer groups
+    (aptt-<service>) and take half of every topic's partitions from them."""
+    stack = LocalStack(tmp_path_factory.mktemp("web-stack"), broker_storage="memory")
+    stack.start()
+    try:
+        with fresh_site(stack, tmp_path_factory) as started:
+            yield started
+    finally:
+        stack.stop()
 
 
 @contextlib.contextmanager

@@ -10,25 +10,18 @@ from typing import Any
 import httpx
 import pytest
 from aptt_local import demo
-from aptt_local.servers import LocalStack
 from aptt_platform.schoolyear import school_year_of
 from playwright.async_api import Browser, Page, expect
 
-from .conftest import Site, accessibility_violations, fresh_site, overflows_sideways, signed_in
+from .conftest import Site, accessibility_violations, overflows_sideways, signed_in, site_of_its_own
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """Its own district, on its own servers: the coverage counts invitations and visits that
-    other modules would add to the shared district, and services sharing a broker with the
-    shared site would split its consumer groups."""
-    stack = LocalStack(tmp_path_factory.mktemp("visit-pages-stack"), broker_storage="memory")
-    stack.start()
-    try:
-        with fresh_site(stack, tmp_path_factory) as started:
-            yield started
-    finally:
-        stack.stop()
+    """Its own district: the coverage counts invitations and visits that other modules would
+    add to the shared one."""
+    with site_of_its_own(tmp_path_factory) as started:
+        yield started
 
 
 PAIR = ["e-lincoln-1", "e-lincoln-2"]
