@@ -10,6 +10,7 @@ import httpx
 from aptt_local import demo
 from aptt_platform.schoolyear import school_year_of
 from aptt_web.i18n import CATALOGUES
+from aptt_web.pages.outcome_pages import verdict
 from babel.numbers import format_decimal
 from playwright.async_api import Browser, Page, expect
 
@@ -191,3 +192,21 @@ async def test_the_outcome_pages_pass_axe_and_fit_a_narrow_phone(
                 assert await accessibility_violations(page) == [], (path, language)
                 assert not await overflows_sideways(page), (path, language)
         await context.close()
+
+
+def _report(low: float | None, high: float | None, *, suppressed: bool = False) -> dict[str, Any]:
+    difference = None if low is None or high is None else (low + high) / 2
+    return {"suppressed": suppressed, "difference": difference, "ci_low": low, "ci_high": high}
+
+
+def test_the_growth_verdict_says_only_what_the_method_allows() -> None:
+    def said(report: dict[str, Any]) -> str:
+        return verdict(lambda text: text, report)
+
+    assert said(_report(None, None, suppressed=True)).startswith("Too few students")
+    assert said(_report(-0.5, 2.0)).startswith("The range of likely differences includes zero")
+    assert said(_report(0.0, 2.0)).startswith("The range of likely differences includes zero")
+    grew_more = said(_report(0.4, 3.6))
+    assert grew_more.startswith("Students in APTT classrooms grew more")
+    assert "does not prove that APTT caused the difference" in grew_more
+    assert said(_report(-3.6, -0.4)).startswith("Students in APTT classrooms grew less")

@@ -5,6 +5,7 @@ show", never as 0 (decisions 0230-0232, 0604)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -131,7 +132,7 @@ async def growth(v: SignedIn, skill: SkillCode = None, grade: Grade = None) -> R
         chosen_skill=chosen_skill,
         chosen_grade=chosen_grade,
         report=report,
-        verdict=_verdict(v, report) if report else "",
+        verdict=verdict(v._, report) if report else "",
     )
 
 
@@ -140,26 +141,26 @@ def _skill_name(skill: dict[str, Any], language: str) -> str:
     return name.get(language) or name.get("en") or str(skill["code"])
 
 
-def _verdict(v: Visit, report: dict[str, Any]) -> str:
+def verdict(_: Callable[[str], str], report: dict[str, Any]) -> str:
     """What the method lets a reader say about the difference (decision 0232)."""
     low, high = report["ci_low"], report["ci_high"]
     if report["suppressed"] or report["difference"] is None or low is None or high is None:
-        return v._(
+        return _(
             "Too few students with two results in one of the groups: no difference is shown, "
             "so no one can be singled out."
         )
     if low <= 0 <= high:
-        return v._(
+        return _(
             "The range of likely differences includes zero: these results do not show a "
             "difference between APTT classrooms and the others."
         )
     if low > 0:
-        return v._(
+        return _(
             "Students in APTT classrooms grew more, and the whole range of likely differences "
             "is above zero. APTT classrooms chose to run it: this compares groups and does not "
             "prove that APTT caused the difference."
         )
-    return v._(
+    return _(
         "Students in APTT classrooms grew less, and the whole range of likely differences is "
         "below zero. APTT classrooms chose to run it: this compares groups and does not prove "
         "that APTT caused the difference."
