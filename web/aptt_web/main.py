@@ -22,7 +22,16 @@ from aptt_web import signin
 from aptt_web.bodylimit import PageBodyLimit
 from aptt_web.i18n import CATALOGUES
 from aptt_web.oidc import RelyingParty
-from aptt_web.pages import calendars, family, school_events, staff, teacher, visit_coverage, visits
+from aptt_web.pages import (
+    calendars,
+    family,
+    outcome_pages,
+    school_events,
+    staff,
+    teacher,
+    visit_coverage,
+    visits,
+)
 from aptt_web.pages.common import BadForm, NeedsSignIn, render
 from aptt_web.services import ServiceProblem, Services
 from aptt_web.sessions import COOKIE, INDEXES, SESSIONS, SessionStore
@@ -104,6 +113,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     # After staff's: its `/school/events/{school_id}.csv` would otherwise read as a school id.
     app.include_router(school_events.router)
     app.include_router(calendars.router)
+    app.include_router(outcome_pages.router)
     return app
 
 
