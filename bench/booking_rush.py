@@ -28,6 +28,7 @@ from aptt_local.process import free_port
 from aptt_local.servers import LocalStack
 from aptt_local.testing import eventually, running_app, service_settings
 from aptt_platform.devissuer import DevIssuer
+from aptt_platform.schoolyear import school_year_of
 from aptt_scheduling.main import build_app
 from aptt_scheduling.settings import Settings
 from pymongo import AsyncMongoClient
@@ -115,7 +116,6 @@ async def _district(
         + issuer.mint(subject="bench-admin", district_id=district, roles=["district_admin"])
     }
     now = datetime.now(UTC).astimezone(ZoneInfo(ZONE))
-    first_year = now.year if now.month >= 8 else now.year - 1
     template = await client.post(
         "/v1/calendar-templates",
         json={
@@ -129,7 +129,7 @@ async def _district(
         f"/v1/schools/{school}/engagement-calendars",
         json={
             "template_id": template.json()["template_id"],
-            "school_year": f"{first_year}-{first_year + 1}",
+            "school_year": school_year_of(now.date()),
         },
         headers=admin,
     )

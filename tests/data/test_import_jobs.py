@@ -11,20 +11,16 @@ import resource
 import time
 import tracemalloc
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Any
 
 import httpx
 import pytest
 from aptt_data.main import Settings, build_app
 from aptt_local.oneroster import (
-    Classroom,
     Guardian,
-    Roster,
-    School,
     Student,
-    Teacher,
     build_package,
+    generated_roster,
     results_csv,
 )
 from aptt_local.servers import LocalStack
@@ -35,44 +31,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from .conftest import DataService, finished_job
 
-PER_CLASS = 25
-CLASSES_PER_SCHOOL = 20
 # The normal suite imports a few hundred students in several chunks; `-m bench` imports
 # larger districts (APTT_IMPORT_BENCH_SIZES, default 3,000 and 20,000 students).
 SUITE_SIZE = 300
 BENCH_SIZES = [int(n) for n in os.environ.get("APTT_IMPORT_BENCH_SIZES", "3000,20000").split(",")]
-
-
-def generated_roster(district: str, students: int) -> Roster:
-    """A district of `students` students in classes of 25, each with a guardian (every
-    tenth guardian also has a second child), 20 classrooms per school."""
-    rooms = max(1, students // PER_CLASS)
-    schools = [School(f"sch{i}", f"School {i}") for i in range(rooms // CLASSES_PER_SCHOOL + 1)]
-    teachers, classrooms, kids, guardians = [], [], [], []
-    for r in range(rooms):
-        school = f"sch{r // CLASSES_PER_SCHOOL}"
-        teachers.append(Teacher(f"t{r}", "Teach", f"Er{r}", f"t{r}@example.org", school))
-        classrooms.append(Classroom(f"c{r}", school, f"Room {r}", 1 + r % 5, f"t{r}"))
-    for s in range(students):
-        room = classrooms[s % rooms]
-        kids.append(Student(f"s{s}", "Kid", f"K{s}", room.grade, room.school_id, [room.sourced_id]))
-    for s in range(students):
-        children = [f"s{s}"] + ([f"s{s + 1}"] if s % 10 == 0 and s + 1 < students else [])
-        guardians.append(
-            Guardian(
-                f"g{s}", "Parent", f"P{s}", f"g{s}@example.org", None, "es", "parent", children
-            )
-        )
-    return Roster(
-        district_id=district,
-        district_name="Generated Unified",
-        schools=schools,
-        teachers=teachers,
-        classrooms=classrooms,
-        students=kids,
-        guardians=guardians,
-        school_year_start=date(2026, 8, 1),
-    )
 
 
 @dataclasses.dataclass

@@ -467,3 +467,40 @@ def results_csv(rows: list[tuple[str, str, float, date]]) -> bytes:
             for student, skill, score, day in rows
         ),
     )
+
+
+_PER_CLASS = 25
+_CLASSES_PER_SCHOOL = 20
+
+
+def generated_roster(district: str, students: int) -> Roster:
+    """A district of `students` students in classes of 25, each with a guardian (every
+    tenth guardian also has a second child), 20 classrooms per school: the large imports of
+    the tests and of `make bench`."""
+    rooms = max(1, students // _PER_CLASS)
+    schools = [School(f"sch{i}", f"School {i}") for i in range(rooms // _CLASSES_PER_SCHOOL + 1)]
+    teachers, classrooms, kids, guardians = [], [], [], []
+    for r in range(rooms):
+        school = f"sch{r // _CLASSES_PER_SCHOOL}"
+        teachers.append(Teacher(f"t{r}", "Teach", f"Er{r}", f"t{r}@example.org", school))
+        classrooms.append(Classroom(f"c{r}", school, f"Room {r}", 1 + r % 5, f"t{r}"))
+    for s in range(students):
+        room = classrooms[s % rooms]
+        kids.append(Student(f"s{s}", "Kid", f"K{s}", room.grade, room.school_id, [room.sourced_id]))
+    for s in range(students):
+        children = [f"s{s}"] + ([f"s{s + 1}"] if s % 10 == 0 and s + 1 < students else [])
+        guardians.append(
+            Guardian(
+                f"g{s}", "Parent", f"P{s}", f"g{s}@example.org", None, "es", "parent", children
+            )
+        )
+    return Roster(
+        district_id=district,
+        district_name="Generated Unified",
+        schools=schools,
+        teachers=teachers,
+        classrooms=classrooms,
+        students=kids,
+        guardians=guardians,
+        school_year_start=date(2026, 8, 1),
+    )
