@@ -161,7 +161,7 @@ async def test_an_import_killed_at_accept_and_mid_way_finishes_once_and_loses_no
         "APTT_SHUTDOWN_GRACE_SECONDS": "8",
         # Small chunks, so the second kill lands between them; short leases, so the
         # restarted process takes over the killed one's job and relay in seconds.
-        "APTT_IMPORT_CHUNK_SIZE": "25",
+        "APTT_IMPORT_CHUNK_SIZE": "100",
         "APTT_IMPORT_LEASE_SECONDS": "2",
         "APTT_RELAY_LEASE_SECONDS": "2",
     }
