@@ -4,11 +4,12 @@ roster import, and again mid-way through applying it.
 The data service runs as its own process on its own durable stack (S3-backed broker,
 SecantusDB). A district admin posts a roster of a few hundred students; as soon as the
 service answers 202 it is SIGKILLed and restarted, and killed once more while the students'
-chunks are being applied. Its jobs resume from their last committed chunk (docs/decisions/
-0210) and its relay from its checkpoint. Then the checker counts: the import finished once
-(the report's counts are the package's, one outbox record per entity), every expected event
-is on the broker at least once by event id, no event id carries two payloads, and nothing
-is left pending in the outbox. Copies of one event id are allowed (at least once) and counted.
+chunks are being applied. Its jobs resume from their last committed chunk
+(docs/decisions/0210) and its relay from its checkpoint. Then the checker counts: the import
+finished once (the report's counts are the package's, one outbox record per entity), every
+expected event is on the broker at least once by event id, no event id carries two payloads,
+and nothing is left pending in the outbox. Copies of one event id are allowed (at least
+once) and counted.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ STUDENTS = 300
 PER_CLASS = 25
 DATABASE = "chaos_data"
 TOPICS = sorted({StudentUpserted.topic, GuardianContactUpdated.topic})
-# (event type, subject) -> the entity kind the report counts it under.
+# Event type -> the entity kind the import's report counts it under.
 KINDS = {
     "org.aptt.data.school.upserted.v1": "schools",
     "org.aptt.data.classroom.upserted.v1": "classrooms",
@@ -102,13 +103,13 @@ def _roster(district: str) -> Roster:
 
 def _expected(roster: Roster) -> set[Subject]:
     """The events the import must publish: one per school, class, student and guardian."""
-    by_type = {
-        "org.aptt.data.school.upserted.v1": roster.schools,
-        "org.aptt.data.classroom.upserted.v1": roster.classrooms,
-        "org.aptt.data.student.upserted.v1": roster.students,
-        "org.aptt.data.guardian-contact.updated.v1": roster.guardians,
+    of_kind: dict[str, list[Any]] = {
+        "schools": roster.schools,
+        "classrooms": roster.classrooms,
+        "students": roster.students,
+        "guardians": roster.guardians,
     }
-    return {(kind, item.sourced_id) for kind, items in by_type.items() for item in items}
+    return {(type_, item.sourced_id) for type_, kind in KINDS.items() for item in of_kind[kind]}
 
 
 @dataclass
@@ -159,8 +160,9 @@ async def test_an_import_killed_at_accept_and_mid_way_finishes_once_and_loses_no
         **TEST_ENV,
         "APTT_MONGO_DATABASE": DATABASE,
         "APTT_SHUTDOWN_GRACE_SECONDS": "8",
-        # Small chunks, so the second kill lands between them; short leases, so the
-        # restarted process takes over the killed one's job and relay in seconds.
+        # The students go in three chunks, so the second kill lands between two of them;
+        # short leases, so the restarted process takes over the killed one's job and relay
+        # in seconds.
         "APTT_IMPORT_CHUNK_SIZE": "100",
         "APTT_IMPORT_LEASE_SECONDS": "2",
         "APTT_RELAY_LEASE_SECONDS": "2",
@@ -174,7 +176,7 @@ async def test_an_import_killed_at_accept_and_mid_way_finishes_once_and_loses_no
     checker = Checker(_expected(roster))
     try:
         await asyncio.to_thread(issuer_process.start)
-        data.env["APTT_OIDC_ISSUER"] = issuer_process.url
+        data.env["APTT_OIDC_ISSUER"] = issuer_process.url  # its port is settled once it runs
         issuer = DevIssuer(issuer_process.url, issuer_process.key_file)
         token = issuer.mint(subject="admin-1", district_id=district, roles=["district_admin"])
         headers = {"Authorization": f"Bearer {token}"}
