@@ -22,7 +22,6 @@ import signal
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +29,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aptt_contracts.data import GuardianContactUpdated, StudentUpserted
-from aptt_local.oneroster import (
-    Classroom,
-    Guardian,
-    Roster,
-    School,
-    Student,
-    Teacher,
-    build_package,
-)
+from aptt_local.oneroster import Roster, build_package, generated_roster
 from aptt_local.servers import LocalStack
 from aptt_local.service_process import TEST_ENV, DevIssuerProcess, ServiceProcess
 from aptt_local.testing import eventually
@@ -52,7 +43,6 @@ from .conftest import FIGURES
 pytestmark = pytest.mark.chaos
 
 STUDENTS = 300
-PER_CLASS = 25
 DATABASE = "chaos_data"
 TOPICS = sorted({StudentUpserted.topic, GuardianContactUpdated.topic})
 # Event type -> the entity kind the import's report counts it under.
@@ -63,42 +53,6 @@ KINDS = {
     "org.aptt.data.guardian-contact.updated.v1": "guardians",
 }
 Subject = tuple[str, str]
-
-
-def _roster(district: str) -> Roster:
-    """One school, classes of 25, one guardian per student (every tenth with two children)."""
-    rooms = STUDENTS // PER_CLASS
-    classrooms = [Classroom(f"c{r}", "sch0", f"Room {r}", 1 + r % 5, f"t{r}") for r in range(rooms)]
-    teachers = [
-        Teacher(f"t{r}", "Teach", f"Er{r}", f"t{r}@example.org", "sch0") for r in range(rooms)
-    ]
-    students = [
-        Student(f"s{s}", "Kid", f"K{s}", classrooms[s % rooms].grade, "sch0", [f"c{s % rooms}"])
-        for s in range(STUDENTS)
-    ]
-    guardians = [
-        Guardian(
-            f"g{s}",
-            "Parent",
-            f"P{s}",
-            f"g{s}@example.org",
-            None,
-            "es",
-            "parent",
-            [f"s{s}"] + ([f"s{s + 1}"] if s % 10 == 0 and s + 1 < STUDENTS else []),
-        )
-        for s in range(STUDENTS)
-    ]
-    return Roster(
-        district_id=district,
-        district_name="Chaos Unified",
-        schools=[School("sch0", "School 0")],
-        teachers=teachers,
-        classrooms=classrooms,
-        students=students,
-        guardians=guardians,
-        school_year_start=date(2026, 8, 1),
-    )
 
 
 def _expected(roster: Roster) -> set[Subject]:
@@ -172,7 +126,7 @@ async def test_an_import_killed_at_accept_and_mid_way_finishes_once_and_loses_no
         stack.mongo_url, serverSelectionTimeoutMS=30_000
     )
     db = mongo[DATABASE]
-    roster = _roster(district)
+    roster = generated_roster(district, STUDENTS)
     checker = Checker(_expected(roster))
     try:
         await asyncio.to_thread(issuer_process.start)
