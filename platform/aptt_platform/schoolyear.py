@@ -35,3 +35,10 @@ def school_year_span(school_year: str) -> tuple[date, date]:
     """The first and last day of a school year."""
     first = first_year(school_year)
     return date(first, START_MONTH, 1), date(first + 1, START_MONTH, 1) - timedelta(days=1)
+
+
+def checked(school_year: str) -> str:
+    """`school_year` when it names two consecutive years, else ValueError: as a request
+    field's validator (pydantic's AfterValidator) it makes 1900-1900 a 422, not a 500 later."""
+    first_year(school_year)
+    return school_year

@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aptt_contracts.bounds import SCHOOL_YEAR_PATTERN
+from aptt_platform import schoolyear
 from aptt_platform.deps import Now, Staff, Store
 from aptt_platform.errors import DomainError
 from aptt_platform.web import Cursor, Limit, Page, RequestModel
 from fastapi import APIRouter, Query, Response, status
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from aptt_data.api import outcome_chart
 from aptt_data.api.deps import Id, problems
@@ -32,7 +33,13 @@ from aptt_data.service import outcomes as service
 from aptt_data.service.outcomes import GrowthReport
 
 router = APIRouter(tags=["outcome analytics"])
-SchoolYear = Annotated[str, Query(pattern=SCHOOL_YEAR_PATTERN, max_length=9)]
+
+
+SchoolYear = Annotated[
+    str,
+    AfterValidator(schoolyear.checked),
+    Query(pattern=SCHOOL_YEAR_PATTERN, max_length=9),
+]
 Kind = Literal["classroom", "school", "district"]
 ANSWERS = problems(403, 404, 422)
 

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 from aptt_contracts.bounds import SCHOOL_YEAR_PATTERN
 from aptt_contracts.scheduling import Relationship
+from aptt_platform import schoolyear
 from aptt_platform.web import RequestModel
 from fastapi import Path, Query
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints
 
 from aptt_scheduling.domain.attendance import AttendanceRecord, AttendanceSummary, Rsvp
 from aptt_scheduling.domain.calendars import EngagementCalendar, PlannedWindow, WindowKind
@@ -24,7 +25,11 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID, strip_whi
 PathId = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
 AgendaItem = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Language = Annotated[str, StringConstraints(max_length=35, pattern=LANGUAGE_TAG)]
-SchoolYear = Annotated[str, StringConstraints(max_length=9, pattern=SCHOOL_YEAR_PATTERN)]
+SchoolYear = Annotated[
+    str,
+    StringConstraints(max_length=9, pattern=SCHOOL_YEAR_PATTERN),
+    AfterValidator(schoolyear.checked),
+]
 # A query parameter as `Annotated`: with `= Query()` FastAPI would drop the bounds above.
 SchoolYearQuery = Annotated[SchoolYear, Query(examples=["2026-2027"])]
 
