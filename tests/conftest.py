@@ -56,6 +56,15 @@ def pytest_terminal_summary(
         terminalreporter.section("queries planned as collection scans")
         for line in sorted(found):
             terminalreporter.write_line(line)
+    if hasattr(config, "workerinput") is False and config.pluginmanager.has_plugin("xdist"):
+        # The chaos suite's figures from the workers (tests/chaos/conftest.py).
+        base = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+        figures = [p.read_text(encoding="utf-8") for p in sorted(base.glob("chaos-*.txt"))]
+        if figures:
+            terminalreporter.section("chaos: what the checker counted")
+            for text in figures:
+                for line in text.splitlines():
+                    terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
