@@ -495,7 +495,8 @@ async def home_visit(v: SignedIn, visit_id: Id) -> Response:
     _guardian(v)
     found = await v.services.get("scheduling", v.token, f"/v1/home-visits/{visit_id}")
     child = await _child(v, found["student_id"])
-    zone = next((room["timezone"] for room in child["classrooms"] if room.get("timezone")), None)
+    # The school's zone as scheduling keeps it: the roster's classroom carries none.
+    zone = found.get("timezone")
     return v.render(
         "family/visit.html",
         visit=found,

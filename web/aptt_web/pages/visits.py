@@ -62,12 +62,11 @@ def _row(v: Visit, visit: dict[str, Any]) -> dict[str, Any]:
 
 
 def _when(v: Visit, visit: dict[str, Any]) -> str:
-    """The visit's time as the school's clock reads it; a family's offered time is only
-    known in UTC to the web (the service gives no school time zone with it)."""
+    """The visit's time as the school's clock reads it, a family's offered time too."""
     if visit.get("local_starts_at"):
         return v.at_local_time(visit["local_starts_at"])
     if visit.get("family_time"):
-        return f"{v.when(visit['family_time'])} (UTC)"
+        return v.when(visit["family_time"], visit.get("timezone"))
     return ""
 
 
