@@ -263,3 +263,21 @@ async def test_a_guardian_or_a_teacher_cannot_open_these_pages(
             assert answer.status == 404, (who, path)
         await expect(page.get_by_role("heading", name="Not found")).to_be_visible()
         await context.close()
+
+
+async def test_in_arabic_the_school_year_is_isolated_from_the_right_to_left_text(
+    browser: Browser, site: Site
+) -> None:
+    """Inside right-to-left text a bare 2026-2027 can read as 2027-2026: every page that
+    names the school year sets it apart in <bdi>."""
+    context, page = await signed_in(browser, site, PRINCIPAL)
+    for path in (
+        "/school/events",
+        "/school/events/sch-lincoln",
+        "/school/calendars/sch-lincoln",
+        "/school/outcomes",
+    ):
+        await page.goto(f"{site.url}{path}?lang=ar")
+        assert await page.locator("html").get_attribute("dir") == "rtl"
+        assert f"<bdi>{THIS_YEAR}</bdi>" in await page.content(), path
+    await context.close()
