@@ -281,3 +281,37 @@ async def test_in_arabic_the_school_year_is_isolated_from_the_right_to_left_text
         assert await page.locator("html").get_attribute("dir") == "rtl"
         assert f"<bdi>{THIS_YEAR}</bdi>" in await page.content(), path
     await context.close()
+
+
+async def test_the_same_event_form_posted_twice_records_one_event(
+    browser: Browser, site: Site
+) -> None:
+    """A second tap on the button, or the browser resubmitting, sends the same page's form
+    again: the second POST goes where the first went, and the year holds one event."""
+    context, page = await signed_in(browser, site, PRINCIPAL)
+    await page.goto(site.url + "/school/events/sch-lincoln")
+    once = await page.locator("input[name=once]").first.get_attribute("value")
+    assert once
+    form = {
+        "csrf": await _csrf(page),
+        "once": once,
+        "year": THIS_YEAR,
+        "title": "Math games evening, posted twice",
+        "kind": "literacy-night",
+        "on": str(date.today()),
+        "learning_linked": "yes",
+    }
+    places = []
+    for _attempt in range(2):
+        answer = await page.request.post(
+            site.url + "/school/events/sch-lincoln", form=form, max_redirects=0
+        )
+        assert answer.status == 303, await answer.text()
+        places.append(answer.headers["location"])
+    assert places[0] == places[1]
+    await page.goto(site.url + "/school/events/sch-lincoln")
+    rows = page.get_by_role("row").filter(has_text="Math games evening, posted twice")
+    await expect(rows).to_have_count(1)
+    # The next page's form has a new token: the principal can record another event.
+    assert await page.locator("input[name=once]").first.get_attribute("value") != once
+    await context.close()

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Path
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
+from starlette.datastructures import FormData
 
-from aptt_web.pages.common import Form, SignedIn, Visit, text
+from aptt_web.pages.common import Form, SignedIn, Visit, once, text
 from aptt_web.services import ServiceProblem
 
 router = APIRouter()
@@ -131,6 +132,10 @@ async def _arriving(call: Awaitable[dict[str, Any]]) -> dict[str, Any] | None:
 @router.post("/teach/classes/{classroom_id}/meetings", response_class=Response)
 async def schedule(v: SignedIn, form: Form, classroom_id: Id) -> Response:
     _staff(v)
+    return await once(v.request, form, lambda: _schedule(v, form, classroom_id))
+
+
+async def _schedule(v: Visit, form: FormData, classroom_id: str) -> Response:
     roster = await v.services.get("data", v.token, f"/v1/classrooms/{classroom_id}/class-list")
     try:
         zone = ZoneInfo(roster["classroom"].get("timezone") or "UTC")
