@@ -219,6 +219,7 @@ async def test_staff_of_another_school_or_district_are_refused_that_schools_page
         csrf = await _csrf(page)
         posts = {
             "/school/events/sch-garfield": {
+                "once": "a-fresh-one-time-token-of-this-page",
                 "title": "Not ours",
                 "kind": "other",
                 "learning_linked": "no",

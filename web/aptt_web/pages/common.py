@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ParamSpec
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,6 +26,7 @@ from aptt_web.i18n import CATALOGUES, LANGUAGE_NAMES, direction, translator
 from aptt_web.services import Services
 from aptt_web.sessions import Session, User
 
+P = ParamSpec("P")
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
     autoescape=select_autoescape(["html"]),
@@ -182,7 +184,10 @@ async def once(
     if not isinstance(sent, str) or not 16 <= len(sent) <= 100:
         raise BadForm("the form has no one-time token")
     spent = request.app.state.form_tokens
-    key = hashlib.sha256(f"{session_of(request).key}:{sent}".encode()).hexdigest()
+    # The form's action is part of the key: two forms of one page share the page's token.
+    key = hashlib.sha256(
+        f"{session_of(request).key}:{request.url.path}:{sent}".encode()
+    ).hexdigest()
     expires = datetime.now(UTC) + timedelta(seconds=ONCE_KEPT_SECONDS)
     try:
         await spent.insert_one({"_id": key, "expires_at": expires})
@@ -200,6 +205,22 @@ async def once(
         # Refused (a page with the form again): nothing was created, the token may be reused.
         await spent.delete_one({"_id": key})
     return response
+
+
+def create_form(
+    handler: Callable[P, Awaitable[Response]],
+) -> Callable[P, Awaitable[Response]]:
+    """A create-form's route: its body runs once per one-time token (see `once`). The route
+    takes the request's context as `v` and the checked form as `form`."""
+
+    @functools.wraps(handler)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> Response:
+        v, form = kwargs["v"], kwargs["form"]
+        assert isinstance(v, Visit)
+        assert isinstance(form, FormData)
+        return await once(v.request, form, lambda: handler(*args, **kwargs))
+
+    return run
 
 
 async def _first_result(spent: Any, key: str, request: Request) -> Response:

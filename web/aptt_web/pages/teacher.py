@@ -13,9 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Path
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
-from starlette.datastructures import FormData
 
-from aptt_web.pages.common import Form, SignedIn, Visit, once, text
+from aptt_web.pages.common import Form, SignedIn, Visit, create_form, text
 from aptt_web.services import ServiceProblem
 
 router = APIRouter()
@@ -130,12 +129,9 @@ async def _arriving(call: Awaitable[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 @router.post("/teach/classes/{classroom_id}/meetings", response_class=Response)
+@create_form
 async def schedule(v: SignedIn, form: Form, classroom_id: Id) -> Response:
     _staff(v)
-    return await once(v.request, form, lambda: _schedule(v, form, classroom_id))
-
-
-async def _schedule(v: Visit, form: FormData, classroom_id: str) -> Response:
     roster = await v.services.get("data", v.token, f"/v1/classrooms/{classroom_id}/class-list")
     try:
         zone = ZoneInfo(roster["classroom"].get("timezone") or "UTC")
@@ -267,6 +263,7 @@ async def projector(v: SignedIn, meeting_id: Id) -> Response:
 
 
 @router.post("/teach/classes/{classroom_id}/conference-hours", response_class=Response)
+@create_form
 async def publish_hours(v: SignedIn, form: Form, classroom_id: Id) -> Response:
     _staff(v)
     minutes = text(form, "slot_minutes", "15")

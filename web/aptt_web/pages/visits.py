@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.responses import RedirectResponse, Response
 
-from aptt_web.pages.common import Form, SignedIn, Visit, text
+from aptt_web.pages.common import Form, SignedIn, Visit, create_form, text
 from aptt_web.services import ServiceProblem
 
 router = APIRouter(prefix="/visits")
@@ -231,6 +231,7 @@ async def reflect(v: SignedIn, form: Form, visit_id: Id) -> Response:
 
 
 @router.post("/{visit_id}/follow-ups", response_class=Response)
+@create_form
 async def follow_up(v: SignedIn, form: Form, visit_id: Id) -> Response:
     """A contact with the family between the visits: a call, a text, a note, a meeting."""
     _overseer(v)
