@@ -219,6 +219,7 @@ async def test_staff_of_another_school_or_district_are_refused_that_schools_page
         csrf = await _csrf(page)
         posts = {
             "/school/events/sch-garfield": {
+                "once": "a-fresh-one-time-token-of-this-page",
                 "title": "Not ours",
                 "kind": "other",
                 "learning_linked": "no",
@@ -263,3 +264,55 @@ async def test_a_guardian_or_a_teacher_cannot_open_these_pages(
             assert answer.status == 404, (who, path)
         await expect(page.get_by_role("heading", name="Not found")).to_be_visible()
         await context.close()
+
+
+async def test_in_arabic_the_school_year_is_isolated_from_the_right_to_left_text(
+    browser: Browser, site: Site
+) -> None:
+    """Inside right-to-left text a bare 2026-2027 can read as 2027-2026: every page that
+    names the school year sets it apart in <bdi>."""
+    context, page = await signed_in(browser, site, PRINCIPAL)
+    for path in (
+        "/school/events",
+        "/school/events/sch-lincoln",
+        "/school/calendars/sch-lincoln",
+        "/school/outcomes",
+    ):
+        await page.goto(f"{site.url}{path}?lang=ar")
+        assert await page.locator("html").get_attribute("dir") == "rtl"
+        assert f"<bdi>{THIS_YEAR}</bdi>" in await page.content(), path
+    await context.close()
+
+
+async def test_the_same_event_form_posted_twice_records_one_event(
+    browser: Browser, site: Site
+) -> None:
+    """A second tap on the button, or the browser resubmitting, sends the same page's form
+    again: the second POST goes where the first went, and the year holds one event."""
+    context, page = await signed_in(browser, site, PRINCIPAL)
+    await page.goto(site.url + "/school/events/sch-lincoln")
+    once = await page.locator("input[name=once]").first.get_attribute("value")
+    assert once
+    form = {
+        "csrf": await _csrf(page),
+        "once": once,
+        "year": THIS_YEAR,
+        "title": "Math games evening, posted twice",
+        "kind": "literacy-night",
+        "on": str(date.today()),
+        "learning_linked": "yes",
+    }
+    places = []
+    for _attempt in range(2):
+        answer = await page.request.post(
+            site.url + "/school/events/sch-lincoln", form=form, max_redirects=0
+        )
+        assert answer.status == 303, await answer.text()
+        places.append(answer.headers["location"])
+    assert places[0] == places[1]
+    await page.goto(site.url + "/school/events/sch-lincoln")
+    rows = page.get_by_role("row").filter(has_text="Math games evening, posted twice")
+    await expect(rows).to_have_count(1)
+    # The next page's form has a new token: the principal can record another event.
+    assert await page.locator("input[name=once]").first.get_attribute("value") != once
+    await context.close()

@@ -336,9 +336,12 @@ async def test_a_family_says_yes_to_a_home_visit_and_chooses_the_time(
         assert proposed.status_code == 201, proposed.text
     await page.goto(site.url + "/family")
     await page.get_by_role("link", name="Choose a time for the visit").click()
+    offered = (await page.locator("label.choice").first.inner_text()).strip()
     await page.get_by_label("Where shall we meet?").select_option("library")
     await page.get_by_role("button", name="Choose this time").click()
     await expect(page.get_by_role("status")).to_contain_text("Your visit is set")
+    # The time offered is the time set, as the school's clock reads both (not UTC).
+    await expect(page.get_by_role("status").locator("strong")).to_have_text(offered)
     visit_page = page.url
     await context.close()
 

@@ -34,7 +34,7 @@ from aptt_web.pages import (
 )
 from aptt_web.pages.common import BadForm, NeedsSignIn, render
 from aptt_web.services import ServiceProblem, Services
-from aptt_web.sessions import COOKIE, INDEXES, SESSIONS, SessionStore
+from aptt_web.sessions import COOKIE, FORM_TOKENS, INDEXES, SESSIONS, SessionStore
 from aptt_web.settings import Settings
 
 log = get_logger("aptt.web")
@@ -63,6 +63,8 @@ def build_app(settings: Settings | None = None) -> FastAPI:
         )
         collection = mongo[settings.database_name][SESSIONS]
         await collection.create_indexes(INDEXES)
+        app.state.form_tokens = mongo[settings.database_name][FORM_TOKENS]
+        await app.state.form_tokens.create_indexes(INDEXES)
         verifier = TokenVerifier(settings)
         app.state.mongo = mongo
         app.state.sessions = SessionStore(

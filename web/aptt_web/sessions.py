@@ -21,6 +21,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 COOKIE = "aptt_session"
 SESSIONS = "sessions"
 INDEXES = [IndexModel([("expires_at", ASCENDING)], name="expiry", expireAfterSeconds=0)]
+# Spent one-time form tokens (pages/common.py `once`), gone a day after they were spent.
+FORM_TOKENS = "form_tokens"
 # Refresh the expiry at most this often: not a write on every page.
 TOUCH_EVERY = timedelta(minutes=5)
 

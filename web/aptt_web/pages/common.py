@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import hashlib
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ParamSpec
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pymongo.errors import DuplicateKeyError
 from starlette.datastructures import FormData
 
 from aptt_web.i18n import CATALOGUES, LANGUAGE_NAMES, direction, translator
 from aptt_web.services import Services
 from aptt_web.sessions import Session, User
 
+P = ParamSpec("P")
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
     autoescape=select_autoescape(["html"]),
@@ -132,6 +138,8 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
         languages=LANGUAGE_NAMES,
         user=session.user if session.signed_in else None,
         csrf=session.csrf,
+        # A fresh one-time token with every page: a create-form spends it (see `once`).
+        once=secrets.token_urlsafe(24),
         path=request.url.path,
         here=quote(request.url.path + (f"?{request.url.query}" if request.url.query else "")),
         num=lambda value: _number(value, language),
@@ -160,6 +168,74 @@ async def checked_form(request: Request) -> FormData:
         if isinstance(value, str) and len(value) > MAX_FIELD:
             raise BadForm("a field is longer than we accept")
     return form
+
+
+# How long a spent form token answers a repeat with the first result (decision 0605).
+ONCE_KEPT_SECONDS = 24 * 3600
+ONCE_WAIT_SECONDS = 10.0
+
+
+async def once(
+    request: Request, form: FormData, create: Callable[[], Awaitable[Response]]
+) -> Response:
+    """Runs a create-form's `create` once per one-time token: a second POST of the same page
+    (a double tap, a resubmit) is sent to where the first one went instead of creating again."""
+    sent = form.get("once")
+    if not isinstance(sent, str) or not 16 <= len(sent) <= 100:
+        raise BadForm("the form has no one-time token")
+    spent = request.app.state.form_tokens
+    # The form's action is part of the key: two forms of one page share the page's token.
+    key = hashlib.sha256(
+        f"{session_of(request).key}:{request.url.path}:{sent}".encode()
+    ).hexdigest()
+    expires = datetime.now(UTC) + timedelta(seconds=ONCE_KEPT_SECONDS)
+    try:
+        await spent.insert_one({"_id": key, "expires_at": expires})
+    except DuplicateKeyError:
+        return await _first_result(spent, key, request)
+    try:
+        response = await create()
+    except BaseException:
+        await spent.delete_one({"_id": key})
+        raise
+    location = response.headers.get("location")
+    if response.status_code in (302, 303) and location:
+        await spent.update_one({"_id": key}, {"$set": {"location": location}})
+    else:
+        # Refused (a page with the form again): nothing was created, the token may be reused.
+        await spent.delete_one({"_id": key})
+    return response
+
+
+def create_form(
+    handler: Callable[P, Awaitable[Response]],
+) -> Callable[P, Awaitable[Response]]:
+    """A create-form's route: its body runs once per one-time token (see `once`). The route
+    takes the request's context as `v` and the checked form as `form`."""
+
+    @functools.wraps(handler)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> Response:
+        v, form = kwargs["v"], kwargs["form"]
+        assert isinstance(v, Visit)
+        assert isinstance(form, FormData)
+        return await once(v.request, form, lambda: handler(*args, **kwargs))
+
+    return run
+
+
+async def _first_result(spent: Any, key: str, request: Request) -> Response:
+    """Where the first POST went; while it is still running, wait for it a little."""
+    waited = 0.0
+    while True:
+        doc = await spent.find_one({"_id": key})
+        if doc is None:
+            raise BadForm("the first submission of this form failed; reload the page")
+        if doc.get("location"):
+            return RedirectResponse(doc["location"], status_code=303)
+        if waited >= ONCE_WAIT_SECONDS:
+            return RedirectResponse(request.headers.get("referer") or "/", status_code=303)
+        await asyncio.sleep(0.2)
+        waited += 0.2
 
 
 SignedIn = Annotated[Visit, Depends(visit)]

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
-from aptt_web.pages.common import Form, SignedIn, Visit, text
+from aptt_web.pages.common import Form, SignedIn, Visit, create_form, text
 from aptt_web.services import ServiceProblem
 
 router = APIRouter(prefix="/family")
@@ -378,6 +378,7 @@ async def check(v: SignedIn, form: Form, student_id: Id) -> Response:
 
 
 @router.post("/children/{student_id}/goals", response_class=Response)
+@create_form
 async def set_goal(v: SignedIn, form: Form, student_id: Id) -> Response:
     _guardian(v)
     draft = _draft(form, student_id)
@@ -495,7 +496,8 @@ async def home_visit(v: SignedIn, visit_id: Id) -> Response:
     _guardian(v)
     found = await v.services.get("scheduling", v.token, f"/v1/home-visits/{visit_id}")
     child = await _child(v, found["student_id"])
-    zone = next((room["timezone"] for room in child["classrooms"] if room.get("timezone")), None)
+    # The school's zone as scheduling keeps it: the roster's classroom carries none.
+    zone = found.get("timezone")
     return v.render(
         "family/visit.html",
         visit=found,

@@ -14,7 +14,7 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from aptt_web.pages.common import Form, SignedIn, Visit, text
+from aptt_web.pages.common import Form, SignedIn, Visit, create_form, text
 from aptt_web.pages.form_errors import FormErrors, form_errors
 from aptt_web.pages.staff import Id, schools_of
 from aptt_web.services import ServiceProblem
@@ -105,6 +105,7 @@ def _event_body(form: FormData) -> dict[str, Any]:
 
 
 @router.post("/events/{school_id}", response_class=Response)
+@create_form
 async def record_event(v: SignedIn, form: Form, school_id: Id) -> Response:
     admin_only(v)
     body = _event_body(form)

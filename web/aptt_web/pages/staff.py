@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import UploadFile
 
-from aptt_web.pages.common import Form, SignedIn, Visit, text
+from aptt_web.pages.common import Form, SignedIn, Visit, create_form, text
 from aptt_web.services import ServiceProblem
 
 router = APIRouter(prefix="/school")
@@ -42,6 +42,7 @@ async def imports(v: SignedIn) -> Response:
 
 
 @router.post("/imports/{kind}", response_class=Response)
+@create_form
 async def upload(v: SignedIn, form: Form, request: Request, kind: Kind) -> Response:
     _admin(v)
     file = form.get("file")

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
-from aptt_web.pages.common import Form, SignedIn, Visit, text
+from aptt_web.pages.common import Form, SignedIn, Visit, create_form, text
 from aptt_web.services import ServiceProblem
 
 router = APIRouter()
@@ -129,6 +129,7 @@ async def _arriving(call: Awaitable[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 @router.post("/teach/classes/{classroom_id}/meetings", response_class=Response)
+@create_form
 async def schedule(v: SignedIn, form: Form, classroom_id: Id) -> Response:
     _staff(v)
     roster = await v.services.get("data", v.token, f"/v1/classrooms/{classroom_id}/class-list")
@@ -262,6 +263,7 @@ async def projector(v: SignedIn, meeting_id: Id) -> Response:
 
 
 @router.post("/teach/classes/{classroom_id}/conference-hours", response_class=Response)
+@create_form
 async def publish_hours(v: SignedIn, form: Form, classroom_id: Id) -> Response:
     _staff(v)
     minutes = text(form, "slot_minutes", "15")

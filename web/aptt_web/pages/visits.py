@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.responses import RedirectResponse, Response
 
-from aptt_web.pages.common import Form, SignedIn, Visit, text
+from aptt_web.pages.common import Form, SignedIn, Visit, create_form, text
 from aptt_web.services import ServiceProblem
 
 router = APIRouter(prefix="/visits")
@@ -62,12 +62,11 @@ def _row(v: Visit, visit: dict[str, Any]) -> dict[str, Any]:
 
 
 def _when(v: Visit, visit: dict[str, Any]) -> str:
-    """The visit's time as the school's clock reads it; a family's offered time is only
-    known in UTC to the web (the service gives no school time zone with it)."""
+    """The visit's time as the school's clock reads it, a family's offered time too."""
     if visit.get("local_starts_at"):
         return v.at_local_time(visit["local_starts_at"])
     if visit.get("family_time"):
-        return f"{v.when(visit['family_time'])} (UTC)"
+        return v.when(visit["family_time"], visit.get("timezone"))
     return ""
 
 
@@ -232,6 +231,7 @@ async def reflect(v: SignedIn, form: Form, visit_id: Id) -> Response:
 
 
 @router.post("/{visit_id}/follow-ups", response_class=Response)
+@create_form
 async def follow_up(v: SignedIn, form: Form, visit_id: Id) -> Response:
     """A contact with the family between the visits: a call, a text, a note, a meeting."""
     _overseer(v)

@@ -168,6 +168,7 @@ class VisitOut(BaseModel):
     duration_minutes: int
     starts_at: datetime | None
     local_starts_at: datetime | None
+    timezone: str = Field(description="the school's time zone, to show proposed times in")
     family_time: datetime | None
     place_kind: str | None
     address: str | None = Field(description="Only for the pair and the school's coordinators")
@@ -199,6 +200,7 @@ class VisitOut(BaseModel):
             local_starts_at=v.starts_at.astimezone(ZoneInfo(view.timezone))
             if v.starts_at
             else None,
+            timezone=view.timezone,
             family_time=v.family_time,
             place_kind=v.place_kind,
             address=v.address if close else None,
