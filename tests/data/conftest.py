@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -140,18 +141,20 @@ async def finished_job(
     return last
 
 
-@pytest.fixture(scope="module")
-async def data_service(
-    local_stack: LocalStack, dev_issuer: DevIssuer
+@asynccontextmanager
+async def started_data_service(
+    local_stack: LocalStack, dev_issuer: DevIssuer, **overrides: Any
 ) -> AsyncIterator[DataService]:
-    """The data service on the real broker and database, once per test module."""
+    """The data service on the real broker and database, with the tests' upload limits and
+    any other settings a test module needs changed."""
     settings = Settings(
         **service_settings(
             local_stack,
             "data",
             dev_issuer.issuer,
-            max_upload_bytes=UPLOAD_LIMIT,
-            max_unzipped_bytes=4 * UPLOAD_LIMIT,
+            max_upload_bytes=overrides.pop("max_upload_bytes", UPLOAD_LIMIT),
+            max_unzipped_bytes=overrides.pop("max_unzipped_bytes", 4 * UPLOAD_LIMIT),
+            **overrides,
         )
     )
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
@@ -167,6 +170,15 @@ async def data_service(
             )
     finally:
         await client.close()
+
+
+@pytest.fixture(scope="module")
+async def data_service(
+    local_stack: LocalStack, dev_issuer: DevIssuer
+) -> AsyncIterator[DataService]:
+    """The data service, once per test module."""
+    async with started_data_service(local_stack, dev_issuer) as service:
+        yield service
 
 
 def district_roster(district: str, *, per_class: int = 6) -> Roster:

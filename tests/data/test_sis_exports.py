@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aptt_data.main import Settings, build_app
 from aptt_local.oneroster import (
     HEADERS,
     USERS_1_1,
@@ -25,11 +24,10 @@ from aptt_local.oneroster import (
     zip_files,
 )
 from aptt_local.servers import LocalStack
-from aptt_local.testing import random_id, running_app, service_settings
+from aptt_local.testing import random_id
 from aptt_platform.devissuer import DevIssuer
-from pymongo import AsyncMongoClient
 
-from .conftest import UPLOAD_LIMIT, DataService, district_roster
+from .conftest import DataService, district_roster, started_data_service
 
 REPORTED = 50  # warnings (and refused rows) a report lists
 KINDS = ("schools", "classrooms", "students", "guardians", "teachers")
@@ -41,29 +39,10 @@ async def data_service(
     local_stack: LocalStack, dev_issuer: DevIssuer
 ) -> AsyncIterator[DataService]:
     """The data service listing at most REPORTED warnings in a report."""
-    settings = Settings(
-        **service_settings(
-            local_stack,
-            "data",
-            dev_issuer.issuer,
-            max_upload_bytes=UPLOAD_LIMIT,
-            max_unzipped_bytes=4 * UPLOAD_LIMIT,
-            max_rejections_reported=REPORTED,
-        )
-    )
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        local_stack.mongo_url, tz_aware=True
-    )
-    try:
-        async with running_app(build_app(settings)) as url:
-            yield DataService(
-                url=url,
-                issuer=dev_issuer,
-                bootstrap=local_stack.kafka_bootstrap,
-                db=client[settings.database_name],
-            )
-    finally:
-        await client.close()
+    async with started_data_service(
+        local_stack, dev_issuer, max_rejections_reported=REPORTED
+    ) as service:
+        yield service
 
 
 def national(number: str) -> str:
