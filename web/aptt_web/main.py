@@ -25,9 +25,12 @@ from aptt_web.oidc import RelyingParty
 from aptt_web.pages import (
     calendars,
     family,
+    notes,
     outcome_pages,
+    reach,
     school_events,
     staff,
+    survey_results,
     teacher,
     visit_coverage,
     visits,
@@ -109,6 +112,9 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(signin.router)
     app.include_router(family.router)
     app.include_router(teacher.router)
+    app.include_router(notes.router)
+    app.include_router(reach.router)
+    app.include_router(survey_results.router)
     app.include_router(staff.router)
     app.include_router(visits.router)
     app.include_router(visit_coverage.router)

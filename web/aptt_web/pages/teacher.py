@@ -4,7 +4,6 @@ chart on the projector, attendance one tap per guardian), the class's goals."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -326,64 +325,3 @@ async def day_sheet(v: SignedIn, classroom_id: Id, day: Day) -> Response:
         ],
         not_booked=[students[s] for s in sheet["not_booked"] if s in students],
     )
-
-
-NOTE_PARTS = ("went_well", "next_step", "home_action")
-
-
-@router.get("/teach/classes/{classroom_id}/notes/{student_id}", response_class=Response)
-async def note_page(v: SignedIn, classroom_id: Id, student_id: Id) -> Response:
-    _staff(v)
-    return await _note_page(v, classroom_id, student_id)
-
-
-async def _note_page(
-    v: Visit, classroom_id: str, student_id: str, *, refused: str | None = None
-) -> Response:
-    roster, book = await asyncio.gather(
-        v.services.get("data", v.token, f"/v1/classrooms/{classroom_id}/class-list"),
-        v.services.get("notify", v.token, "/v1/notes/phrases", language=v.language),
-    )
-    student = next((s for s in roster["students"] if s["student_id"] == student_id), None)
-    if student is None:
-        raise ServiceProblem(404)
-    return v.render(
-        "teach/note.html",
-        status=422 if refused else 200,
-        classroom=roster["classroom"],
-        student=student,
-        parts=[(part, book["parts"].get(part, [])) for part in NOTE_PARTS],
-        note_id=secrets.token_urlsafe(16),
-        refused=refused,
-    )
-
-
-@router.post("/teach/classes/{classroom_id}/notes/{student_id}", response_class=Response)
-async def send_note(v: SignedIn, form: Form, classroom_id: Id, student_id: Id) -> Response:
-    """A note from the sentence builder: each guardian reads it in their own language. The
-    page's note id makes a second tap on the button send it once."""
-    _staff(v)
-    phrases = {part: text(form, part) for part in NOTE_PARTS if text(form, part)}
-    if not phrases:
-        return await _note_page(
-            v, classroom_id, student_id, refused=v._("Choose at least one sentence.")
-        )
-    try:
-        await v.services.call(
-            "notify",
-            v.token,
-            "POST",
-            "/v1/notes",
-            json={
-                "note_id": text(form, "note_id") or None,
-                "student_id": student_id,
-                "kind": "builder",
-                "phrases": phrases,
-                "skill_code": text(form, "skill_code") or None,
-            },
-        )
-    except ServiceProblem as problem:
-        if problem.status not in (409, 422):
-            raise
-        return await _note_page(v, classroom_id, student_id, refused=problem.detail)
-    return RedirectResponse(f"/teach/classes/{classroom_id}?noted=1", status_code=303)

@@ -1,0 +1,144 @@
+"""Reach of personal contact: a teacher's class list with each family's last personal
+contact, the walk that writes to the families not reached lately one after another, and the
+school's figures per class for its admins (notify's reach; decision 0606)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import RedirectResponse, Response
+
+from aptt_web.pages.common import SignedIn, Visit
+from aptt_web.pages.staff import schools_of
+from aptt_web.pages.teacher import Id, _staff
+from aptt_web.services import ServiceProblem
+
+router = APIRouter()
+DAYS = (7, 14, 30, 60)
+DEFAULT_DAYS = 30
+# A school can hold dozens of classes: a few reach calls at a time.
+AT_ONCE = 8
+
+
+def days_of(days: int | str | None) -> int:
+    """One of the page's choices; anything else reads as the default (a hand-edited link)."""
+    try:
+        found = int(days or DEFAULT_DAYS)
+    except ValueError:
+        return DEFAULT_DAYS
+    return found if found in DAYS else DEFAULT_DAYS
+
+
+async def _reach(v: Visit, days: int, **scope: str) -> dict[str, Any]:
+    found: dict[str, Any] = await v.services.get("notify", v.token, "/v1/reach", days=days, **scope)
+    return found
+
+
+async def next_family(v: Visit, classroom_id: str, after: str, days: int) -> str:
+    """Where the walk goes after `after` (written to or skipped): the next family in the
+    class list's order without a personal contact in `days` days, or back to the list."""
+    roster, reach = await asyncio.gather(
+        v.services.get("data", v.token, f"/v1/classrooms/{classroom_id}/class-list"),
+        _reach(v, days, classroom_id=classroom_id),
+    )
+    order = [s["student_id"] for s in roster["students"]]
+    start = order.index(after) + 1 if after in order else 0
+    waiting = set(reach["not_reached"]) - {after}
+    later = [s for s in order[start:] if s in waiting]
+    if later:
+        return f"/teach/classes/{classroom_id}/notes/{later[0]}?walk={days}"
+    return f"/teach/classes/{classroom_id}/reach?days={days}&done=1"
+
+
+@router.get("/teach/classes/{classroom_id}/reach", response_class=Response)
+async def class_reach(v: SignedIn, classroom_id: Id, days: str | None = None) -> Response:
+    _staff(v)
+    chosen = days_of(days)
+    roster, families, reach = await asyncio.gather(
+        v.services.get("data", v.token, f"/v1/classrooms/{classroom_id}/class-list"),
+        v.services.get("notify", v.token, f"/v1/classrooms/{classroom_id}/families"),
+        _reach(v, chosen, classroom_id=classroom_id),
+    )
+    contacts = {f["student_id"]: f for f in families["items"]}
+    waiting = set(reach["not_reached"])
+    rows = [
+        {
+            "student": s,
+            "last": contacts.get(s["student_id"], {}).get("last_contact_at"),
+            "kind": contacts.get(s["student_id"], {}).get("last_contact_kind"),
+            "waiting": s["student_id"] in waiting,
+        }
+        for s in roster["students"]
+    ]
+    rows.sort(key=lambda r: not r["waiting"])
+    first = next((r["student"]["student_id"] for r in rows if r["waiting"]), None)
+    return v.render(
+        "teach/reach.html",
+        classroom=roster["classroom"],
+        rows=[{**r, "last": v.date(r["last"]) if r["last"] else None} for r in rows],
+        reach=reach,
+        days=chosen,
+        choices=DAYS,
+        first=first,
+        done=v.request.query_params.get("done") == "1",
+    )
+
+
+@router.get("/teach/classes/{classroom_id}/reach/next", response_class=Response)
+async def skip(v: SignedIn, classroom_id: Id, after: Id, days: str | None = None) -> Response:
+    """ "Skip": the walk goes on to the next family without writing to this one."""
+    _staff(v)
+    return RedirectResponse(
+        await next_family(v, classroom_id, after, days_of(days)), status_code=303
+    )
+
+
+def _admin(v: Visit) -> None:
+    if not v.user.is_admin:
+        raise ServiceProblem(403)
+
+
+@router.get("/school/contact", response_class=Response)
+async def contact_schools(v: SignedIn) -> Response:
+    _admin(v)
+    return v.render("school/contact_schools.html", schools=await schools_of(v))
+
+
+@router.get("/school/contact/{school_id}", response_class=Response)
+async def school_reach(v: SignedIn, school_id: Id, days: str | None = None) -> Response:
+    """Counts only: how many families of each class heard from the school in person lately.
+    Notify gives the ids of the families not reached; this page names none of them."""
+    _admin(v)
+    chosen = days_of(days)
+    # The school's figures first: notify refuses another school's (shown as Not found).
+    school = await _reach(v, chosen, school_id=school_id)
+    found = await v.services.get("data", v.token, "/v1/me/classrooms")
+    rooms = [c for c in found["items"] if c["school_id"] == school_id]
+    limit = asyncio.Semaphore(AT_ONCE)
+
+    async def one(room: dict[str, Any]) -> dict[str, Any]:
+        async with limit:
+            figures = await _reach(v, chosen, classroom_id=room["classroom_id"])
+        return {"classroom": room, "figures": _counts(figures)}
+
+    return v.render(
+        "school/contact.html",
+        school_id=school_id,
+        school_name=rooms[0]["school_name"] if rooms else school_id,
+        school=_counts(school),
+        classrooms=list(await asyncio.gather(*(one(r) for r in rooms))),
+        days=chosen,
+        choices=DAYS,
+    )
+
+
+def _counts(reach: dict[str, Any]) -> dict[str, Any]:
+    """A reach answer without its list of student ids: the school view shows numbers."""
+    return {
+        "families": reach["families"],
+        "reached": reach["reached"],
+        "not_reached": len(reach["not_reached"]),
+        "rate": reach["rate"],
+    }
