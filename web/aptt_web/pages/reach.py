@@ -5,13 +5,13 @@ school's figures per class for its admins (notify's reach; decision 0606)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse, Response
 
 from aptt_web.pages.common import SignedIn, Visit
-from aptt_web.pages.staff import schools_of
+from aptt_web.pages.staff import school_rooms, schools_of
 from aptt_web.pages.teacher import Id, _staff
 from aptt_web.services import ServiceProblem
 
@@ -20,6 +20,7 @@ DAYS = (7, 14, 30, 60)
 DEFAULT_DAYS = 30
 # A school can hold dozens of classes: a few reach calls at a time.
 AT_ONCE = 8
+StudentId = Annotated[str, Query(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9._:\-]+$")]
 
 
 def days_of(days: int | str | None) -> int:
@@ -87,7 +88,9 @@ async def class_reach(v: SignedIn, classroom_id: Id, days: str | None = None) ->
 
 
 @router.get("/teach/classes/{classroom_id}/reach/next", response_class=Response)
-async def skip(v: SignedIn, classroom_id: Id, after: Id, days: str | None = None) -> Response:
+async def skip(
+    v: SignedIn, classroom_id: Id, after: StudentId, days: str | None = None
+) -> Response:
     """ "Skip": the walk goes on to the next family without writing to this one."""
     _staff(v)
     return RedirectResponse(
@@ -112,10 +115,8 @@ async def school_reach(v: SignedIn, school_id: Id, days: str | None = None) -> R
     Notify gives the ids of the families not reached; this page names none of them."""
     _admin(v)
     chosen = days_of(days)
-    # The school's figures first: notify refuses another school's (shown as Not found).
+    name, rooms = await school_rooms(v, school_id)
     school = await _reach(v, chosen, school_id=school_id)
-    found = await v.services.get("data", v.token, "/v1/me/classrooms")
-    rooms = [c for c in found["items"] if c["school_id"] == school_id]
     limit = asyncio.Semaphore(AT_ONCE)
 
     async def one(room: dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +127,7 @@ async def school_reach(v: SignedIn, school_id: Id, days: str | None = None) -> R
     return v.render(
         "school/contact.html",
         school_id=school_id,
-        school_name=rooms[0]["school_name"] if rooms else school_id,
+        school_name=name,
         school=_counts(school),
         classrooms=list(await asyncio.gather(*(one(r) for r in rooms))),
         days=chosen,

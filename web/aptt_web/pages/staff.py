@@ -6,7 +6,7 @@ import asyncio
 import csv
 import io
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from aptt_platform.schoolyear import school_year_of
 from fastapi import APIRouter, Path, Request
@@ -171,6 +171,16 @@ async def schools_of(v: Visit) -> list[dict[str, str]]:
         if v.user.has("district_admin") or room["school_id"] in v.user.school_ids:
             schools[room["school_id"]] = room["school_name"]
     return [{"school_id": k, "name": name} for k, name in sorted(schools.items())]
+
+
+async def school_rooms(v: Visit, school_id: str) -> tuple[str, list[dict[str, Any]]]:
+    """A school the staff member reads, by name, and its classes; any other is Not found
+    (a district admin of another district reads no school of this one, not an empty one)."""
+    found = await v.services.get("data", v.token, "/v1/me/classrooms")
+    rooms = [c for c in found["items"] if c["school_id"] == school_id]
+    if not rooms or not (v.user.has("district_admin") or school_id in v.user.school_ids):
+        raise ServiceProblem(404)
+    return rooms[0]["school_name"], rooms
 
 
 @router.get("/events", response_class=Response)

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from aptt_web.pages.common import SignedIn, Visit
-from aptt_web.pages.staff import schools_of
+from aptt_web.pages.staff import school_rooms, schools_of
 from aptt_web.pages.teacher import Id, _staff
 from aptt_web.services import ServiceProblem
 
@@ -87,10 +87,8 @@ async def survey_schools(v: SignedIn) -> Response:
 @router.get("/school/surveys/{school_id}", response_class=Response)
 async def school_results(v: SignedIn, school_id: Id) -> Response:
     _admin(v)
-    # The school's results first: notify refuses another school's (shown as Not found).
+    name, rooms = await school_rooms(v, school_id)
     school = await _results(v, school_id=school_id)
-    found = await v.services.get("data", v.token, "/v1/me/classrooms")
-    rooms = [c for c in found["items"] if c["school_id"] == school_id]
     limit = asyncio.Semaphore(AT_ONCE)
 
     async def one(room: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +107,7 @@ async def school_results(v: SignedIn, school_id: Id) -> Response:
     return v.render(
         "school/survey_results.html",
         school_id=school_id,
-        school_name=rooms[0]["school_name"] if rooms else school_id,
+        school_name=name,
         results=school,
         classrooms=classrooms,
         questions=questions,
