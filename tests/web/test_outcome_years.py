@@ -82,3 +82,36 @@ async def test_the_reach_page_shows_the_year_chosen_as_the_data_service_gives_it
     await expect(page.get_by_label("School year")).to_have_value(THIS_YEAR)
     await expect(page.locator("p.muted").first).to_contain_text(f"School year {THIS_YEAR}")
     await context.close()
+
+
+async def test_a_schools_reach_and_goals_download_as_csv_for_the_year_chosen(
+    browser: Browser, site: Site
+) -> None:
+    context, page = await signed_in(browser, site, PRINCIPAL)
+    await page.goto(f"{site.url}/school/reach/sch-lincoln?year={LAST_YEAR}")
+    async with page.expect_download() as download:
+        await page.get_by_role("link", name="Download as CSV").click()
+    got = await download.value
+    assert got.suggested_filename == f"reach-sch-lincoln-{LAST_YEAR}.csv"
+    with open(await got.path(), encoding="utf-8") as file:  # noqa: ASYNC230
+        rows = list(csv.DictReader(file))
+    reach = await _data(
+        site, "/v1/schools/sch-lincoln/outcomes/reach", subject=PRINCIPAL, school_year=LAST_YEAR
+    )
+    assert [r["row"] for r in rows] == ["total"]
+    assert rows[0]["families"] == str(reach["families"])
+
+    answer = await page.request.get(
+        f"{site.url}/school/goals/sch-lincoln/figures.csv?year={THIS_YEAR}"
+    )
+    assert answer.status == 200
+    goals = await _data(site, "/v1/schools/sch-lincoln/outcomes/goals", subject=PRINCIPAL)
+    rows = list(csv.DictReader(io.StringIO(await answer.text())))
+    assert [r["row"] for r in rows] == [
+        *(f"meeting:{m['meeting_id']}" for m in goals["meetings"]),
+        "total",
+    ]
+    # Another school's figures are not found, as its page is.
+    refused = await page.request.get(f"{site.url}/school/reach/sch-garfield/figures.csv")
+    assert refused.status == 404
+    await context.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -108,6 +108,35 @@ async def goals(v: SignedIn, school_id: Id, year: Year = None) -> Response:
 async def reach(v: SignedIn, school_id: Id, year: Year = None) -> Response:
     """Families visited at home in a school year, school and classroom by classroom."""
     return await _school_page(v, "reach", school_id, "school/reach.html", year)
+
+
+@router.get("/goals/{school_id}/figures.csv", response_class=Response)
+async def goals_csv(v: SignedIn, school_id: Id, year: Year = None) -> Response:
+    return await _school_csv(v, "goals", school_id, year)
+
+
+@router.get("/reach/{school_id}/figures.csv", response_class=Response)
+async def reach_csv(v: SignedIn, school_id: Id, year: Year = None) -> Response:
+    return await _school_csv(v, "reach", school_id, year)
+
+
+async def _school_csv(
+    v: Visit, kind: Literal["goals", "reach"], school_id: str, year: str | None
+) -> Response:
+    """The data service's CSV, fetched with the reader's token and passed on as a file."""
+    chosen = _admin(v, year)
+    found = await v.services.call(
+        "data",
+        v.token,
+        "GET",
+        f"/v1/schools/{school_id}/outcomes/{kind}.csv",
+        params={"school_year": chosen},
+    )
+    return Response(
+        found.content,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{kind}-{school_id}-{chosen}.csv"'},
+    )
 
 
 @router.get("/growth", response_class=Response)
