@@ -128,6 +128,21 @@ class MeetingWindowsCreated(EventModel):
     windows: list[MeetingWindow] = Field(max_length=24)
 
 
+class MeetingWindowsChanged(EventModel):
+    """A school moved windows of its engagement calendar: a classroom's windows, new dates."""
+
+    event_type = "org.aptt.scheduling.meeting-windows.changed.v1"
+    topic = MEETINGS
+    subject_field = "classroom_id"
+
+    classroom_id: Id
+    school_id: Id
+    calendar_id: Id
+    template_id: Id
+    school_year: SchoolYear
+    windows: list[MeetingWindow] = Field(max_length=24, description="the changed windows only")
+
+
 # -- home visits (PTHV) ---------------------------------------------------------------
 # Ids, codes, counts and times only. A visit's address, the family's words and the pair's
 # reflection stay in scheduling's database (decision 0320).

@@ -6,6 +6,8 @@ recorded."""
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from datetime import UTC, date, datetime
 from typing import Any
@@ -417,6 +419,10 @@ async def test_each_caller_reaches_only_their_own_and_every_view_is_recorded(
         ("/v1/district/outcomes/growth", principal, 403),
         ("/v1/classrooms/c1/outcomes/attendance", stranger, 404),
         ("/v1/schools/sch1/outcomes/goals", stranger, 404),
+        ("/v1/schools/sch1/outcomes/goals.csv", stranger, 404),
+        ("/v1/schools/sch1/outcomes/reach.csv", stranger, 404),
+        ("/v1/schools/sch1/outcomes/reach.csv", teacher, 403),
+        ("/v1/schools/sch2/outcomes/goals.csv", principal, 403),
     ]
     for path, headers, expected in cases:
         answer = await _get(data_service, path, headers, skill_code="orf", grade=3)
@@ -434,3 +440,41 @@ async def test_each_caller_reaches_only_their_own_and_every_view_is_recorded(
         ("p1", "goals", "classroom", "c1"),
         ("p1", "attendance", "school", "sch1"),
     }
+
+
+def _as_cell(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+async def test_a_schools_goals_and_reach_download_as_csv_with_the_figures_of_the_json(
+    data_service: DataService,
+) -> None:
+    d = await _district(data_service)
+    principal = data_service.token(d, "school_admin", subject="p1", schools=["sch1"])
+
+    async def visits_kept() -> bool:
+        found = await _get(data_service, "/v1/classrooms/c1/outcomes/reach", principal)
+        return bool(found.json().get("visited") == 7)
+
+    await eventually(visits_kept, timeout=60, what="the visits to be kept")
+    reach = (await _get(data_service, "/v1/schools/sch1/outcomes/reach", principal)).json()
+    answer = await _get(data_service, "/v1/schools/sch1/outcomes/reach.csv", principal)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert f'filename="reach-school-sch1-{YEAR}.csv"' in answer.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert len(rows) == 1
+    # A withheld cell stays empty, never 0.
+    for name in ("families", "visited", "visited_share", "visited_twice"):
+        assert rows[0][name] == _as_cell(reach[name]), name
+
+    goals = (await _get(data_service, "/v1/schools/sch1/outcomes/goals", principal)).json()
+    answer = await _get(data_service, "/v1/schools/sch1/outcomes/goals.csv", principal)
+    assert answer.status_code == 200, answer.text
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert [r["row"] for r in rows] == [
+        *(f"meeting:{m['meeting_id']}" for m in goals["meetings"]),
+        "total",
+    ]
+    for name in ("goals_set", "goals_met", "met_rate"):
+        assert rows[-1][name] == _as_cell(goals[name]), name

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from aptt_platform.schoolyear import school_year_of
-from babel.dates import format_date
+from babel.dates import format_interval
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
@@ -28,26 +28,37 @@ async def calendars_index(v: SignedIn) -> Response:
     return v.render("school/calendars.html", schools=await schools_of(v))
 
 
-def _month(month: int, language: str) -> str:
-    return format_date(date(2000, month, 1), format="LLLL", locale=language)
+def span(starts_on: str, ends_on: str, language: str) -> str:
+    """A window's first and last day as the reader writes a span of dates."""
+    first, last = date.fromisoformat(starts_on), date.fromisoformat(ends_on)
+    return str(format_interval(first, last, "yMMMd", locale=language))
 
 
-def windows_of(template: dict[str, Any], language: str) -> list[dict[str, Any]]:
-    """A template's windows with the months they span, in the reader's words."""
-    start = int(template.get("start_month") or 8)
-    shown = []
-    for window in template.get("windows") or []:
-        offset = window.get("month_offset")
-        if offset is None:
-            offset = (int(window["month"]) - start) % 12
-        first = (start - 1 + int(offset)) % 12 + 1
-        last = (first - 1 + int(window.get("span_months") or 1) - 1) % 12 + 1
-        months = _month(first, language)
-        if last != first:
-            months += " \u2013 " + _month(last, language)
-        minutes = window.get("duration_minutes") or (75 if window["kind"] == "team_meeting" else 30)
-        shown.append({**window, "months": months, "minutes": minutes})
-    return shown
+async def calendar_windows(
+    v: Visit, school_id: str, calendars: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each calendar, newest school year first, with its windows at the school's dates."""
+    ordered = sorted(calendars, key=lambda c: str(c["school_year"]), reverse=True)
+    found = await asyncio.gather(
+        *(
+            v.services.get(
+                "scheduling",
+                v.token,
+                f"/v1/schools/{school_id}/engagement-calendars/{c['calendar_id']}/windows",
+            )
+            for c in ordered
+        )
+    )
+    return [
+        {
+            **calendar,
+            "windows": [
+                {**w, "span": span(w["starts_on"], w["ends_on"], v.language)}
+                for w in windows["items"]
+            ],
+        }
+        for calendar, windows in zip(ordered, found, strict=True)
+    ]
 
 
 def _years() -> list[str]:
@@ -74,16 +85,10 @@ async def _calendars_page(
     )
     by_id = {t["template_id"]: t for t in templates["items"]}
     name = next((s["name"] for s in schools if s["school_id"] == school_id), school_id)
-    calendars = []
-    for calendar in sorted(found["items"], key=lambda c: str(c["school_year"]), reverse=True):
-        template = by_id.get(calendar["template_id"], {})
-        calendars.append(
-            {
-                **calendar,
-                "template_name": template.get("name") or calendar["template_id"],
-                "windows": windows_of(template, v.language),
-            }
-        )
+    calendars = [
+        {**c, "template_name": by_id.get(c["template_id"], {}).get("name") or c["template_id"]}
+        for c in await calendar_windows(v, school_id, found["items"])
+    ]
     return v.render(
         "school/school_calendars.html",
         status=status,
@@ -106,6 +111,7 @@ async def school_calendars(v: SignedIn, school_id: Id, done: str | None = None) 
         "again": v._(
             "The school already had this calendar; classrooms added since got their windows."
         ),
+        "moved": v._("The window's new dates are saved for every classroom of the school."),
     }.get(done or "")
     return await _calendars_page(v, school_id, notice=notice)
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from aptt_platform.schoolyear import school_year_of
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from aptt_web.pages.common import SignedIn, Visit
+from aptt_web.pages.school_years import Year, chosen_year, recent_years
 from aptt_web.pages.staff import Id, schools_of
 from aptt_web.services import ServiceProblem
 
@@ -26,10 +25,10 @@ Grade = Annotated[int | None, Query(ge=0, le=12)]
 AT_ONCE = 8
 
 
-def _admin(v: Visit) -> str:
+def _admin(v: Visit, asked: str | None = None) -> str:
     if not v.user.is_admin:
         raise ServiceProblem(403)
-    return school_year_of(date.today())
+    return chosen_year(asked)
 
 
 async def _classrooms(v: Visit, school_id: str) -> list[dict[str, Any]]:
@@ -55,8 +54,10 @@ async def _per_classroom(
     return list(await asyncio.gather(*(one(r) for r in rooms)))
 
 
-async def _school_page(v: Visit, what: str, school_id: str, template: str) -> Response:
-    year = _admin(v)
+async def _school_page(
+    v: Visit, what: str, school_id: str, template: str, asked: str | None
+) -> Response:
+    year = _admin(v, asked)
     # The school's own figures first: the data service refuses another school's (404 here).
     school = await v.services.get(
         "data", v.token, f"/v1/schools/{school_id}/outcomes/{what}", school_year=year
@@ -65,6 +66,7 @@ async def _school_page(v: Visit, what: str, school_id: str, template: str) -> Re
     return v.render(
         template,
         year=year,
+        years=recent_years(),
         school_id=school_id,
         school_name=rooms[0]["school_name"] if rooms else school_id,
         school=school,
@@ -73,37 +75,76 @@ async def _school_page(v: Visit, what: str, school_id: str, template: str) -> Re
 
 
 @router.get("/goals", response_class=Response)
-async def goals_schools(v: SignedIn) -> Response:
-    year = _admin(v)
+async def goals_schools(v: SignedIn, year: Year = None) -> Response:
+    chosen = _admin(v, year)
     return v.render(
-        "school/outcome_schools.html", year=year, kind="goals", schools=await schools_of(v)
+        "school/outcome_schools.html",
+        year=chosen,
+        years=recent_years(),
+        kind="goals",
+        schools=await schools_of(v),
     )
 
 
 @router.get("/reach", response_class=Response)
-async def reach_schools(v: SignedIn) -> Response:
-    year = _admin(v)
+async def reach_schools(v: SignedIn, year: Year = None) -> Response:
+    chosen = _admin(v, year)
     return v.render(
-        "school/outcome_schools.html", year=year, kind="reach", schools=await schools_of(v)
+        "school/outcome_schools.html",
+        year=chosen,
+        years=recent_years(),
+        kind="reach",
+        schools=await schools_of(v),
     )
 
 
 @router.get("/goals/{school_id}", response_class=Response)
-async def goals(v: SignedIn, school_id: Id) -> Response:
+async def goals(v: SignedIn, school_id: Id, year: Year = None) -> Response:
     """Families with a goal after each meeting, goals met, practice logged per week."""
-    return await _school_page(v, "goals", school_id, "school/goals.html")
+    return await _school_page(v, "goals", school_id, "school/goals.html", year)
 
 
 @router.get("/reach/{school_id}", response_class=Response)
-async def reach(v: SignedIn, school_id: Id) -> Response:
-    """Families visited at home this school year, school and classroom by classroom."""
-    return await _school_page(v, "reach", school_id, "school/reach.html")
+async def reach(v: SignedIn, school_id: Id, year: Year = None) -> Response:
+    """Families visited at home in a school year, school and classroom by classroom."""
+    return await _school_page(v, "reach", school_id, "school/reach.html", year)
+
+
+@router.get("/goals/{school_id}/figures.csv", response_class=Response)
+async def goals_csv(v: SignedIn, school_id: Id, year: Year = None) -> Response:
+    return await _school_csv(v, "goals", school_id, year)
+
+
+@router.get("/reach/{school_id}/figures.csv", response_class=Response)
+async def reach_csv(v: SignedIn, school_id: Id, year: Year = None) -> Response:
+    return await _school_csv(v, "reach", school_id, year)
+
+
+async def _school_csv(
+    v: Visit, kind: Literal["goals", "reach"], school_id: str, year: str | None
+) -> Response:
+    """The data service's CSV, fetched with the reader's token and passed on as a file."""
+    chosen = _admin(v, year)
+    found = await v.services.call(
+        "data",
+        v.token,
+        "GET",
+        f"/v1/schools/{school_id}/outcomes/{kind}.csv",
+        params={"school_year": chosen},
+    )
+    return Response(
+        found.content,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{kind}-{school_id}-{chosen}.csv"'},
+    )
 
 
 @router.get("/growth", response_class=Response)
-async def growth(v: SignedIn, skill: SkillCode = None, grade: Grade = None) -> Response:
+async def growth(
+    v: SignedIn, skill: SkillCode = None, grade: Grade = None, year: Year = None
+) -> Response:
     """APTT classrooms of a grade against the district's other classrooms (decision 0232)."""
-    year = _admin(v)
+    year = _admin(v, year)
     if not v.user.has("district_admin"):
         raise ServiceProblem(403)
     skills, rooms = await asyncio.gather(
@@ -127,6 +168,7 @@ async def growth(v: SignedIn, skill: SkillCode = None, grade: Grade = None) -> R
     return v.render(
         "school/growth.html",
         year=year,
+        years=recent_years(),
         skills=names,
         grades=grades,
         chosen_skill=chosen_skill,

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from starlette.datastructures import UploadFile
 
 from aptt_web.pages.common import Form, SignedIn, Visit, create_form, text
+from aptt_web.pages.school_years import Year, chosen_year, recent_years
 from aptt_web.services import ServiceProblem
 
 router = APIRouter(prefix="/school")
@@ -110,12 +111,12 @@ async def rejected_csv(v: SignedIn, kind: Kind, import_id: Id) -> Response:
 
 
 @router.get("/outcomes", response_class=Response)
-async def outcomes(v: SignedIn) -> Response:
+async def outcomes(v: SignedIn, year: Year = None) -> Response:
     """Attendance against the 92% reference: the district's schools for a district admin,
     a principal's own school classroom by classroom; small counts are withheld by the data
     service, as in every outcome report."""
     _admin(v)
-    year = school_year_of(date.today())
+    year = chosen_year(year)
     scopes = (
         [("district", "/v1/district/outcomes/attendance")]
         if v.user.has("district_admin")
@@ -136,18 +137,24 @@ async def outcomes(v: SignedIn) -> Response:
     return v.render(
         "school/outcomes.html",
         year=year,
+        years=recent_years(),
         # Our own data service draws the charts and escapes every label in them.
         charts=[
-            {"csv": f"/school/outcomes/{scope}.csv?n={n}", "svg": Markup(chart.text)}  # noqa: S704
+            {
+                "csv": f"/school/outcomes/{scope}.csv?n={n}&year={year}",
+                "svg": Markup(chart.text),  # noqa: S704
+            }
             for n, ((scope, _), chart) in enumerate(zip(scopes, charts, strict=True))
         ],
     )
 
 
 @router.get("/outcomes/{scope}.csv", response_class=Response)
-async def outcomes_csv(v: SignedIn, scope: Literal["district", "school"], n: int = 0) -> Response:
+async def outcomes_csv(
+    v: SignedIn, scope: Literal["district", "school"], n: int = 0, year: Year = None
+) -> Response:
     _admin(v)
-    year = school_year_of(date.today())
+    year = chosen_year(year)
     if scope == "district":
         path = "/v1/district/outcomes/attendance.csv"
     elif 0 <= n < len(v.user.school_ids):

@@ -14,7 +14,7 @@ from aptt_platform.web import Cursor, Limit, Page, RequestModel
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
-from aptt_data.api import outcome_attendance
+from aptt_data.api import outcome_attendance, outcome_csv
 from aptt_data.api.deps import OUTCOME_ANSWERS as ANSWERS
 from aptt_data.api.deps import Id, SchoolYear, decoded_cursor, problems
 from aptt_data.domain.outcomes import GoalFigures, Reach
@@ -24,6 +24,7 @@ from aptt_data.service.outcomes import GrowthReport
 router = APIRouter(tags=["outcome analytics"])
 # Attendance first: the routes keep the order (and the OpenAPI document) they had in one module.
 router.include_router(outcome_attendance.router)
+router.include_router(outcome_csv.router)
 
 
 @router.get(

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aptt_platform.deps import CurrentUser, DistrictAdmin, Now, SchoolAdmin, Staff, Store
-from aptt_platform.web import Page
-from fastapi import APIRouter, Response, status
+from aptt_platform.web import Page, problems
+from fastapi import APIRouter, Path, Response, status
 
 from aptt_scheduling.api.schemas import (
     AppliedCalendarOut,
     ApplyCalendarIn,
+    CalendarWindowOut,
     EngagementCalendarOut,
     MeetingWindowOut,
     PathId,
     SchoolYearQuery,
+    WindowDatesIn,
 )
 from aptt_scheduling.domain.calendars import CalendarTemplate, TemplateDraft
+from aptt_scheduling.service import calendar_windows as calendar_windows_service
 from aptt_scheduling.service import calendars as service
 
 router = APIRouter(tags=["engagement calendars"])
@@ -94,3 +99,58 @@ async def meeting_windows(
         school_year=school_year,
     )
     return Page(items=[MeetingWindowOut.of(v) for v in views])
+
+
+Sequence = Annotated[int, Path(ge=1, le=24, description="the window's place in the template")]
+
+
+@router.get(
+    "/schools/{school_id}/engagement-calendars/{calendar_id}/windows",
+    summary="The windows of a school's calendar, with their classrooms' meetings and bookings",
+    responses=problems(403, 404),
+)
+async def calendar_windows(
+    school_id: PathId, calendar_id: PathId, principal: Staff, mongo: Store
+) -> Page[CalendarWindowOut]:
+    views = await mongo.run(
+        calendar_windows_service.calendar_windows,
+        principal=principal,
+        school_id=school_id,
+        calendar_id=calendar_id,
+    )
+    return Page(items=[CalendarWindowOut.of_view(v) for v in views])
+
+
+@router.patch(
+    "/schools/{school_id}/engagement-calendars/{calendar_id}/windows/{sequence}",
+    summary="Move one window of a school's calendar, for every classroom of the school",
+    responses={
+        **problems(403, 404, 409),
+        409: {
+            **problems(409)[409],
+            "description": "the dates overlap another window of the same kind "
+            "(`windows-overlap`), or team meetings or booked conferences would fall outside "
+            "the window (`window-holds-meetings`; `outside` says how many)",
+        },
+    },
+)
+async def change_window_dates(
+    school_id: PathId,
+    calendar_id: PathId,
+    sequence: Sequence,
+    body: WindowDatesIn,
+    principal: SchoolAdmin,
+    mongo: Store,
+    now: Now,
+) -> CalendarWindowOut:
+    view = await mongo.run(
+        calendar_windows_service.change_window_dates,
+        principal=principal,
+        school_id=school_id,
+        calendar_id=calendar_id,
+        sequence=sequence,
+        starts_on=body.starts_on,
+        ends_on=body.ends_on,
+        now=now,
+    )
+    return CalendarWindowOut.of_view(view)

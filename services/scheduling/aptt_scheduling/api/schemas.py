@@ -15,6 +15,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringCons
 
 from aptt_scheduling.domain.attendance import AttendanceRecord, AttendanceSummary, Rsvp
 from aptt_scheduling.domain.calendars import EngagementCalendar, PlannedWindow, WindowKind
+from aptt_scheduling.service.calendar_windows import CalendarWindowView
 from aptt_scheduling.service.calendars import AppliedCalendar, WindowView
 from aptt_scheduling.service.meetings import MeetingView
 
@@ -88,6 +89,28 @@ class AppliedCalendarOut(EngagementCalendarOut):
             classrooms=result.classrooms,
             windows_created=result.windows_created,
             windows=[PlannedWindowOut.of(w) for w in result.windows],
+        )
+
+
+class WindowDatesIn(RequestModel):
+    starts_on: date = Field(description="the window's first day, school-local")
+    ends_on: date = Field(description="the window's last day, school-local")
+
+
+class CalendarWindowOut(PlannedWindowOut):
+    moved: bool = Field(description="true when the school changed the template's dates")
+    classrooms: int = Field(description="classrooms that have the window")
+    team_meetings: int = Field(description="active team meetings in the window")
+    bookings: int = Field(description="booked conferences in the window")
+
+    @classmethod
+    def of_view(cls, view: CalendarWindowView) -> CalendarWindowOut:
+        return cls(
+            **view.window.__dict__,
+            moved=view.moved,
+            classrooms=view.classrooms,
+            team_meetings=view.team_meetings,
+            bookings=view.bookings,
         )
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from aptt_platform import schoolyear
-from aptt_platform.errors import DomainError
+from aptt_platform.errors import Conflict, DomainError, NotFound
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from aptt_scheduling.domain.meetings import Window
@@ -95,6 +95,15 @@ class PlannedWindow:
 
 
 @dataclass(frozen=True)
+class WindowDates:
+    """The dates a school gave one window of its calendar instead of the template's."""
+
+    sequence: int
+    starts_on: date
+    ends_on: date
+
+
+@dataclass(frozen=True)
 class EngagementCalendar:
     """A template applied to a school for one school year (one per school and year)."""
 
@@ -104,6 +113,17 @@ class EngagementCalendar:
     template_id: str
     created_by: str
     created_at: datetime
+    moved: tuple[WindowDates, ...] = ()
+
+    def dated(self, planned: list[PlannedWindow]) -> list[PlannedWindow]:
+        """The template's windows with the dates this school gave them."""
+        by_sequence = {m.sequence: m for m in self.moved}
+        return [
+            replace(w, starts_on=m.starts_on, ends_on=m.ends_on)
+            if (m := by_sequence.get(w.sequence))
+            else w
+            for w in planned
+        ]
 
 
 @dataclass(frozen=True)
@@ -167,6 +187,51 @@ def plan(template: TemplateDraft, school_year: str) -> list[PlannedWindow]:
             )
         )
     return planned
+
+
+def year_span(template: TemplateDraft, school_year: str) -> tuple[date, date]:
+    """The first and last day of a school year as the template lays its months out."""
+    year = first_year(school_year)
+    start_y, start_m = _month(year, template.start_month, 0)
+    end_y, end_m = _month(year, template.start_month, 12)
+    return date(start_y, start_m, 1), date(end_y, end_m, 1) - timedelta(days=1)
+
+
+def check_new_dates(
+    windows: list[PlannedWindow],
+    sequence: int,
+    starts_on: date,
+    ends_on: date,
+    year: tuple[date, date],
+) -> PlannedWindow:
+    """The window with its new dates, or why it cannot have them.
+
+    A team-meeting window may overlap a conference window (the classic template's do), but
+    two windows of one kind may not: a meeting scheduled on a shared day would belong to both.
+    """
+    window = next((w for w in windows if w.sequence == sequence), None)
+    if window is None:
+        raise NotFound("the calendar has no such window", code="unknown-window")
+    if ends_on < starts_on:
+        raise DomainError("a window ends on or after the day it starts", code="window-reversed")
+    if starts_on < year[0] or ends_on > year[1]:
+        raise DomainError(
+            f"a window stays within the school year, {year[0]} to {year[1]}",
+            code="window-outside-school-year",
+        )
+    for other in windows:
+        if (
+            other.sequence != sequence
+            and other.kind == window.kind
+            and other.starts_on <= ends_on
+            and starts_on <= other.ends_on
+        ):
+            raise Conflict(
+                f"the dates overlap window {other.sequence} of the same kind",
+                code="windows-overlap",
+                window=other.sequence,
+            )
+    return replace(window, starts_on=starts_on, ends_on=ends_on)
 
 
 def still_open(windows: list[PlannedWindow], today: date) -> list[PlannedWindow]:

@@ -131,10 +131,11 @@ async def apply_calendar(
     )
     if existing is None:
         await store.insert_calendar(uow, district_id, calendar)
+    planned = calendar.dated(planned)
     classrooms = await roster.classrooms_of_school(uow, district_id, school_id)
     created = 0
     for classroom in classrooms:
-        created += len(await _ensure_windows(uow, district_id, classroom, calendar, planned, today))
+        created += len(await ensure_windows(uow, district_id, classroom, calendar, planned, today))
     return AppliedCalendar(
         calendar=calendar,
         template=template,
@@ -145,7 +146,7 @@ async def apply_calendar(
     )
 
 
-async def _ensure_windows(
+async def ensure_windows(
     uow: UnitOfWork,
     district_id: str,
     classroom: Classroom,
@@ -208,8 +209,8 @@ async def give_classroom_its_windows(
     today = await school_today(uow, district_id, classroom.school_id, now)
     for calendar in calendars:
         template = await find_template(uow, district_id, calendar.template_id)
-        planned = plan(template, calendar.school_year)
-        await _ensure_windows(uow, district_id, classroom, calendar, planned, today)
+        planned = calendar.dated(plan(template, calendar.school_year))
+        await ensure_windows(uow, district_id, classroom, calendar, planned, today)
 
 
 async def list_calendars(

@@ -57,6 +57,7 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
         _unique("one_per_window", "window_id"),
         _unique("once_per_classroom", "classroom_id", "calendar_id", "sequence"),
         _index("by_classroom_year", "classroom_id", "school_year", "starts_on"),
+        _index("by_calendar_window", "calendar_id", "sequence"),
     ],
     MEETINGS: [
         _unique("one_per_meeting", "meeting_id"),

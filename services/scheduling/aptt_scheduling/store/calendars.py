@@ -15,6 +15,7 @@ from aptt_scheduling.domain.calendars import (
     ClassroomWindow,
     EngagementCalendar,
     PlannedWindow,
+    WindowDates,
 )
 from aptt_scheduling.store import CALENDARS, TEMPLATES, WINDOWS
 
@@ -68,6 +69,14 @@ def _calendar(doc: Document) -> EngagementCalendar:
         template_id=doc["template_id"],
         created_by=doc["created_by"],
         created_at=doc["created_at"],
+        moved=tuple(
+            WindowDates(
+                sequence=m["sequence"],
+                starts_on=date.fromisoformat(m["starts_on"]),
+                ends_on=date.fromisoformat(m["ends_on"]),
+            )
+            for m in doc.get("moved") or []
+        ),
     )
 
 
@@ -92,6 +101,59 @@ async def insert_calendar(uow: UnitOfWork, district_id: str, cal: EngagementCale
             "created_by": cal.created_by,
             "created_at": cal.created_at,
         },
+        session=uow.session,
+    )
+
+
+async def get_calendar_by_id(
+    uow: UnitOfWork, district_id: str, calendar_id: str
+) -> EngagementCalendar | None:
+    doc = await uow.collection(CALENDARS).find_one(
+        {"district_id": district_id, "calendar_id": calendar_id}, session=uow.session
+    )
+    return _calendar(doc) if doc else None
+
+
+async def set_window_dates(
+    uow: UnitOfWork, district_id: str, calendar: EngagementCalendar, dates: WindowDates
+) -> None:
+    """Remember the school's dates for a window (classrooms rostered later get them too)."""
+    moved = [m for m in calendar.moved if m.sequence != dates.sequence] + [dates]
+    await uow.collection(CALENDARS).update_one(
+        {"district_id": district_id, "calendar_id": calendar.calendar_id},
+        {
+            "$set": {
+                "moved": [
+                    {
+                        "sequence": m.sequence,
+                        "starts_on": m.starts_on.isoformat(),
+                        "ends_on": m.ends_on.isoformat(),
+                    }
+                    for m in sorted(moved, key=lambda m: m.sequence)
+                ]
+            }
+        },
+        session=uow.session,
+    )
+
+
+async def windows_of_calendar(
+    uow: UnitOfWork, district_id: str, calendar_id: str, sequence: int | None = None
+) -> list[ClassroomWindow]:
+    """The classrooms' windows of one calendar (of one of its windows when `sequence`)."""
+    query: Document = {"district_id": district_id, "calendar_id": calendar_id}
+    if sequence is not None:
+        query["sequence"] = sequence
+    cursor = uow.collection(WINDOWS).find(query, session=uow.session)
+    return [_window(doc) async for doc in cursor]
+
+
+async def move_windows(
+    uow: UnitOfWork, district_id: str, calendar_id: str, dates: WindowDates
+) -> None:
+    await uow.collection(WINDOWS).update_many(
+        {"district_id": district_id, "calendar_id": calendar_id, "sequence": dates.sequence},
+        {"$set": {"starts_on": dates.starts_on.isoformat(), "ends_on": dates.ends_on.isoformat()}},
         session=uow.session,
     )
 

@@ -75,6 +75,7 @@ CONFERENCE_INDEXES: dict[str, Sequence[IndexModel]] = {
             partialFilterExpression=ACTIVE,
         ),
         IndexModel(_keys("classroom_id", "starts_at"), name="by_classroom_start"),
+        IndexModel(_keys("window_id"), name="by_window"),
         IndexModel(_keys("guardian_id", "starts_at"), name="by_guardian"),
         IndexModel(_keys("student_id", "starts_at"), name="by_student"),
     ],
@@ -524,6 +525,20 @@ async def booked_students_of_windows(
         session=uow.session,
     )
     return {d["student_id"] async for d in cursor.limit(5000)}
+
+
+async def booking_starts_in_windows(
+    uow: UnitOfWork, district_id: str, window_ids: list[str]
+) -> list[datetime]:
+    """When each booked conference of these windows starts."""
+    cursor = uow.collection(BOOKINGS).find(
+        {"district_id": district_id, "window_id": {"$in": window_ids}},
+        {"starts_at": 1, "status": 1},
+        session=uow.session,
+    )
+    # The status is checked here, as in meetings' store: SecantusDB would not plan the
+    # partial (window, student) index for it.
+    return [d["starts_at"] async for d in cursor if d["status"] == ACTIVE["status"]]
 
 
 # -- the waitlist ------------------------------------------------------------------------------

@@ -128,6 +128,18 @@ async def meetings_in_windows(
     return found
 
 
+async def meeting_starts_in_windows(
+    uow: UnitOfWork, district_id: str, window_ids: list[str]
+) -> list[datetime]:
+    """When each active meeting of these windows starts."""
+    cursor = uow.collection(MEETINGS).find(
+        {"district_id": district_id, "window_id": {"$in": window_ids}},
+        {"starts_at": 1, "status": 1},
+        session=uow.session,
+    )
+    return [doc["starts_at"] async for doc in cursor if doc["status"] == "scheduled"]
+
+
 def _key(district_id: str, meeting_id: str, student_id: str, guardian_id: str) -> Document:
     return {
         "district_id": district_id,
