@@ -10,6 +10,7 @@ refuse early whoever has neither role, and a refusal from the service reads "Not
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,7 +19,7 @@ from aptt_platform.schoolyear import school_year_of
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import RedirectResponse, Response
 
-from aptt_web.pages.common import Form, SignedIn, Visit, create_form, text
+from aptt_web.pages.common import BadForm, Form, SignedIn, Visit, create_form, text
 from aptt_web.pages.form_errors import FormErrors, form_errors
 from aptt_web.pages.staff import schools_of
 from aptt_web.services import ServiceProblem
@@ -189,13 +190,16 @@ async def record_answer(v: SignedIn, form: Form, classroom_id: Id, invitation_id
     """An answer the family gave by phone or on paper; the same answer twice changes nothing."""
     _coordinator(v)
     guardian = text(form, "guardian_id")
+    # A path segment of the service's route: only an id, never a path of the caller's.
+    if not re.fullmatch(ID_PATTERN, guardian) or len(guardian) > 255:
+        raise BadForm("the guardian is not an id")
     body = {"answer": text(form, "answer"), "channel": text(form, "channel")}
     try:
         await v.services.call(
             "scheduling",
             v.token,
             "PUT",
-            f"/v1/visit-invitations/{invitation_id}/answers/{guardian or '-'}",
+            f"/v1/visit-invitations/{invitation_id}/answers/{guardian}",
             json=body,
             language=v.language,
         )

@@ -4,6 +4,7 @@ paid hours, the coordinator's approval that freezes them, and the approved perio
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -112,6 +113,9 @@ async def approve(v: SignedIn, form: Form) -> Response:
     """Approving freezes the figures for payroll; a second approval is refused."""
     _coordinator(v)
     school = text(form, "school_id")
+    # A path segment of the service's route: only an id, never a path of the caller's.
+    if not re.fullmatch(ID_PATTERN, school) or len(school) > 255:
+        raise BadForm("the school is not an id")
     try:
         first = date.fromisoformat(text(form, "first_day"))
         last = date.fromisoformat(text(form, "last_day"))
@@ -123,7 +127,7 @@ async def approve(v: SignedIn, form: Form) -> Response:
             "scheduling",
             v.token,
             "POST",
-            f"/v1/schools/{school or '-'}/visit-hours/approvals",
+            f"/v1/schools/{school}/visit-hours/approvals",
             json={"first_day": first.isoformat(), "last_day": last.isoformat()},
             language=v.language,
         )
