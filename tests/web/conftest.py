@@ -34,8 +34,16 @@ CHROMIUM_ARGS = [
 ]
 
 
-# People of another district, to try this district's pages with.
+# People of another district, and a principal of the district's other school, to try this
+# district's pages with.
 OUTSIDERS = [
+    DevUser(
+        subject="p-garfield",
+        name="Principal of Garfield",
+        district_id=demo.DISTRICT,
+        roles=["school_admin"],
+        school_ids=["sch-garfield"],
+    ),
     DevUser(
         subject="g-elsewhere",
         name="Guardian in another district",

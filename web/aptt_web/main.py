@@ -33,7 +33,9 @@ from aptt_web.pages import (
     staff,
     survey_results,
     teacher,
+    visit_admin,
     visit_coverage,
+    visit_hours,
     visits,
 )
 from aptt_web.pages.common import BadForm, NeedsSignIn, render
@@ -119,6 +121,8 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff.router)
     app.include_router(visits.router)
     app.include_router(visit_coverage.router)
+    app.include_router(visit_admin.router)
+    app.include_router(visit_hours.router)
     # After staff's: its `/school/events/{school_id}.csv` would otherwise read as a school id.
     app.include_router(school_events.router)
     app.include_router(calendars.router)

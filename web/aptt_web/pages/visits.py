@@ -11,10 +11,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Annotated, Any
 
+from aptt_platform.schoolyear import school_year_of
 from fastapi import APIRouter, Path
 from fastapi.responses import RedirectResponse, Response
 
 from aptt_web.pages.common import Form, SignedIn, Visit, create_form, text
+from aptt_web.pages.form_errors import FormErrors, form_errors
 from aptt_web.services import ServiceProblem
 
 router = APIRouter(prefix="/visits")
@@ -40,16 +42,77 @@ def _overseer(v: Visit) -> None:
 @router.get("", response_class=Response)
 async def my_visits(v: SignedIn) -> Response:
     _educator(v)
+    return await _mine(v)
+
+
+async def _mine(
+    v: Visit, *, errors: FormErrors | None = None, typed: str = "", status: int = 200
+) -> Response:
     found = await v.services.get("scheduling", v.token, "/v1/me/home-visits", limit=100)
     rows = [_row(v, visit) for visit in found["items"]]
     upcoming = [r for r in rows if r["status"] in OPEN]
     # Soonest first; visits still waiting for a time after those with one.
     upcoming.sort(key=lambda r: (r["starts_at"] is None, r["starts_at"] or ""))
+    query = v.request.query_params
     return v.render(
         "visits/mine.html",
+        status=status,
         upcoming=upcoming,
         past=[r for r in rows if r["status"] not in OPEN],
+        school_year=school_year_of(date.today()),
+        school_ids=v.user.school_ids,
+        errors=errors or FormErrors(),
+        trained_on=typed,
+        today=date.today().isoformat(),
+        opted=v.date(query["trained_on"]) if query.get("saved") == "opted-in" else "",
     )
+
+
+@router.post("/opt-in", response_class=Response)
+async def opt_in(v: SignedIn, form: Form) -> Response:
+    """An educator opts in for the school year after the training; opting in again only
+    corrects the training day, so the form needs no one-time token."""
+    _educator(v)
+    school = text(form, "school_id")
+    trained = text(form, "trained_on")
+    messages = {
+        "trained_on": v._("Give the day you finished the home-visit training."),
+    }
+    if school not in v.user.school_ids:
+        raise ServiceProblem(403)
+    try:
+        day = date.fromisoformat(trained)
+    except ValueError:
+        errors = FormErrors(fields={"trained_on": messages["trained_on"]})
+        return await _mine(v, errors=errors, typed=trained, status=422)
+    try:
+        await v.services.call(
+            "scheduling",
+            v.token,
+            "POST",
+            f"/v1/schools/{school}/visit-educators",
+            json={"school_year": school_year_of(date.today()), "trained_on": day.isoformat()},
+            language=v.language,
+        )
+    except ServiceProblem as problem:
+        if problem.status not in (409, 422):
+            raise
+        errors = form_errors(
+            problem,
+            fields=messages,
+            codes={
+                "not-trained-yet": (
+                    "trained_on",
+                    v._(
+                        "Opt in once the training has taken place: the day cannot be later "
+                        "than today."
+                    ),
+                )
+            },
+            otherwise=v._("We could not opt you in. Try again in a minute."),
+        )
+        return await _mine(v, errors=errors, typed=trained, status=problem.status)
+    return RedirectResponse(f"/visits?saved=opted-in&trained_on={day.isoformat()}", 303)
 
 
 def _row(v: Visit, visit: dict[str, Any]) -> dict[str, Any]:
@@ -110,6 +173,8 @@ async def _page(
         status=status,
         visit=visit,
         row=_row(v, visit),
+        # On the school's clock: the service gives the proposed times in UTC, and its zone.
+        proposed=[v.when(t, visit.get("timezone")) for t in visit["proposed_times"]],
         pair=pair,
         acts=close,
         time_has_come=starts is not None and starts <= now,
