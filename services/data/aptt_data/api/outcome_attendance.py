@@ -4,7 +4,6 @@ CSV and an SVG chart; every cell under the district's minimum is withheld (decis
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 from collections.abc import Awaitable, Callable
@@ -12,13 +11,13 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from aptt_platform.deps import Now, Staff, Store
-from aptt_platform.web import Cursor, Limit, Page
+from aptt_platform.web import Cursor, Limit, Page, decoded_cursor, encoded_cursor
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from aptt_data.api import outcome_chart
 from aptt_data.api.deps import OUTCOME_ANSWERS as ANSWERS
-from aptt_data.api.deps import Id, SchoolYear, decoded_cursor
+from aptt_data.api.deps import Id, SchoolYear
 from aptt_data.domain.outcomes import AttendanceFigures, AttendanceRow, FathersCompared
 from aptt_data.service import outcomes as service
 
@@ -59,7 +58,7 @@ def _offset(cursor: str | None) -> int:
 
 def _page(rows: list[AttendanceRow], start: int, limit: int) -> Page[AttendanceRow]:
     end = start + limit
-    next_cursor = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(rows) else None
+    next_cursor = encoded_cursor(end) if end < len(rows) else None
     return Page(items=rows[start:end], next_cursor=next_cursor)
 
 
