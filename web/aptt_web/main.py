@@ -25,6 +25,7 @@ from aptt_web.oidc import RelyingParty
 from aptt_web.pages import (
     calendars,
     family,
+    family_goals,
     outcome_pages,
     school_events,
     staff,
@@ -108,6 +109,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(signin.router)
     app.include_router(family.router)
+    app.include_router(family_goals.router)
     app.include_router(teacher.router)
     app.include_router(staff.router)
     app.include_router(visits.router)
