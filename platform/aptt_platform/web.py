@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -150,6 +152,20 @@ Cursor = Annotated[
     str | None,
     Query(max_length=200, description="next_cursor of the previous page"),
 ]
+
+
+def encoded_cursor(*parts: object) -> str:
+    """A page's `next_cursor`: what places its last item, opaque to callers."""
+    return base64.urlsafe_b64encode("|".join(map(str, parts)).encode()).decode()
+
+
+def decoded_cursor(cursor: str, parse: Callable[[str], T]) -> T:
+    """What a cursor from `encoded_cursor` holds, read by `parse` (which raises ValueError on
+    what it cannot read); a cursor this API did not give out is a 422 problem, not a 500."""
+    try:
+        return parse(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (binascii.Error, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        raise DomainError("the cursor is not one this API gave out", code="bad-cursor") from exc
 
 
 def problem(

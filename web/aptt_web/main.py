@@ -26,6 +26,7 @@ from aptt_web.pages import (
     calendar_windows,
     calendars,
     family,
+    family_goals,
     notes,
     outcome_pages,
     reach,
@@ -114,6 +115,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(signin.router)
     app.include_router(family.router)
+    app.include_router(family_goals.router)
     app.include_router(teacher.router)
     app.include_router(notes.router)
     app.include_router(reach.router)

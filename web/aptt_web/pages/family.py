@@ -1,27 +1,26 @@
-"""Families' pages: my children, meetings and RSVP, the chart with my child's number, goals
-and practice, messages, preferences. Mobile first; every action is a plain form."""
+"""Families' pages: my children, meetings and RSVP, the chart with my child's number,
+messages, preferences, home visits and surveys (goals and practice: `family_goals`). Mobile
+first; every action is a plain form."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
-from starlette.datastructures import FormData
 
-from aptt_web.pages.common import Form, SignedIn, Visit, create_form, text
+from aptt_web.pages.common import Form, SignedIn, Visit, text
 from aptt_web.services import ServiceProblem
 
 router = APIRouter(prefix="/family")
 Id = Annotated[str, Path(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9._:\-]+$")]
 BANDS = ("well_below", "below", "at", "above")
-PRACTICE_MINUTES = (10, 15, 20, 30)
 
 
-def _guardian(v: Visit) -> None:
+def guardian_only(v: Visit) -> None:
     if not v.user.is_guardian:
         raise ServiceProblem(403)
 
@@ -31,7 +30,7 @@ async def _children(v: Visit) -> list[dict[str, Any]]:
     return list(answer["items"])
 
 
-async def _child(v: Visit, student_id: str) -> dict[str, Any]:
+async def child_of(v: Visit, student_id: str) -> dict[str, Any]:
     for child in await _children(v):
         if child["student_id"] == student_id:
             return child
@@ -40,7 +39,7 @@ async def _child(v: Visit, student_id: str) -> dict[str, Any]:
 
 @router.get("", response_class=Response)
 async def home(v: SignedIn) -> Response:
-    _guardian(v)
+    guardian_only(v)
     children, meetings, messages = await asyncio.gather(
         _children(v),
         v.services.get("scheduling", v.token, "/v1/me/team-meetings", limit=20),
@@ -136,14 +135,14 @@ async def _conference_hours(
 
 @router.get("/conferences/{availability_id}/{student_id}", response_class=Response)
 async def conference(v: SignedIn, availability_id: Id, student_id: Id) -> Response:
-    _guardian(v)
+    guardian_only(v)
     return await _conference_page(v, availability_id, student_id)
 
 
 async def _conference_page(
     v: Visit, availability_id: str, student_id: str, *, refused: str | None = None
 ) -> Response:
-    child = await _child(v, student_id)
+    child = await child_of(v, student_id)
     found = await v.services.get(
         "scheduling", v.token, f"/v1/conference-availability/{availability_id}"
     )
@@ -167,7 +166,7 @@ async def _conference_page(
 
 @router.post("/conferences/{availability_id}/{student_id}", response_class=Response)
 async def book_conference(v: SignedIn, form: Form, availability_id: Id, student_id: Id) -> Response:
-    _guardian(v)
+    guardian_only(v)
     slot_id = text(form, "slot_id")
     if not slot_id:
         return await _conference_page(
@@ -197,7 +196,7 @@ async def book_conference(v: SignedIn, form: Form, availability_id: Id, student_
 
 @router.post("/conference-bookings/{booking_id}/cancel", response_class=Response)
 async def cancel_conference(v: SignedIn, form: Form, booking_id: Id) -> Response:
-    _guardian(v)
+    guardian_only(v)
     await v.services.call(
         "scheduling", v.token, "POST", f"/v1/conference-bookings/{booking_id}/cancel", json={}
     )
@@ -206,8 +205,8 @@ async def cancel_conference(v: SignedIn, form: Form, booking_id: Id) -> Response
 
 @router.get("/meetings/{meeting_id}/{student_id}", response_class=Response)
 async def meeting(v: SignedIn, meeting_id: Id, student_id: Id) -> Response:
-    _guardian(v)
-    child = await _child(v, student_id)
+    guardian_only(v)
+    child = await child_of(v, student_id)
     found, answers = await asyncio.gather(
         v.services.get("scheduling", v.token, f"/v1/team-meetings/{meeting_id}"),
         v.services.get("scheduling", v.token, f"/v1/team-meetings/{meeting_id}/rsvps/{student_id}"),
@@ -225,7 +224,7 @@ async def meeting(v: SignedIn, meeting_id: Id, student_id: Id) -> Response:
 
 @router.post("/meetings/{meeting_id}/{student_id}", response_class=Response)
 async def rsvp(v: SignedIn, form: Form, meeting_id: Id, student_id: Id) -> Response:
-    _guardian(v)
+    guardian_only(v)
     interpreter = text(form, "interpreter_language")
     childcare = text(form, "childcare_count", "0")
     await v.services.call(
@@ -244,8 +243,8 @@ async def rsvp(v: SignedIn, form: Form, meeting_id: Id, student_id: Id) -> Respo
 
 @router.get("/meetings/{meeting_id}/{student_id}/chart", response_class=Response)
 async def chart(v: SignedIn, meeting_id: Id, student_id: Id) -> Response:
-    _guardian(v)
-    child = await _child(v, student_id)
+    guardian_only(v)
+    child = await child_of(v, student_id)
     try:
         number, report, svg = await _chart_parts(v, meeting_id, student_id)
     except ServiceProblem as problem:
@@ -281,160 +280,9 @@ async def _chart_parts(v: Visit, meeting_id: str, student_id: str) -> Any:
     )
 
 
-def _draft(form: FormData, student_id: str) -> dict[str, Any]:
-    def number(name: str) -> float | None:
-        raw = text(form, name).replace(",", ".")
-        try:
-            return float(raw) if raw else None
-        except ValueError:
-            return None
-
-    def whole(name: str) -> int | None:
-        raw = text(form, name)
-        return int(raw) if raw.isdigit() else None
-
-    activity = text(form, "activity_code")
-    ends = text(form, "ends_on")
-    return {
-        "student_id": student_id,
-        "ends_on": ends or None,
-        "skill_code": text(form, "skill_code"),
-        "target": number("target"),
-        "activities": [
-            {
-                "activity_code": activity or None,
-                "description": None if activity else (text(form, "description") or None),
-                "times": whole("times"),
-                "per": "week",
-                "minutes": whole("minutes"),
-            }
-        ],
-    }
-
-
-async def _goal_page(
-    v: Visit,
-    student_id: str,
-    *,
-    draft: dict[str, Any] | None = None,
-    checks: Any = None,
-    status: int = 200,
-) -> Response:
-    child = await _child(v, student_id)
-    setting, goals = await asyncio.gather(
-        v.services.get("goals", v.token, f"/v1/students/{student_id}/goal-setting"),
-        v.services.get("goals", v.token, f"/v1/students/{student_id}/goals", limit=10),
-    )
-    skill = (draft or {}).get("skill_code") or setting.get("suggested_skill_code")
-    activities: list[dict[str, Any]] = []
-    if skill:
-        found = await v.services.get(
-            "goals",
-            v.token,
-            "/v1/activities",
-            skill_code=skill,
-            grade=child.get("grade"),
-            lang=v.language,
-            limit=20,
-        )
-        activities = found["items"]
-    return v.render(
-        "family/goals.html",
-        status=status,
-        child=child,
-        setting=setting,
-        goals=goals["items"],
-        skill=skill,
-        activities=activities,
-        draft=draft or {},
-        checks=checks,
-        default_end=(today() + timedelta(days=int(setting.get("max_days") or 60))).isoformat(),
-        today=today().isoformat(),
-    )
-
-
-@router.get("/children/{student_id}/goals", response_class=Response)
-async def goals(v: SignedIn, student_id: Id) -> Response:
-    _guardian(v)
-    return await _goal_page(v, student_id)
-
-
-@router.post("/children/{student_id}/goals/check", response_class=Response)
-async def check(v: SignedIn, form: Form, student_id: Id) -> Response:
-    """The SMART check of a draft: the whole page, or only its answer for the live check."""
-    _guardian(v)
-    draft = _draft(form, student_id)
-    try:
-        answer = (
-            await v.services.call("goals", v.token, "POST", "/v1/goals/check", json=draft)
-        ).json()
-    except ServiceProblem as problem:
-        if problem.status != 422:
-            raise
-        answer = {"smart": False, "checks": [], "invalid": True}
-    if v.request.headers.get("x-fragment") == "smart-check":
-        return v.render("family/smart_check.html", checks=answer)
-    return await _goal_page(v, student_id, draft=draft, checks=answer)
-
-
-@router.post("/children/{student_id}/goals", response_class=Response)
-@create_form
-async def set_goal(v: SignedIn, form: Form, student_id: Id) -> Response:
-    _guardian(v)
-    draft = _draft(form, student_id)
-    try:
-        made = (await v.services.call("goals", v.token, "POST", "/v1/goals", json=draft)).json()
-    except ServiceProblem as problem:
-        if problem.status not in (409, 422):
-            raise
-        checks = {
-            "smart": False,
-            "checks": problem.problem.get("checks") or [],
-            "refused": problem.detail,
-        }
-        return await _goal_page(v, student_id, draft=draft, checks=checks, status=422)
-    return RedirectResponse(f"/family/goals/{made['goal_id']}?new=1", status_code=303)
-
-
-@router.get("/goals/{goal_id}", response_class=Response)
-async def goal(v: SignedIn, goal_id: Id) -> Response:
-    _guardian(v)
-    found, practice = await asyncio.gather(
-        v.services.get("goals", v.token, f"/v1/goals/{goal_id}"),
-        v.services.get("goals", v.token, f"/v1/goals/{goal_id}/practice", limit=7),
-    )
-    child = await _child(v, found["student_id"])
-    return v.render(
-        "family/goal.html",
-        goal=found,
-        child=child,
-        practice=practice["items"],
-        minutes=PRACTICE_MINUTES,
-        logged=v.request.query_params.get("logged"),
-        new=v.request.query_params.get("new") == "1",
-    )
-
-
-@router.post("/goals/{goal_id}/practice", response_class=Response)
-async def log_practice(v: SignedIn, form: Form, goal_id: Id) -> Response:
-    _guardian(v)
-    minutes = text(form, "minutes")
-    await v.services.call(
-        "goals",
-        v.token,
-        "POST",
-        f"/v1/goals/{goal_id}/practice",
-        json={
-            "practiced_on": datetime.now(UTC).date().isoformat(),
-            "minutes": int(minutes) if minutes.isdigit() else 0,
-        },
-    )
-    return RedirectResponse(f"/family/goals/{goal_id}?logged={minutes}", status_code=303)
-
-
 @router.get("/messages", response_class=Response)
 async def messages(v: SignedIn) -> Response:
-    _guardian(v)
+    guardian_only(v)
     found = await v.services.get("notify", v.token, "/v1/me/messages", limit=50)
     return v.render(
         "family/messages.html",
@@ -444,7 +292,7 @@ async def messages(v: SignedIn) -> Response:
 
 @router.get("/preferences", response_class=Response)
 async def preferences(v: SignedIn) -> Response:
-    _guardian(v)
+    guardian_only(v)
     found = await v.services.get("notify", v.token, "/v1/me/preferences")
     return v.render(
         "family/preferences.html", prefs=found, saved=v.request.query_params.get("saved") == "1"
@@ -453,7 +301,7 @@ async def preferences(v: SignedIn) -> Response:
 
 @router.post("/preferences", response_class=Response)
 async def save_preferences(v: SignedIn, form: Form) -> Response:
-    _guardian(v)
+    guardian_only(v)
     channels = [c for c in ("sms", "email") if form.get(f"channel_{c}") == "on"]
     start, end = text(form, "quiet_start"), text(form, "quiet_end")
     await v.services.call(
@@ -479,7 +327,7 @@ PLACES = ("home", "library", "park", "coffee_shop", "other")
 
 @router.post("/visit-invitations/{invitation_id}", response_class=Response)
 async def answer_visit(v: SignedIn, form: Form, invitation_id: Id) -> Response:
-    _guardian(v)
+    guardian_only(v)
     answer = "yes" if text(form, "answer") == "yes" else "no"
     await v.services.call(
         "scheduling",
@@ -493,9 +341,9 @@ async def answer_visit(v: SignedIn, form: Form, invitation_id: Id) -> Response:
 
 @router.get("/home-visits/{visit_id}", response_class=Response)
 async def home_visit(v: SignedIn, visit_id: Id) -> Response:
-    _guardian(v)
+    guardian_only(v)
     found = await v.services.get("scheduling", v.token, f"/v1/home-visits/{visit_id}")
-    child = await _child(v, found["student_id"])
+    child = await child_of(v, found["student_id"])
     # The school's zone as scheduling keeps it: the roster's classroom carries none.
     zone = found.get("timezone")
     return v.render(
@@ -510,7 +358,7 @@ async def home_visit(v: SignedIn, visit_id: Id) -> Response:
 
 @router.post("/home-visits/{visit_id}", response_class=Response)
 async def choose_visit_time(v: SignedIn, form: Form, visit_id: Id) -> Response:
-    _guardian(v)
+    guardian_only(v)
     place = text(form, "place_kind")
     await v.services.call(
         "scheduling",
@@ -539,7 +387,7 @@ async def _survey(v: Visit, survey_id: str) -> dict[str, Any]:
 
 @router.get("/surveys/{survey_id}", response_class=Response)
 async def survey(v: SignedIn, survey_id: Id) -> Response:
-    _guardian(v)
+    guardian_only(v)
     return v.render(
         "family/survey.html",
         survey=await _survey(v, survey_id),
@@ -550,7 +398,7 @@ async def survey(v: SignedIn, survey_id: Id) -> Response:
 
 @router.post("/surveys/{survey_id}", response_class=Response)
 async def answer_survey(v: SignedIn, form: Form, survey_id: Id) -> Response:
-    _guardian(v)
+    guardian_only(v)
     found = await _survey(v, survey_id)
     answers = {
         q["question_id"]: int(raw)

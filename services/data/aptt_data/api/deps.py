@@ -3,16 +3,12 @@ the callers who may read a student's data, ids in paths and import jobs."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from aptt_contracts.bounds import SCHOOL_YEAR_PATTERN
 from aptt_platform import schoolyear
 from aptt_platform.auth import Principal, require_roles
 from aptt_platform.deps import config_dependency
-from aptt_platform.errors import DomainError
 from aptt_platform.web import PROBLEM_JSON
 from fastapi import Depends, Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -28,22 +24,12 @@ StudentReader = Annotated[
 ]
 # Ids are OneRoster sourcedIds (at most 255 characters) or ids other services gave.
 Id = Annotated[str, Path(min_length=1, max_length=255)]
-T = TypeVar("T")
 # A school year in a query, e.g. 2026-2027: two consecutive years.
 SchoolYear = Annotated[
     str,
     AfterValidator(schoolyear.checked),
     Query(pattern=SCHOOL_YEAR_PATTERN, max_length=9),
 ]
-
-
-def decoded_cursor(cursor: str, parse: Callable[[str], T]) -> T:
-    """What a cursor this service gave out encodes (opaque to callers), read by `parse`; a
-    cursor it did not give out is a 422, not a 500."""
-    try:
-        return parse(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise DomainError("the cursor is not one this API gave out", code="bad-cursor") from exc
 
 
 class Problem(BaseModel):

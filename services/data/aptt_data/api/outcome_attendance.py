@@ -4,20 +4,20 @@ CSV and an SVG chart; every cell under the district's minimum is withheld (decis
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
 from aptt_platform.deps import Now, Staff, Store
-from aptt_platform.web import Cursor, Limit, Page
-from fastapi import APIRouter, Query, Response
+from aptt_platform.web import Cursor, Limit, Page, decoded_cursor, encoded_cursor
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from aptt_data.api import outcome_chart
 from aptt_data.api.deps import OUTCOME_ANSWERS as ANSWERS
-from aptt_data.api.deps import Id, SchoolYear, decoded_cursor
+from aptt_data.api.deps import Id, SchoolYear
 from aptt_data.domain.outcomes import AttendanceFigures, AttendanceRow, FathersCompared
 from aptt_data.service import outcomes as service
 
@@ -58,7 +58,7 @@ def _offset(cursor: str | None) -> int:
 
 def _page(rows: list[AttendanceRow], start: int, limit: int) -> Page[AttendanceRow]:
     end = start + limit
-    next_cursor = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(rows) else None
+    next_cursor = encoded_cursor(end) if end < len(rows) else None
     return Page(items=rows[start:end], next_cursor=next_cursor)
 
 
@@ -105,229 +105,106 @@ def _attendance_csv(found: AttendanceFigures) -> str:
     return out.getvalue()
 
 
-Format = Literal["json", "csv", "svg"]
-
-
-async def _respond(
-    fmt: Format,
-    kind: Kind,
-    target: str,
-    principal: Staff,
-    mongo: Store,
-    now: Now,
-    year: str,
-    *,
-    limit: int = 50,
-    cursor: str | None = None,
-    lang: str | None = None,
-) -> AttendanceOut | Response:
-    found = await _attendance(kind, target, principal, mongo, year, now)
-    if fmt == "csv":
-        name = f"attendance-{kind}-{target}-{year}.csv"
-        return Response(
-            _attendance_csv(found),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
-    if fmt == "svg":
-        svg, language = outcome_chart.render(found, school_year=year, language=lang)
-        return Response(
-            svg,
-            media_type="image/svg+xml",
-            headers={"Content-Language": language, "Cache-Control": "private, no-store"},
-        )
-    return _attendance_out(kind, target, year, found, _page(found.rows, _offset(cursor), limit))
-
-
 CSV = {200: {"content": {"text/csv": {}}}, **ANSWERS}
 SVG = {200: {"content": {"image/svg+xml": {}}}, **ANSWERS}
 Lang = Annotated[str | None, Query(max_length=35, description="BCP 47 tag; default English")]
 
 
-# The .csv and .svg routes come before the JSON ones, whose paths would take them.
-@router.get(
-    "/classrooms/{classroom_id}/outcomes/attendance.csv",
-    summary="A classroom's attendance, meeting by meeting, as CSV",
-    response_class=Response,
-    responses=CSV,
-)
-async def classroom_attendance_csv(
-    classroom_id: Id, principal: Staff, mongo: Store, now: Now, school_year: SchoolYear
-) -> Response:
-    answer = await _respond("csv", "classroom", classroom_id, principal, mongo, now, school_year)
-    assert isinstance(answer, Response)
-    return answer
+async def _classroom(classroom_id: Id) -> str:
+    return classroom_id
 
 
-@router.get(
-    "/classrooms/{classroom_id}/outcomes/attendance.svg",
-    summary="A classroom's attendance, meeting by meeting, as a chart",
-    response_class=Response,
-    responses=SVG,
-)
-async def classroom_attendance_svg(
-    classroom_id: Id,
-    principal: Staff,
-    mongo: Store,
-    now: Now,
-    school_year: SchoolYear,
-    lang: Lang = None,
-) -> Response:
-    answer = await _respond(
-        "svg", "classroom", classroom_id, principal, mongo, now, school_year, lang=lang
-    )
-    assert isinstance(answer, Response)
-    return answer
+async def _school(school_id: Id) -> str:
+    return school_id
 
 
-@router.get(
-    "/classrooms/{classroom_id}/outcomes/attendance",
-    summary="A classroom's attendance against the 92% reference, meeting over meeting",
-    responses=ANSWERS,
-)
-async def classroom_attendance(
-    classroom_id: Id,
-    principal: Staff,
-    mongo: Store,
-    now: Now,
-    school_year: SchoolYear,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-) -> AttendanceOut:
-    answer = await _respond(
-        "json",
-        "classroom",
-        classroom_id,
-        principal,
-        mongo,
-        now,
-        school_year,
-        limit=limit,
-        cursor=cursor,
-    )
-    assert isinstance(answer, AttendanceOut)
-    return answer
+async def _district(principal: Staff) -> str:
+    return principal.district_id
 
 
-@router.get(
-    "/schools/{school_id}/outcomes/attendance.csv",
-    summary="A school's attendance, classroom by classroom, as CSV",
-    response_class=Response,
-    responses=CSV,
-)
-async def school_attendance_csv(
-    school_id: Id, principal: Staff, mongo: Store, now: Now, school_year: SchoolYear
-) -> Response:
-    answer = await _respond("csv", "school", school_id, principal, mongo, now, school_year)
-    assert isinstance(answer, Response)
-    return answer
+# Each scope: its path, where its id comes from, and the words of its summaries.
+SCOPES: dict[Kind, tuple[str, Callable[..., Awaitable[str]], str, str]] = {
+    "classroom": (
+        "/classrooms/{classroom_id}",
+        _classroom,
+        "A classroom's attendance, meeting by meeting",
+        "A classroom's attendance against the 92% reference, meeting over meeting",
+    ),
+    "school": (
+        "/schools/{school_id}",
+        _school,
+        "A school's attendance, classroom by classroom",
+        "A school's attendance against the 92% reference, by classroom and month",
+    ),
+    "district": (
+        "/district",
+        _district,
+        "The district's attendance, school by school",
+        "The district's attendance against the 92% reference, by school and month",
+    ),
+}
 
 
-@router.get(
-    "/schools/{school_id}/outcomes/attendance.svg",
-    summary="A school's attendance, classroom by classroom, as a chart",
-    response_class=Response,
-    responses=SVG,
-)
-async def school_attendance_svg(
-    school_id: Id,
-    principal: Staff,
-    mongo: Store,
-    now: Now,
-    school_year: SchoolYear,
-    lang: Lang = None,
-) -> Response:
-    answer = await _respond(
-        "svg", "school", school_id, principal, mongo, now, school_year, lang=lang
-    )
-    assert isinstance(answer, Response)
-    return answer
+def _register(kind: Kind) -> None:
+    prefix, scope, by, against = SCOPES[kind]
+    # A default, not an annotation: the annotations are strings, read in the module's names.
+    target_of = Depends(scope)
+    path = f"{prefix}/outcomes/attendance"
+
+    async def as_csv(
+        principal: Staff, mongo: Store, now: Now, school_year: SchoolYear, target: str = target_of
+    ) -> Response:
+        found = await _attendance(kind, target, principal, mongo, school_year, now)
+        name = f"attendance-{kind}-{target}-{school_year}.csv"
+        return Response(
+            _attendance_csv(found),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    async def as_svg(
+        principal: Staff,
+        mongo: Store,
+        now: Now,
+        school_year: SchoolYear,
+        lang: Lang = None,
+        target: str = target_of,
+    ) -> Response:
+        found = await _attendance(kind, target, principal, mongo, school_year, now)
+        svg, language = outcome_chart.render(found, school_year=school_year, language=lang)
+        return Response(
+            svg,
+            media_type="image/svg+xml",
+            headers={"Content-Language": language, "Cache-Control": "private, no-store"},
+        )
+
+    async def as_json(
+        principal: Staff,
+        mongo: Store,
+        now: Now,
+        school_year: SchoolYear,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+        target: str = target_of,
+    ) -> AttendanceOut:
+        found = await _attendance(kind, target, principal, mongo, school_year, now)
+        page = _page(found.rows, _offset(cursor), limit)
+        return _attendance_out(kind, target, school_year, found, page)
+
+    # The .csv and .svg routes come before the JSON one, whose path would take them.
+    for suffix, fmt, answers, endpoint in (
+        (".csv", "as CSV", CSV, as_csv),
+        (".svg", "as a chart", SVG, as_svg),
+    ):
+        router.get(
+            f"{path}{suffix}",
+            summary=f"{by}, {fmt}",
+            name=f"{kind}_attendance_{suffix[1:]}",
+            response_class=Response,
+            responses=answers,
+        )(endpoint)
+    router.get(path, summary=against, name=f"{kind}_attendance", responses=ANSWERS)(as_json)
 
 
-@router.get(
-    "/schools/{school_id}/outcomes/attendance",
-    summary="A school's attendance against the 92% reference, by classroom and month",
-    responses=ANSWERS,
-)
-async def school_attendance(
-    school_id: Id,
-    principal: Staff,
-    mongo: Store,
-    now: Now,
-    school_year: SchoolYear,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-) -> AttendanceOut:
-    answer = await _respond(
-        "json",
-        "school",
-        school_id,
-        principal,
-        mongo,
-        now,
-        school_year,
-        limit=limit,
-        cursor=cursor,
-    )
-    assert isinstance(answer, AttendanceOut)
-    return answer
-
-
-@router.get(
-    "/district/outcomes/attendance.csv",
-    summary="The district's attendance, school by school, as CSV",
-    response_class=Response,
-    responses=CSV,
-)
-async def district_attendance_csv(
-    principal: Staff, mongo: Store, now: Now, school_year: SchoolYear
-) -> Response:
-    answer = await _respond(
-        "csv", "district", principal.district_id, principal, mongo, now, school_year
-    )
-    assert isinstance(answer, Response)
-    return answer
-
-
-@router.get(
-    "/district/outcomes/attendance.svg",
-    summary="The district's attendance, school by school, as a chart",
-    response_class=Response,
-    responses=SVG,
-)
-async def district_attendance_svg(
-    principal: Staff, mongo: Store, now: Now, school_year: SchoolYear, lang: Lang = None
-) -> Response:
-    answer = await _respond(
-        "svg", "district", principal.district_id, principal, mongo, now, school_year, lang=lang
-    )
-    assert isinstance(answer, Response)
-    return answer
-
-
-@router.get(
-    "/district/outcomes/attendance",
-    summary="The district's attendance against the 92% reference, by school and month",
-    responses=ANSWERS,
-)
-async def district_attendance(
-    principal: Staff,
-    mongo: Store,
-    now: Now,
-    school_year: SchoolYear,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-) -> AttendanceOut:
-    answer = await _respond(
-        "json",
-        "district",
-        principal.district_id,
-        principal,
-        mongo,
-        now,
-        school_year,
-        limit=limit,
-        cursor=cursor,
-    )
-    assert isinstance(answer, AttendanceOut)
-    return answer
+for _kind in SCOPES:
+    _register(_kind)

@@ -5,18 +5,17 @@ report. Every cell under the district's minimum is withheld (decision 0231)."""
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Annotated, Any
 
 from aptt_platform.deps import Now, Staff, Store
-from aptt_platform.web import Cursor, Limit, Page, RequestModel
+from aptt_platform.web import Cursor, Limit, Page, RequestModel, decoded_cursor, encoded_cursor
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
 from aptt_data.api import outcome_attendance, outcome_csv
 from aptt_data.api.deps import OUTCOME_ANSWERS as ANSWERS
-from aptt_data.api.deps import Id, SchoolYear, decoded_cursor, problems
+from aptt_data.api.deps import Id, SchoolYear, problems
 from aptt_data.domain.outcomes import GoalFigures, Reach
 from aptt_data.service import outcomes as service
 from aptt_data.service.outcomes import GrowthReport
@@ -207,9 +206,5 @@ async def views(
     before = decoded_cursor(cursor, datetime.fromisoformat) if cursor else None
     docs = await mongo.run(service.report_views, principal=principal, before=before, limit=limit)
     items = [ReportViewOut.model_validate(d, from_attributes=False) for d in docs]
-    next_cursor = (
-        base64.urlsafe_b64encode(items[-1].at.isoformat().encode()).decode()
-        if len(items) == limit
-        else None
-    )
+    next_cursor = encoded_cursor(items[-1].at.isoformat()) if len(items) == limit else None
     return Page(items=items, next_cursor=next_cursor)

@@ -15,16 +15,8 @@ from pathlib import PurePosixPath
 from typing import IO
 
 from aptt_data.oneroster.csvfile import FileRejected, Rejection, read_table
-from aptt_data.oneroster.spec import (
-    VERSIONS,
-    FileSpec,
-    Mode,
-    ParsedFile,
-    Version,
-    check_rows,
-    roster_specs,
-    split_user,
-)
+from aptt_data.oneroster.rowcheck import ParsedFile, check_rows
+from aptt_data.oneroster.spec import VERSIONS, FileSpec, Mode, Version, roster_specs, split_user
 
 MANIFEST = "manifest.csv"
 MAX_ENTRIES = 64

@@ -17,7 +17,8 @@ from typing import Any, Literal, Protocol
 
 from aptt_data.oneroster.csvfile import Rejection
 from aptt_data.oneroster.package import RosterUpload
-from aptt_data.oneroster.spec import Version, refusal
+from aptt_data.oneroster.rowcheck import refusal
+from aptt_data.oneroster.spec import Version
 
 Fields = dict[str, Any]
 Roster = dict[str, dict[str, Fields]]  # file -> sourcedId -> fields

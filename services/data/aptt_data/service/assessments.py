@@ -33,18 +33,13 @@ from aptt_data.oneroster.csvfile import (
 )
 from aptt_data.oneroster.package import PackageError, open_package
 from aptt_data.service import Config
-from aptt_data.service.imports import (
+from aptt_data.service.import_reports import (
     TOUCHED_PHASES,
     TOUCHED_STUDENTS,
-    ImportFailed,
-    Phase,
-    Source,
-    Step,
-    in_state,
     report_rejections,
-    staged_rows,
     touch,
 )
+from aptt_data.service.imports import ImportFailed, Phase, Source, Step, in_state, staged_rows
 from aptt_data.store import IMPORT_ROWS
 from aptt_data.store import assessments as store
 from aptt_data.store import imports as job_store

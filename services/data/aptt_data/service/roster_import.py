@@ -2,61 +2,36 @@
 what is stored with indexed lookups, then apply it in chunks (records, then the roster derived
 from them, kind by kind, then removals) with its events.
 
-Memory stays bounded by the batch size: no step holds the district.
+Memory stays bounded by the batch size: no step holds the district. The streaming pass is
+`roster_staging`, the integrity pass `roster_resolver`; this module runs them and applies.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import IO, Any
+from typing import Any
 
 from aptt_platform.mongo import Document, Mongo, UnitOfWork
 
 from aptt_data.domain.changes import Changes, compare, total
 from aptt_data.domain.roster import ID_FIELDS, KINDS, Kind, derive
-from aptt_data.oneroster.csvfile import FileRejected, Rejection, iter_lines, stream_table
-from aptt_data.oneroster.package import Package, PackageError, RosterFile, open_package, roster_plan
-from aptt_data.oneroster.resolve import (
-    FILES,
-    LINK_FILES,
-    MAX_PASSES,
-    NOUNS,
-    Window,
-    problems_of,
-    references,
-    refused_files,
-)
-from aptt_data.oneroster.spec import (
-    Mode,
-    RowCheck,
-    Version,
-    check_row,
-    refusal,
-    row_columns,
-    split_user,
-)
-from aptt_data.service import Config, schools
-from aptt_data.service.imports import (
+from aptt_data.oneroster.resolve import FILES
+from aptt_data.service import Config
+from aptt_data.service.import_reports import (
     TOUCHED_CLASSROOMS,
     TOUCHED_PHASES,
     TOUCHED_STUDENTS,
-    Chunk,
-    ImportFailed,
-    Phase,
-    Source,
-    Step,
-    in_state,
     report_rejections,
     report_warnings,
-    staged_rows,
     touch,
 )
+from aptt_data.service.imports import Chunk, Phase, Source, Step, in_state, staged_rows
 from aptt_data.service.roster import kind_events, removal_events
+from aptt_data.service.roster_resolver import Resolver
+from aptt_data.service.roster_staging import stage_package
 from aptt_data.store import IMPORT_ROWS, ROSTER_RECORDS
 from aptt_data.store import imports as job_store
 from aptt_data.store import roster as store
@@ -64,7 +39,6 @@ from aptt_data.store.roster import ref_key
 
 Fields = dict[str, Any]
 Key = tuple[str, str]
-ROWS_PER_BATCH = 1000
 SOURCE_FILE: dict[Kind, str] = {
     "schools": "orgs.csv",
     "students": "users.csv",
@@ -98,13 +72,13 @@ async def validate(mongo: Mongo, job: Document, *, owner: str, config: Config) -
         async for chunk in job_store.read_upload(mongo.db, job["upload_id"]):
             await asyncio.to_thread(spool.write, chunk)
         spool.seek(0)
-        staged = await _stage_package(mongo, job, spool, owner=owner, config=config)
+        staged = await stage_package(mongo, job, spool, owner=owner, config=config)
     async with mongo.client.start_session() as session:
         reader = UnitOfWork(db=mongo.db, session=session)
         courses_known = "courses.csv" in staged.files or await store.has_records(
             reader, district_id, "courses.csv"
         )
-        resolver = _Resolver(mongo, reader, job, staged, courses_known)
+        resolver = Resolver(mongo, reader, job, staged, courses_known)
         await resolver.run()
     await job_store.update_job(
         mongo.db,
@@ -113,514 +87,6 @@ async def validate(mongo: Mongo, job: Document, *, owner: str, config: Config) -
         set_={"phase": "records", "checkpoint": None, "status": "applying"},
         inc={"progress.rows_rejected": resolver.refused},
     )
-
-
-@dataclass(frozen=True)
-class Staged:
-    """What validation staged: the binding, the files read, the files refused whole."""
-
-    version: Version
-    files: list[str]
-    refused: list[Rejection]
-
-
-async def _stage_package(
-    mongo: Mongo, job: Document, spool: IO[bytes], *, owner: str, config: Config
-) -> Staged:
-    mode: Mode = job["mode"]
-    async with mongo.client.start_session() as session:
-        region = await schools.phone_region(
-            UnitOfWork(db=mongo.db, session=session), job["district_id"], config
-        )
-    try:
-        package = await asyncio.to_thread(
-            open_package,
-            spool,
-            max_unzipped_bytes=config.max_unzipped_bytes,
-            upload_name=job["upload_name"],
-        )
-    except PackageError as exc:
-        raise ImportFailed(exc.reason, file=exc.file) from exc
-    try:
-        try:
-            plan = roster_plan(package, mode=mode, phone_region=region)
-        except PackageError as exc:
-            raise ImportFailed(exc.reason, file=exc.file) from exc
-        refused = list(plan.rejections)
-        await job_store.add_rejections(mongo.db, job["district_id"], job["import_id"], refused)
-        read: list[str] = []
-        for item in plan.files:
-            # A 1.1 users.csv also gives the roles (roles.csv in the 1.2 model).
-            made = ["roles.csv"] if plan.version == "1.1" and item.spec.file == "users.csv" else []
-            try:
-                await _stage_file(mongo, job, package, item, owner=owner, version=plan.version)
-            except FileRejected as exc:
-                for file in (item.spec.file, *made):
-                    await job_store.unstage_file(
-                        mongo.db, job["district_id"], job["import_id"], file
-                    )
-                await job_store.add_rejections(
-                    mongo.db, job["district_id"], job["import_id"], [exc.rejection]
-                )
-                refused.append(exc.rejection)
-                continue
-            except PackageError as exc:
-                raise ImportFailed(exc.reason, file=exc.file) from exc
-            read += [item.spec.file, *made]
-        return Staged(plan.version, read, refused)
-    finally:
-        package.close()
-
-
-Checked = tuple[int, str, RowCheck]  # line, digest of the raw values, the check
-
-
-@dataclass
-class Batch:
-    rows: list[Any]  # checked rows and refused ones
-    made: list[Checked]  # the roles a 1.1 users.csv gives
-    warnings: list[Rejection]  # of the header
-
-
-def _checked_batches(
-    package: Package, item: RosterFile, mode: Mode, version: Version
-) -> Iterator[Batch]:
-    """The file's rows checked one by one, in batches (run in a worker thread)."""
-    spec = item.spec
-    stream = stream_table(
-        spec.file,
-        iter_lines(spec.file, package.chunks(spec.file)),
-        required_columns=item.required,
-        known_columns=spec.column_names,
-    )
-    columns = row_columns(spec, stream.header)
-    split = version == "1.1" and spec.file == "users.csv"
-    header_warnings = stream.warnings
-    batch: list[Any] = []
-    made: list[Checked] = []
-    for row in stream.rows:
-        if isinstance(row, Rejection):
-            batch.append(row)
-        else:
-            digest = hashlib.blake2b(
-                repr(sorted(row.values.items())).encode(), digest_size=12
-            ).hexdigest()
-            check = check_row(spec, columns, row, mode=mode)
-            if split and check.record is not None:
-                user, roles = split_user(check.record)
-                check = RowCheck(check.sourced_id, user, [], check.warnings)
-                made += [
-                    (
-                        row.line,
-                        f"{digest}~{r.fields['orgSourcedId']}",
-                        RowCheck(r.sourced_id, r, []),
-                    )
-                    for r in roles
-                ]
-            batch.append((row.line, digest, check))
-        if len(batch) >= ROWS_PER_BATCH:
-            yield Batch(batch, made, header_warnings)
-            batch, made, header_warnings = [], [], []
-    if batch or header_warnings:
-        yield Batch(batch, made, header_warnings)
-
-
-async def _stage_file(
-    mongo: Mongo, job: Document, package: Package, item: RosterFile, *, owner: str, version: Version
-) -> None:
-    district_id, import_id, file = job["district_id"], job["import_id"], item.spec.file
-    batches = await asyncio.to_thread(_checked_batches, package, item, job["mode"], version)
-    done = object()
-    while (next_batch := await asyncio.to_thread(next, batches, done)) is not done:
-        assert isinstance(next_batch, Batch)
-        batch = next_batch.rows
-        await job_store.add_warnings(mongo.db, district_id, import_id, next_batch.warnings)
-        rejected = await _stage_batch(mongo, job, file, batch)
-        if next_batch.made:
-            # What is wrong with these rows is reported once, at their users.csv rows.
-            await _stage_batch(mongo, job, "roles.csv", list(next_batch.made), report=False)
-        await job_store.update_job(
-            mongo.db,
-            import_id,
-            owner=owner,
-            inc={"progress.rows_read": len(batch), "progress.rows_rejected": rejected},
-        )
-    conflicts = (
-        await mongo.db[IMPORT_ROWS]
-        .find(
-            {"district_id": district_id, "import_id": import_id, "conflict": True},
-            {"file": 1, "sourced_id": 1, "line": 1, "copies": 1},
-        )
-        .to_list()
-    )
-    # The file is checked here: beside the conflicts' index it would make a scan.
-    conflicts = [doc for doc in conflicts if doc["file"] == file]
-    found = []
-    for doc in conflicts:
-        lines = sorted([doc["line"], *doc["copies"]])
-        listed = ", ".join(str(n) for n in lines)
-        reason = f"sourcedId {doc['sourced_id']} appears on lines {listed} with different values"
-        found += [Rejection(file, n, "sourcedId", reason) for n in lines]
-    await job_store.add_rejections(mongo.db, district_id, import_id, found)
-
-
-async def _stage_batch(
-    mongo: Mongo, job: Document, file: str, batch: list[Any], *, report: bool = True
-) -> int:
-    """Stage a batch of checked rows. The first row of a sourcedId is staged; an exact copy
-    later is refused as a duplicate; copies that differ are all refused."""
-    district_id, import_id = job["district_id"], job["import_id"]
-    rejections: list[Rejection] = [r for r in batch if isinstance(r, Rejection)]
-    checked: list[Checked] = [c for c in batch if not isinstance(c, Rejection)]
-    warnings: list[Rejection] = []
-    async with mongo.client.start_session() as session:
-        reader = UnitOfWork(db=mongo.db, session=session)
-        earlier = await job_store.staged(
-            reader, district_id, import_id, file, (c.sourced_id for _, _, c in checked)
-        )
-    new: dict[str, Document] = {}
-    for line, digest, check in checked:
-        rejections += check.problems
-        if not check.sourced_id:
-            continue
-        first = new.get(check.sourced_id) or earlier.get(check.sourced_id)
-        if first is None:
-            new[check.sourced_id] = _staged_row(job, file, line, digest, check)
-            warnings += check.warnings
-            continue
-        accepted = check.record is not None
-        if not accepted and first["state"] == "refused" and not first.get("conflict"):
-            continue
-        if accepted and first["state"] == "accepted" and first["digest"] == digest:
-            rejections.append(
-                Rejection(file, line, "sourcedId", f"duplicate of line {first['line']}")
-            )
-            continue
-        first.update(state="refused", conflict=True, copies=[*first.get("copies", []), line])
-        if check.sourced_id not in new:
-            await job_store.set_staged(
-                mongo.db,
-                district_id,
-                import_id,
-                file,
-                check.sourced_id,
-                {"$set": {"state": "refused", "conflict": True}, "$push": {"copies": line}},
-            )
-    await job_store.stage(mongo.db, list(new.values()))
-    if not report:
-        return 0
-    await job_store.add_warnings(mongo.db, district_id, import_id, warnings)
-    return await job_store.add_rejections(mongo.db, district_id, import_id, rejections)
-
-
-def _staged_row(job: Document, file: str, line: int, digest: str, check: RowCheck) -> Document:
-    doc: Document = {
-        "district_id": job["district_id"],
-        "import_id": job["import_id"],
-        "file": file,
-        "sourced_id": check.sourced_id,
-        "line": line,
-        "digest": digest,
-        "state": "accepted" if check.record is not None else "refused",
-    }
-    if check.record is not None:
-        doc["deleted"] = check.record.deleted
-        doc["fields"] = check.record.fields
-        doc["refs"] = [ref_key(f, i) for f, i in references(file, check.record.fields)]
-        if check.record.source_file is not None:
-            doc["source_file"] = check.record.source_file
-    return doc
-
-
-# -- referential integrity, with indexed lookups ------------------------------------------
-
-
-class _Resolver:
-    """The rules of `oneroster.resolve`, applied batch by batch against the staged rows and
-    the stored records. States of staged rows: accepted (applied), refused (what was stored
-    stays), remove (a stored record this import deletes), kept (a stored record a bulk file
-    left out that something still needs)."""
-
-    def __init__(
-        self,
-        mongo: Mongo,
-        reader: UnitOfWork,
-        job: Document,
-        staged: Staged,
-        courses_known: bool,
-    ) -> None:
-        self.mongo = mongo
-        self.reader = reader
-        self.job = job
-        self.district_id = job["district_id"]
-        self.import_id = job["import_id"]
-        self.bulk = job["mode"] == "bulk"
-        self.files = set(staged.files)
-        self.version = staged.version
-        self.refused_files = refused_files(staged.refused)
-        self.courses_known = courses_known
-        # A 1.1 user row and a REST user record carry all the user's roles.
-        self.roles_follow_users = self.version == "1.1" or job.get("source") == "rest"
-        self.refused = 0
-
-    async def run(self) -> None:
-        if self.bulk:
-            for file in self.files:
-                await self._mark_left_out(file)
-        elif self.roles_follow_users and "users.csv" in self.files:
-            await self._replace_roles_of_users()
-        await self._protect_what_stays()
-        for _ in range(MAX_PASSES):
-            if not await self._one_pass():
-                break
-
-    async def _mark_left_out(self, file: str) -> None:
-        """A bulk file replaces its kind: stored records it does not name are removed."""
-        cursor = self.mongo.db[ROSTER_RECORDS].find(
-            {"district_id": self.district_id, "file": file}, {"_id": 0, "sourced_id": 1}
-        )
-        async for page in _batches(cursor, ROWS_PER_BATCH):
-            seen = await job_store.staged(
-                self.reader, self.district_id, self.import_id, file, (d["sourced_id"] for d in page)
-            )
-            await job_store.stage(
-                self.mongo.db,
-                [
-                    {
-                        "district_id": self.district_id,
-                        "import_id": self.import_id,
-                        "file": file,
-                        "sourced_id": d["sourced_id"],
-                        "state": "remove",
-                    }
-                    for d in page
-                    if d["sourced_id"] not in seen
-                ],
-            )
-
-    async def _replace_roles_of_users(self) -> None:
-        """A 1.1 delta's user row (and a REST user record) carries all the user's roles:
-        stored ones it no longer names go."""
-        async for page in job_store.staged_batches(
-            self.mongo.db,
-            self.district_id,
-            self.import_id,
-            lambda row: row["file"] == "users.csv" and _accepted(row),
-            ROWS_PER_BATCH,
-        ):
-            refs = [ref_key("users.csv", d["sourced_id"]) for d in page]
-            stored = await store.records_referring(self.reader, self.district_id, refs, "roles.csv")
-            named = await job_store.staged(
-                self.reader,
-                self.district_id,
-                self.import_id,
-                "roles.csv",
-                (d["sourced_id"] for d in stored),
-            )
-            for role in stored:
-                if role["sourced_id"] not in named:
-                    await self._remove_link(role)
-
-    async def _protect_what_stays(self) -> None:
-        """A record that stays as it was keeps what it points to: a link (role, enrollment)
-        goes with what it links; anything else stops the deletion, and a delta row that asked
-        for it is refused."""
-        async for page in job_store.staged_batches(
-            self.mongo.db, self.district_id, self.import_id, _removed, ROWS_PER_BATCH
-        ):
-            for doc in page:
-                await self._protect(doc)
-
-    async def _protect(self, doc: Document) -> None:
-        key = ref_key(doc["file"], doc["sourced_id"])
-        referrers = await store.records_referring(self.reader, self.district_id, [key])
-        for referrer in referrers:
-            if not await self._stays_as_stored(referrer["file"], referrer["sourced_id"]):
-                continue
-            if referrer["file"] in LINK_FILES:
-                await self._remove_link(referrer)
-                continue
-            await self._keep(doc, used_by=(referrer["file"], referrer["sourced_id"]))
-            return
-
-    async def _stays_as_stored(self, file: str, sid: str) -> bool:
-        staged = (
-            await job_store.staged(self.reader, self.district_id, self.import_id, file, [sid])
-        ).get(sid)
-        if staged is None:
-            return not (self.bulk and file in self.files)
-        return bool(staged["state"] in ("refused", "kept"))
-
-    async def _remove_link(self, record: Document) -> None:
-        await self.mongo.db[IMPORT_ROWS].update_one(
-            {
-                "district_id": self.district_id,
-                "import_id": self.import_id,
-                "file": record["file"],
-                "sourced_id": record["sourced_id"],
-            },
-            {"$set": {"state": "remove"}},
-            upsert=True,
-        )
-
-    async def _keep(self, doc: Document, *, used_by: Key) -> None:
-        """Keep a stored record something stored still needs, and what it needs in turn."""
-        file, sid = doc["file"], doc["sourced_id"]
-        user_file, user_id = used_by
-        if doc["state"] == "accepted":
-            reason = (
-                f"{NOUNS[user_file]} {user_id} ({user_file}) still depends on it; change that first"
-            )
-            await self._refuse(doc, [Rejection(file, doc["line"], "status", reason)])
-        else:
-            await job_store.set_staged(
-                self.mongo.db,
-                self.district_id,
-                self.import_id,
-                file,
-                sid,
-                {"$set": {"state": "kept"}},
-            )
-        stored = (await store.records(self.reader, self.district_id, file, [sid])).get(sid)
-        for target_file, target_id in references(file, stored or {}):
-            target = (
-                await job_store.staged(
-                    self.reader, self.district_id, self.import_id, target_file, [target_id]
-                )
-            ).get(target_id)
-            if target is not None and (
-                target["state"] == "remove"
-                or (target["state"] == "accepted" and target.get("deleted"))
-            ):
-                await self._keep(target, used_by=(file, sid))
-
-    async def _refuse(self, doc: Document, found: list[Rejection]) -> None:
-        await job_store.set_staged(
-            self.mongo.db,
-            self.district_id,
-            self.import_id,
-            doc["file"],
-            doc["sourced_id"],
-            {"$set": {"state": "refused"}},
-        )
-        doc["state"] = "refused"
-        self.refused += await job_store.add_rejections(
-            self.mongo.db, self.district_id, self.import_id, found
-        )
-
-    async def _one_pass(self) -> bool:
-        changed = False
-        async for page in job_store.staged_batches(
-            self.mongo.db, self.district_id, self.import_id, _accepted, ROWS_PER_BATCH
-        ):
-            window = await self._window(page)
-            for doc in page:
-                file, sid = doc["file"], doc["sourced_id"]
-                problems = problems_of(window, file, sid, doc["fields"])
-                if not problems:
-                    continue
-                changed = True
-                source = doc.get("source_file")
-                await self._refuse(
-                    doc,
-                    [refusal(file, source, doc["line"], p.column, p.reason) for p in problems],
-                )
-                stored = (await store.records(self.reader, self.district_id, file, [sid])).get(sid)
-                window.records[(file, sid)] = stored
-                window.refused[(file, sid)] = doc["line"]
-                window.package_keys.discard((file, sid))
-        return changed
-
-    async def _window(self, page: list[Document]) -> Window:
-        window = Window(
-            courses_known=self.courses_known,
-            version=self.version,
-            refused_files=self.refused_files,
-        )
-        wanted: set[Key] = set()
-        users: set[str] = set()
-        for doc in page:
-            file, fields = doc["file"], doc["fields"]
-            window.package_keys.add((file, doc["sourced_id"]))
-            wanted |= set(references(file, fields))
-            wanted.add((file, doc["sourced_id"]))
-            if file == "users.csv":
-                users.add(doc["sourced_id"])
-            elif file == "enrollments.csv":
-                users.add(fields["userSourcedId"])
-        window.roles_by_user = await self._roles_of(users)
-        for roles in window.roles_by_user.values():
-            wanted |= {("orgs.csv", r["orgSourcedId"]) for r in roles}
-        await self._present(window, wanted)
-        classes = [v for (f, _), v in window.records.items() if f == "classes.csv" and v]
-        await self._present(window, {("orgs.csv", c["schoolSourcedId"]) for c in classes})
-        return window
-
-    async def _present(self, window: Window, keys: set[Key]) -> None:
-        """What the roster will hold for these keys after the import, and why not."""
-        by_file: dict[str, set[str]] = {}
-        for file, sid in keys:
-            if (file, sid) not in window.records:
-                by_file.setdefault(file, set()).add(sid)
-        for file, ids in by_file.items():
-            staged = await job_store.staged(
-                self.reader, self.district_id, self.import_id, file, ids
-            )
-            needed = [
-                sid
-                for sid in ids
-                if (staged.get(sid) or {}).get("state") in ("refused", "kept")
-                or (sid not in staged and not (self.bulk and file in self.files))
-            ]
-            stored = await store.records(self.reader, self.district_id, file, needed)
-            for sid in ids:
-                doc = staged.get(sid)
-                value: Fields | None
-                if doc is None:
-                    value = None if (self.bulk and file in self.files) else stored.get(sid)
-                elif doc["state"] == "accepted":
-                    value = None if doc["deleted"] else doc["fields"]
-                    if doc["deleted"]:
-                        window.deleted[(file, sid)] = doc["line"]
-                elif doc["state"] == "remove":
-                    value = None
-                else:
-                    value = stored.get(sid)
-                    if doc["state"] == "refused" and "line" in doc:
-                        window.refused[(file, sid)] = doc["line"]
-                window.records[(file, sid)] = value
-
-    async def _roles_of(self, users: set[str]) -> dict[str, list[Fields]]:
-        if not users:
-            return {}
-        refs = [ref_key("users.csv", u) for u in users]
-        found: dict[str, Fields] = {}
-        for doc in await job_store.staged_referring(
-            self.reader, self.district_id, self.import_id, "roles.csv", refs
-        ):
-            if doc["state"] == "accepted" and not doc["deleted"]:
-                found[doc["sourced_id"]] = doc["fields"]
-        stored = await store.records_referring(self.reader, self.district_id, refs, "roles.csv")
-        overrides = await job_store.staged(
-            self.reader,
-            self.district_id,
-            self.import_id,
-            "roles.csv",
-            (d["sourced_id"] for d in stored),
-        )
-        for doc in stored:
-            sid = doc["sourced_id"]
-            staged = overrides.get(sid)
-            if staged is None:
-                if not (self.bulk and "roles.csv" in self.files):
-                    found.setdefault(sid, doc["fields"])
-            elif staged["state"] in ("refused", "kept"):
-                found[sid] = doc["fields"]
-        roles: dict[str, list[Fields]] = {}
-        for fields in found.values():
-            if fields["userSourcedId"] in users:
-                roles.setdefault(fields["userSourcedId"], []).append(fields)
-        return roles
 
 
 # -- applying: records, the derived roster, removals --------------------------------------
@@ -806,24 +272,3 @@ PHASES: dict[str, Phase] = {
     **TOUCHED_PHASES,
     "finish": Phase(finish),
 }
-
-
-async def _batches(cursor: Any, size: int) -> AsyncIterator[list[Document]]:
-    batch: list[Document] = []
-    async for doc in cursor:
-        batch.append(doc)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _removed(row: Document) -> bool:
-    """A staged row that removes a stored record."""
-    return row["state"] == "remove" or (row["state"] == "accepted" and row.get("deleted") is True)
-
-
-def _accepted(row: Document) -> bool:
-    """A staged row that adds or changes a record."""
-    return row["state"] == "accepted" and row.get("deleted") is False

@@ -4,15 +4,21 @@ survey answers). Teachers' personal notes, reach, the replies inbox and surveys.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aptt_platform.deps import Guardian, Now, RuntimeDep, Store
 from aptt_platform.errors import DomainError, Forbidden
 from aptt_platform.sms import signature_matches
-from aptt_platform.web import PROBLEM_JSON, Cursor, Limit, Page, RequestModel
+from aptt_platform.web import (
+    PROBLEM_JSON,
+    Cursor,
+    Limit,
+    Page,
+    RequestModel,
+    decoded_cursor,
+    encoded_cursor,
+)
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -62,18 +68,12 @@ class Message(BaseModel):
 
 
 def _cursor(item: InboxItem) -> str:
-    raw = f"{item.created_at.isoformat()}|{item.message_id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
+    return encoded_cursor(item.created_at.isoformat(), item.message_id)
 
 
-def _after(cursor: str | None) -> tuple[datetime, str] | None:
-    if not cursor:
-        return None
-    try:
-        at, _, message_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(at), message_id
-    except (ValueError, binascii.Error) as exc:
-        raise DomainError("the cursor is not one this API gave out", code="bad-cursor") from exc
+def _after(raw: str) -> tuple[datetime, str]:
+    at, _, message_id = raw.partition("|")
+    return datetime.fromisoformat(at), message_id
 
 
 @router.get(
@@ -89,7 +89,7 @@ async def my_messages(
         district_id=guardian.district_id,
         guardian_id=guardian.subject,
         now=now,
-        after=_after(cursor),
+        after=decoded_cursor(cursor, _after) if cursor else None,
         limit=limit,
     )
     return Page[Message](

@@ -4,15 +4,20 @@ consolidation view as JSON, CSV and an SVG chart."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import date
 from typing import Annotated
 
 from aptt_contracts.scheduling import Relationship
 from aptt_platform.deps import Now, SchoolAdmin, Store
-from aptt_platform.errors import DomainError
-from aptt_platform.web import Cursor, Limit, Page, RequestModel, problems
+from aptt_platform.web import (
+    Cursor,
+    Limit,
+    Page,
+    RequestModel,
+    decoded_cursor,
+    encoded_cursor,
+    problems,
+)
 from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -163,16 +168,9 @@ async def record_turnout(
     return FamilyEventOut.of(event)
 
 
-def _encode(event: FamilyEvent) -> str:
-    return base64.urlsafe_b64encode(f"{event.on}|{event.family_event_id}".encode()).decode()
-
-
-def _decode(cursor: str) -> tuple[date, str]:
-    try:
-        day, event_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return date.fromisoformat(day), event_id
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise DomainError("the cursor is not one this API gave out", code="bad-cursor") from exc
+def _after(raw: str) -> tuple[date, str]:
+    day, event_id = raw.split("|", 1)
+    return date.fromisoformat(day), event_id
 
 
 @router.get(
@@ -193,10 +191,12 @@ async def list_events(
         principal=principal,
         school_id=school_id,
         school_year=school_year,
-        after=_decode(cursor) if cursor else None,
+        after=decoded_cursor(cursor, _after) if cursor else None,
         limit=limit,
     )
-    next_cursor = _encode(events[-1]) if len(events) == limit else None
+    next_cursor = (
+        encoded_cursor(events[-1].on, events[-1].family_event_id) if len(events) == limit else None
+    )
     return Page(items=[FamilyEventOut.of(e) for e in events], next_cursor=next_cursor)
 
 

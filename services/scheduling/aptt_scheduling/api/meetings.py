@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Literal
 
 from aptt_platform.deps import CurrentUser, Guardian, Now, Staff, Store
-from aptt_platform.errors import DomainError
-from aptt_platform.web import Cursor, Limit, Page, problems
+from aptt_platform.web import Cursor, Limit, Page, decoded_cursor, encoded_cursor, problems
 from fastapi import APIRouter, Header, Query, Response, status
 
 from aptt_scheduling.api.ics import meeting_calendar
@@ -117,17 +114,9 @@ async def my_meetings(
     return Page(items=[TeamMeetingOut.of(v) for v in views])
 
 
-def _encode_cursor(view: service.MeetingView) -> str:
-    raw = f"{view.meeting.starts_at.isoformat()}|{view.meeting.meeting_id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        start, meeting_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(start), meeting_id
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise DomainError("the cursor is not one this API gave out", code="bad-cursor") from exc
+def _after(raw: str) -> tuple[datetime, str]:
+    start, meeting_id = raw.split("|", 1)
+    return datetime.fromisoformat(start), meeting_id
 
 
 @router.get(
@@ -147,8 +136,13 @@ async def list_meetings(
         principal=principal,
         classroom_id=classroom_id,
         status=meeting_status,
-        after=_decode_cursor(cursor) if cursor else None,
+        after=decoded_cursor(cursor, _after) if cursor else None,
         limit=limit,
     )
-    next_cursor = _encode_cursor(views[-1]) if len(views) == limit else None
+    last = views[-1].meeting if views else None
+    next_cursor = (
+        encoded_cursor(last.starts_at.isoformat(), last.meeting_id)
+        if last and len(views) == limit
+        else None
+    )
     return Page(items=[TeamMeetingOut.of(v) for v in views], next_cursor=next_cursor)
