@@ -67,7 +67,7 @@ def _by_result(headers: dict[str, bytes], value: bytes) -> Subject:
     return headers["ce_type"].decode(), str(json.loads(value)["result_id"])
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(360)
 async def test_a_results_import_killed_twice_finishes_once_and_loses_no_event(
     tmp_path: Path,
 ) -> None:
