@@ -21,6 +21,7 @@ import os
 import signal
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -241,14 +242,25 @@ async def _outbox(db: AsyncDatabase[dict[str, Any]], district: str) -> dict[str,
     return {d["event_id"]: (d["type"], d["headers"]["ce_subject"]) async for d in docs}
 
 
+def _by_subject(headers: dict[str, bytes], value: bytes) -> Subject:
+    return headers["ce_type"].decode(), headers["ce_subject"].decode()
+
+
 async def _read_broker(
-    bootstrap: str, district: str, event_ids: set[str], expected: set[Subject]
+    bootstrap: str,
+    district: str,
+    event_ids: set[str],
+    expected: set[Subject],
+    *,
+    topics: Sequence[str] = TOPICS,
+    entity_of: Callable[[dict[str, bytes], bytes], Subject] = _by_subject,
 ) -> tuple[int, dict[str, set[bytes]], dict[Subject, set[str]]]:
-    """Read the roster and contact topics from the beginning with a fresh group until every
-    committed event id and every expected entity is there and the end of every partition is
-    reached (or 60 s pass): records read, payloads per event id, event ids per entity."""
+    """Read `topics` (the roster and contact topics) from the beginning with a fresh group
+    until every committed event id and every expected entity (`entity_of` a record, its
+    type and subject) is there and the end of every partition is reached (or 60 s pass):
+    records read, payloads per event id, event ids per entity."""
     consumer = AIOKafkaConsumer(
-        *TOPICS,
+        *topics,
         bootstrap_servers=bootstrap,
         group_id="chaos-checker-" + uuid.uuid4().hex[:8],
         auto_offset_reset="earliest",
@@ -269,8 +281,7 @@ async def _read_broker(
                 event_id = headers["ce_id"].decode()
                 records += 1
                 payloads[event_id].add(record.value or b"")
-                subject = (headers["ce_type"].decode(), headers["ce_subject"].decode())
-                subjects[subject].add(event_id)
+                subjects[entity_of(headers, record.value or b"")].add(event_id)
             if event_ids <= set(payloads) and expected <= set(subjects):
                 assigned: set[TopicPartition] = consumer.assignment()
                 ends = await consumer.end_offsets(list(assigned))
