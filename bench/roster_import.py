@@ -1,11 +1,13 @@
-"""A large district's roster import, as a district admin runs it, through the data service.
+"""A large district's roster import, then its results import, as a district admin runs
+them, through the data service.
 
 The data service runs on the local servers with its relay; a generated OneRoster package of
 `APTT_BENCH_IMPORT_STUDENTS` students (3,000 by default, one guardian each, classes of 25) is
 posted, and the job is followed until it is done, then until its relay has published every
-event. Printed: rows applied per second against the raw insert_many rate, and the import's
-events per second, from the upload to the last one on the broker, against the raw produce
-rate; both raw rates are measured earlier in the same run.
+event; then a results file of two scores a student (oral reading fluency and math facts)
+the same way. Printed for each: rows applied per second against the raw insert_many rate,
+and the import's events per second, from the upload to the last one on the broker, against
+the raw produce rate; both raw rates are measured earlier in the same run.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,7 @@ import httpx
 import uvicorn
 from aptt_data.main import Settings, build_app
 from aptt_local.imports import post_import, wait_for_import
-from aptt_local.oneroster import build_package, generated_roster
+from aptt_local.oneroster import build_package, generated_roster, results_csv
 from aptt_local.process import free_port
 from aptt_local.servers import LocalStack
 from aptt_local.testing import eventually, running_app, service_settings
@@ -31,6 +34,7 @@ from pymongo import AsyncMongoClient
 from bench.figures import Figures, timed
 
 STUDENTS = int(os.environ.get("APTT_BENCH_IMPORT_STUDENTS", "3000"))
+ASSESSED_ON = date(2026, 10, 1)
 
 
 async def run(stack: LocalStack, figures: Figures, state: Path) -> None:
@@ -51,49 +55,74 @@ async def run(stack: LocalStack, figures: Figures, state: Path) -> None:
     token = issuer.mint(subject="bench-admin", district_id=district, roles=["district_admin"])
     headers = {"Authorization": f"Bearer {token}"}
     try:
-        before = _published_by_data()
         async with running_app(build_app(settings)) as url:
 
-            def imported() -> dict[str, Any]:
-                with httpx.Client(timeout=300) as http:
-                    posted = post_import(
-                        http, url, headers, "roster", ("roster.zip", package, "application/zip")
-                    )
-                    return dict(wait_for_import(http, url, headers, posted))
+            async def timed_import(kind: str, upload: tuple[str, bytes, str]) -> None:
+                before = _published_by_data()
+                outbox_before = await db["outbox"].count_documents({"district_id": district})
 
-            with timed() as applying:
-                job = await asyncio.to_thread(imported)
-            if job["status"] != "done":
-                raise RuntimeError(f"the benchmark's import ended {job['status']}: {job}")
-            events = await db["outbox"].count_documents({"district_id": district})
+                def imported() -> dict[str, Any]:
+                    with httpx.Client(timeout=300) as http:
+                        posted = post_import(http, url, headers, kind, upload)
+                        return dict(wait_for_import(http, url, headers, posted))
 
-            async def published() -> bool:
-                # Outbox records keep their status; the relay's own counter says what went out.
-                return _published_by_data() - before >= events
+                with timed() as applying:
+                    job = await asyncio.to_thread(imported)
+                if job["status"] != "done":
+                    raise RuntimeError(f"the benchmark's {kind} import ended {job['status']}")
+                events = (
+                    await db["outbox"].count_documents({"district_id": district}) - outbox_before
+                )
 
-            with timed() as relaying:
-                await eventually(published, timeout=3600, what="the import's events published")
-        rows = sum(
-            counts.get("created", 0) + counts.get("updated", 0)
-            for counts in job["by_kind"].values()
-        )
-        figures.note(
-            f"roster import of {STUDENTS:,} students",
-            f"{applying[0]:6.1f} s to done, {len(package) / 1e6:.1f} MB zip, "
-            f"{rows:,} rows, {events:,} events",
-        )
-        figures.rate("import rows applied", rows / applying[0], "rows/s", against="insert_many")
-        figures.rate(
-            "its events, posted to the last one published",
-            events / (applying[0] + relaying[0]),
-            "msg/s",
-            against="produce",
-        )
+                async def published() -> bool:
+                    # Outbox records keep their status; the relay's own counter says what went.
+                    return _published_by_data() - before >= events
+
+                with timed() as relaying:
+                    await eventually(published, timeout=3600, what=f"the {kind} events published")
+                rows = _rows(job)
+                figures.note(
+                    f"{kind} import of {STUDENTS:,} students",
+                    f"{applying[0]:6.1f} s to done, {len(upload[1]) / 1e6:.1f} MB, "
+                    f"{rows:,} rows, {events:,} events",
+                )
+                figures.rate(
+                    f"{kind} import rows applied",
+                    rows / applying[0],
+                    "rows/s",
+                    against="insert_many",
+                )
+                figures.rate(
+                    "its events, posted to the last one published",
+                    events / (applying[0] + relaying[0]),
+                    "msg/s",
+                    against="produce",
+                )
+
+            await timed_import("roster", ("roster.zip", package, "application/zip"))
+            scores = results_csv(
+                [
+                    (student.sourced_id, skill, base + n % 9 * 5, ASSESSED_ON)
+                    for n, student in enumerate(roster.students)
+                    for skill, base in (("orf", 60.0), ("math-facts", 15.0))
+                ]
+            )
+            await timed_import("results", ("results.csv", scores, "text/csv"))
     finally:
         await mongo.drop_database(settings.database_name)
         await mongo.close()
         issuer_server.should_exit = True
         await issuer_task
+
+
+def _rows(job: dict[str, Any]) -> int:
+    """Rows the job wrote: a roster job counts per kind, a results job in total."""
+    if job.get("by_kind"):
+        return sum(
+            counts.get("created", 0) + counts.get("updated", 0)
+            for counts in job["by_kind"].values()
+        )
+    return int(job["counts"]["accepted"])
 
 
 def _published_by_data() -> float:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from aptt_local.servers import LocalStack
+from aptt_platform.consumer import processed_count
 
 from .conftest import Pipeline, eventually
 
@@ -65,7 +66,7 @@ async def test_consumer_killed_mid_batch_loses_nothing_and_duplicates_nothing(
             worker.terminate()
             worker.wait(timeout=20)
         assert await p.effects() == {note: 1 for note in notes}
-        processed = await p.mongo.db["processed_events"].count_documents({})
+        processed = await processed_count(p.mongo.db)
         assert processed == len(notes)
     finally:
         await p.stop()

@@ -11,7 +11,9 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from aptt_contracts.catalogue import dlq_topic, retry_topic, topics_of
 from aptt_contracts.envelope import EventModel
-from pymongo.errors import ConnectionFailure, DuplicateKeyError
+from bson import ObjectId
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
 from structlog.contextvars import bound_contextvars
 
 from aptt_platform import metrics
@@ -33,11 +35,23 @@ from aptt_platform.consumer.polling import Poller
 from aptt_platform.events import ReceivedEvent, UnparseableRecord, decode, header_dict
 from aptt_platform.kafka import TopicKeeper
 from aptt_platform.logging import get_logger
-from aptt_platform.mongo import PROCESSED_EVENTS, Contended, Document, Mongo, UnitOfWork, utcnow
+from aptt_platform.mongo import (
+    PROCESSED_EVENTS,
+    Contended,
+    Document,
+    Mongo,
+    UnitOfWork,
+    utcnow,
+)
+from aptt_platform.mongo import (
+    PROCESSED_IDS as IDS,
+)
 from aptt_platform.settings import ServiceSettings
 from aptt_platform.tracing import continue_trace
 
 log = get_logger(__name__)
+# The server's code for a unique index refusing a write.
+DUPLICATE_KEY = 11000
 
 
 @dataclass(frozen=True)
@@ -134,7 +148,11 @@ class EventConsumer:
             try:
                 try:
                     done = await self.mongo.run_contended(self._handle_batch, events)
-                except Contended:
+                except (Contended, DuplicateKeyError, BulkWriteError) as exc:
+                    if not _met_another_writer(exc):
+                        raise
+                    # Another member of the group (during a rebalance) committed some of
+                    # these events or aggregates first: run again, reading what it wrote.
                     async with self._serial:
                         done = await self.mongo.run(self._handle_batch, events)
             except ConnectionFailure as exc:
@@ -158,24 +176,31 @@ class EventConsumer:
         self, uow: UnitOfWork, batch: list[tuple[ReceivedEvent, Handler]]
     ) -> list[str]:
         keys = [self._dedupe_key(event) for event, _ in batch]
-        seen = {
-            doc["_id"]
-            async for doc in uow.collection(PROCESSED_EVENTS).find(
-                {"_id": {"$in": keys}}, {"_id": 1}, session=uow.session
-            )
-        }
+        seen = await _processed(uow, keys)
         outcomes: list[str] = []
-        fresh: list[Document] = []
+        fresh: dict[str, list[str]] = {}
         for key, (event, _) in zip(keys, batch, strict=True):
             if key in seen:
                 outcomes.append("duplicate")
                 continue
             seen.add(key)  # the same event twice in one batch: the copy is a duplicate
             outcomes.append("ok")
-            fresh.append(self._dedupe_record(key, event))
+            fresh.setdefault(event.district_id, []).append(key)
         if fresh:
+            # One dedupe record per district and batch, its event keys in a unique multikey
+            # index: a batch costs one index write per event, not one document each.
             await uow.collection(PROCESSED_EVENTS).insert_many(
-                fresh, ordered=False, session=uow.session
+                [
+                    {
+                        "_id": ObjectId(),
+                        IDS: ids,
+                        "district_id": district_id,
+                        "processed_at": utcnow(),
+                    }
+                    for district_id, ids in fresh.items()
+                ],
+                ordered=False,
+                session=uow.session,
             )
         todo = [pair for pair, outcome in zip(batch, outcomes, strict=True) if outcome == "ok"]
         position = 0
@@ -196,14 +221,6 @@ class EventConsumer:
 
     def _dedupe_key(self, event: ReceivedEvent) -> str:
         return f"{self.config.name}:{event.id}"
-
-    def _dedupe_record(self, key: str, event: ReceivedEvent) -> Document:
-        return {
-            "_id": key,
-            "district_id": event.district_id,
-            "type": event.type,
-            "processed_at": utcnow(),
-        }
 
     # -- one record -------------------------------------------------------------------
 
@@ -282,7 +299,13 @@ class EventConsumer:
         key = self._dedupe_key(event)
         try:
             await uow.collection(PROCESSED_EVENTS).insert_one(
-                self._dedupe_record(key, event), session=uow.session
+                {
+                    "_id": key,
+                    IDS: [key],
+                    "district_id": event.district_id,
+                    "processed_at": utcnow(),
+                },
+                session=uow.session,
             )
         except DuplicateKeyError as exc:
             raise AlreadyProcessed from exc
@@ -359,6 +382,38 @@ class EventConsumer:
 
     def _count(self, topic: str, event_type: str, outcome: str) -> None:
         metrics.EVENTS_CONSUMED.labels(self.app, self.config.name, topic, event_type, outcome).inc()
+
+
+async def _processed(uow: UnitOfWork, keys: list[str]) -> set[str]:
+    """Which of `keys` a dedupe record already holds."""
+    wanted = set(keys)
+    found: set[str] = set()
+    async for doc in uow.collection(PROCESSED_EVENTS).find(
+        {IDS: {"$in": keys}}, {IDS: 1}, session=uow.session
+    ):
+        found.update(wanted.intersection(doc[IDS]))
+    # Records of one event each, written before dedupe records held a batch (they expire
+    # with the TTL of PROCESSED_EVENTS_TTL_SECONDS).
+    async for doc in uow.collection(PROCESSED_EVENTS).find(
+        {"_id": {"$in": keys}}, {"_id": 1}, session=uow.session
+    ):
+        found.add(doc["_id"])
+    return found
+
+
+async def processed_count(db: AsyncDatabase[Document], district_id: str | None = None) -> int:
+    """How many events the service's dedupe records hold (of one district, if given)."""
+    query = {} if district_id is None else {"district_id": district_id}
+    docs = await db[PROCESSED_EVENTS].find(query, {IDS: 1}).to_list()
+    return sum(len(doc.get(IDS, [doc["_id"]])) for doc in docs)
+
+
+def _met_another_writer(exc: Exception) -> bool:
+    """A write conflict, or a unique key another transaction committed in the meantime."""
+    if isinstance(exc, Contended | DuplicateKeyError):
+        return True
+    errors = exc.details.get("writeErrors", []) if isinstance(exc, BulkWriteError) else []
+    return bool(errors) and all(error.get("code") == DUPLICATE_KEY for error in errors)
 
 
 def _reason(exc: BaseException) -> str:
