@@ -13,7 +13,7 @@ from aptt_contracts.catalogue import dlq_topic, retry_topic, topics_of
 from aptt_contracts.envelope import EventModel
 from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError
 from structlog.contextvars import bound_contextvars
 
 from aptt_platform import metrics
@@ -50,8 +50,6 @@ from aptt_platform.settings import ServiceSettings
 from aptt_platform.tracing import continue_trace
 
 log = get_logger(__name__)
-# The server's code for a unique index refusing a write.
-DUPLICATE_KEY = 11000
 
 
 @dataclass(frozen=True)
@@ -148,11 +146,7 @@ class EventConsumer:
             try:
                 try:
                     done = await self.mongo.run_contended(self._handle_batch, events)
-                except (Contended, DuplicateKeyError, BulkWriteError) as exc:
-                    if not _met_another_writer(exc):
-                        raise
-                    # Another member of the group (during a rebalance) committed some of
-                    # these events or aggregates first: run again, reading what it wrote.
+                except Contended:
                     async with self._serial:
                         done = await self.mongo.run(self._handle_batch, events)
             except ConnectionFailure as exc:
@@ -406,14 +400,6 @@ async def processed_count(db: AsyncDatabase[Document], district_id: str | None =
     query = {} if district_id is None else {"district_id": district_id}
     docs = await db[PROCESSED_EVENTS].find(query, {IDS: 1}).to_list()
     return sum(len(doc.get(IDS, [doc["_id"]])) for doc in docs)
-
-
-def _met_another_writer(exc: Exception) -> bool:
-    """A write conflict, or a unique key another transaction committed in the meantime."""
-    if isinstance(exc, Contended | DuplicateKeyError):
-        return True
-    errors = exc.details.get("writeErrors", []) if isinstance(exc, BulkWriteError) else []
-    return bool(errors) and all(error.get("code") == DUPLICATE_KEY for error in errors)
 
 
 def _reason(exc: BaseException) -> str:
