@@ -33,8 +33,6 @@ T = TypeVar("T")
 OUTBOX = "outbox"
 OUTBOX_PARKED = "outbox_parked"
 PROCESSED_EVENTS = "processed_events"
-# The event keys a dedupe record holds (a batch's, or one event's).
-PROCESSED_IDS = "ids"
 # An event carries ids, codes and numbers: far below Kafka's 1 MiB default record limit. A
 # bigger one is a bug or unbounded input, refused before it can reach the outbox.
 MAX_EVENT_BYTES = 256 * 1024
@@ -242,7 +240,5 @@ PLATFORM_INDEXES: dict[str, Sequence[IndexModel]] = {
             name="processed_expiry",
             expireAfterSeconds=PROCESSED_EVENTS_TTL_SECONDS,
         ),
-        # Sparse: records written before dedupe records held a list have none.
-        IndexModel([(PROCESSED_IDS, ASCENDING)], name="processed_ids", unique=True, sparse=True),
     ],
 }

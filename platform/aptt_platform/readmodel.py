@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel, InsertOne, UpdateOne
+from pymongo import ASCENDING, IndexModel, UpdateOne
 
 from aptt_platform.mongo import Document, UnitOfWork
 
@@ -148,7 +148,6 @@ class ReadModel:
                 }
                 async for doc in collection.find(query, session=uow.session):
                     kept[(district_id, doc[self.id_field])] = doc
-        found = dict(kept)
         applied: list[Applied] = []
         writes: dict[tuple[str, str], dict[str, Any]] = {}
         for change in changes:
@@ -163,18 +162,14 @@ class ReadModel:
             kept[key] = {**(before or {}), **values, "district_id": key[0], self.id_field: key[1]}
             applied.append(Applied(written=True, before=before))
         if writes:
-            # New aggregates are inserted (an upsert costs the local server twice an insert,
-            # and an import brings thousands of new ones); known ones are updated by `_id`.
-            # A concurrent insert of the same aggregate fails the batch, which the consumer
-            # then applies one event at a time.
-            ops: list[InsertOne[Document] | UpdateOne] = []
-            for key, values in writes.items():
-                stored = found.get(key)
-                if stored is None:
-                    ops.append(InsertOne({**self.key(*key), **values}))
-                else:
-                    ops.append(UpdateOne({"_id": stored["_id"]}, {"$set": values}))
-            await collection.bulk_write(ops, ordered=False, session=uow.session)
+            await collection.bulk_write(
+                [
+                    UpdateOne(self.key(*key), {"$set": values}, upsert=True)
+                    for key, values in writes.items()
+                ],
+                ordered=False,
+                session=uow.session,
+            )
         return applied
 
     @staticmethod

@@ -105,7 +105,6 @@ class Pipeline:
 
     async def start(self, *, consume: bool = True, relay: bool = True) -> None:
         await ensure_topics(self.settings, self.topics())
-        await self.mongo.ensure_indexes({})  # as a service does when it starts
         await self.producer.start()
         if relay:
             self.relay.start()

@@ -10,7 +10,7 @@ import pytest
 from aptt_contracts.catalogue import dlq_topic
 from aptt_contracts.envelope import EventModel
 from aptt_local.servers import LocalStack
-from aptt_platform.consumer import RunHandler, processed_count
+from aptt_platform.consumer import RunHandler
 from aptt_platform.errors import PayloadTooLarge
 from aptt_platform.events import ReceivedEvent, encode, header_dict
 from aptt_platform.mongo import OUTBOX, OUTBOX_PARKED, UnitOfWork, utcnow
@@ -57,7 +57,7 @@ async def test_a_batch_with_one_failing_record_dead_letters_only_that_record(
         [letter] = await p.read_topic(dlq_topic(p.name))
         assert b'"n13"' in (letter.value or b"")
         # Every good record is recorded once; the bad one never committed a dedupe record.
-        assert await processed_count(p.mongo.db) == len(notes) - 1
+        assert await _count(p, "processed_events") == len(notes) - 1
         assert consumed(p, "ok") == len(notes) - 1
         assert consumed(p, "dead_lettered") == 1
     finally:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from aptt_local.servers import LocalStack
-from aptt_platform.consumer import processed_count
 
 from .conftest import Pipeline, eventually
 
@@ -66,7 +65,7 @@ async def test_consumer_killed_mid_batch_loses_nothing_and_duplicates_nothing(
             worker.terminate()
             worker.wait(timeout=20)
         assert await p.effects() == {note: 1 for note in notes}
-        processed = await processed_count(p.mongo.db)
+        processed = await p.mongo.db["processed_events"].count_documents({})
         assert processed == len(notes)
     finally:
         await p.stop()

@@ -1,8 +1,7 @@
 """The event consumer every service runs.
 
-A partition's batch is handled in one MongoDB transaction: the batch's dedupe keys
-(`consumer:event id`, in `processed_events`, one record per district of the batch holding
-its keys in a unique index) are written with one insert, the handlers
+A partition's batch is handled in one MongoDB transaction: the dedupe records of the batch
+(`(consumer, event id)` in `processed_events`) are written with one bulk insert, the handlers
 run in order inside the same transaction, and the partition's offset is committed only after
 it committed. One transaction (one fsync) per batch instead of one per event is what lets a
 consumer keep up with a district-wide import. Partitions of one poll are handled
@@ -15,7 +14,7 @@ topic. After the last attempt, or straight away for a record that cannot be pars
 to the dead-letter topic with the reason in headers.
 """
 
-from aptt_platform.consumer.core import ConsumerConfig, EventConsumer, processed_count
+from aptt_platform.consumer.core import ConsumerConfig, EventConsumer
 from aptt_platform.consumer.handlers import (
     AlreadyProcessed,
     Batched,
@@ -65,6 +64,5 @@ __all__ = [
     "RunHandler",
     "adapt",
     "batched",
-    "processed_count",
     "typed",
 ]

@@ -11,8 +11,6 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from aptt_contracts.catalogue import dlq_topic, retry_topic, topics_of
 from aptt_contracts.envelope import EventModel
-from bson import ObjectId
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, DuplicateKeyError
 from structlog.contextvars import bound_contextvars
 
@@ -35,17 +33,7 @@ from aptt_platform.consumer.polling import Poller
 from aptt_platform.events import ReceivedEvent, UnparseableRecord, decode, header_dict
 from aptt_platform.kafka import TopicKeeper
 from aptt_platform.logging import get_logger
-from aptt_platform.mongo import (
-    PROCESSED_EVENTS,
-    Contended,
-    Document,
-    Mongo,
-    UnitOfWork,
-    utcnow,
-)
-from aptt_platform.mongo import (
-    PROCESSED_IDS as IDS,
-)
+from aptt_platform.mongo import PROCESSED_EVENTS, Contended, Document, Mongo, UnitOfWork, utcnow
 from aptt_platform.settings import ServiceSettings
 from aptt_platform.tracing import continue_trace
 
@@ -170,31 +158,24 @@ class EventConsumer:
         self, uow: UnitOfWork, batch: list[tuple[ReceivedEvent, Handler]]
     ) -> list[str]:
         keys = [self._dedupe_key(event) for event, _ in batch]
-        seen = await _processed(uow, keys)
+        seen = {
+            doc["_id"]
+            async for doc in uow.collection(PROCESSED_EVENTS).find(
+                {"_id": {"$in": keys}}, {"_id": 1}, session=uow.session
+            )
+        }
         outcomes: list[str] = []
-        fresh: dict[str, list[str]] = {}
+        fresh: list[Document] = []
         for key, (event, _) in zip(keys, batch, strict=True):
             if key in seen:
                 outcomes.append("duplicate")
                 continue
             seen.add(key)  # the same event twice in one batch: the copy is a duplicate
             outcomes.append("ok")
-            fresh.setdefault(event.district_id, []).append(key)
+            fresh.append(self._dedupe_record(key, event))
         if fresh:
-            # One dedupe record per district and batch, its event keys in a unique multikey
-            # index: a batch costs one index write per event, not one document each.
             await uow.collection(PROCESSED_EVENTS).insert_many(
-                [
-                    {
-                        "_id": ObjectId(),
-                        IDS: ids,
-                        "district_id": district_id,
-                        "processed_at": utcnow(),
-                    }
-                    for district_id, ids in fresh.items()
-                ],
-                ordered=False,
-                session=uow.session,
+                fresh, ordered=False, session=uow.session
             )
         todo = [pair for pair, outcome in zip(batch, outcomes, strict=True) if outcome == "ok"]
         position = 0
@@ -215,6 +196,14 @@ class EventConsumer:
 
     def _dedupe_key(self, event: ReceivedEvent) -> str:
         return f"{self.config.name}:{event.id}"
+
+    def _dedupe_record(self, key: str, event: ReceivedEvent) -> Document:
+        return {
+            "_id": key,
+            "district_id": event.district_id,
+            "type": event.type,
+            "processed_at": utcnow(),
+        }
 
     # -- one record -------------------------------------------------------------------
 
@@ -293,13 +282,7 @@ class EventConsumer:
         key = self._dedupe_key(event)
         try:
             await uow.collection(PROCESSED_EVENTS).insert_one(
-                {
-                    "_id": key,
-                    IDS: [key],
-                    "district_id": event.district_id,
-                    "processed_at": utcnow(),
-                },
-                session=uow.session,
+                self._dedupe_record(key, event), session=uow.session
             )
         except DuplicateKeyError as exc:
             raise AlreadyProcessed from exc
@@ -376,30 +359,6 @@ class EventConsumer:
 
     def _count(self, topic: str, event_type: str, outcome: str) -> None:
         metrics.EVENTS_CONSUMED.labels(self.app, self.config.name, topic, event_type, outcome).inc()
-
-
-async def _processed(uow: UnitOfWork, keys: list[str]) -> set[str]:
-    """Which of `keys` a dedupe record already holds."""
-    wanted = set(keys)
-    found: set[str] = set()
-    async for doc in uow.collection(PROCESSED_EVENTS).find(
-        {IDS: {"$in": keys}}, {IDS: 1}, session=uow.session
-    ):
-        found.update(wanted.intersection(doc[IDS]))
-    # Records of one event each, written before dedupe records held a batch (they expire
-    # with the TTL of PROCESSED_EVENTS_TTL_SECONDS).
-    async for doc in uow.collection(PROCESSED_EVENTS).find(
-        {"_id": {"$in": keys}}, {"_id": 1}, session=uow.session
-    ):
-        found.add(doc["_id"])
-    return found
-
-
-async def processed_count(db: AsyncDatabase[Document], district_id: str | None = None) -> int:
-    """How many events the service's dedupe records hold (of one district, if given)."""
-    query = {} if district_id is None else {"district_id": district_id}
-    docs = await db[PROCESSED_EVENTS].find(query, {IDS: 1}).to_list()
-    return sum(len(doc.get(IDS, [doc["_id"]])) for doc in docs)
 
 
 def _reason(exc: BaseException) -> str:
