@@ -13,7 +13,7 @@ from pathlib import Path
 
 from aptt_local.servers import LocalStack
 
-from bench import booking_rush, event_path, raw, roster_import
+from bench import booking_rush, event_path, fanout, raw, roster_import
 from bench.figures import Figures
 
 
@@ -24,6 +24,7 @@ async def run(stack: LocalStack, state: Path) -> Figures:
     await event_path.run(stack, figures)
     await booking_rush.run(stack, figures, state)
     await roster_import.run(stack, figures, state)
+    await fanout.run(stack, figures, state)
     return figures
 
 
