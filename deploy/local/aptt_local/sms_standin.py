@@ -15,13 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import hmac
 import json
 import logging
 import re
 import secrets
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -121,6 +122,18 @@ class _Standin:
             message["sid"]: message for message in read_sms(store)
         }
         self.tasks: set[asyncio.Task[None]] = set()
+        self._client: httpx.AsyncClient | None = None
+
+    def client(self) -> httpx.AsyncClient:
+        # One client for every status callback: a client per message (its pool, its TLS
+        # context) took most of the stand-in's CPU and held it to a few messages a second.
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=5.0, trust_env=False)
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
 
     def authorized(self, request: Request, account_sid: str) -> bool:
         header = request.headers.get("authorization", "")
@@ -186,15 +199,15 @@ class _Standin:
         steps: tuple[str, ...] = ("sent", "delivered")
         if message["status"] == "accepted":
             steps = ("queued", *steps)
-        async with httpx.AsyncClient(timeout=5.0, trust_env=False) as client:
-            for status in steps:
-                await asyncio.sleep(0.05)
-                now = _rfc2822(datetime.now(UTC))
-                message.update(status=status, date_updated=now)
-                if status == "sent":
-                    message["date_sent"] = now
-                if callback_url:
-                    await self._post_status(client, callback_url, message)
+        client = self.client()
+        for status in steps:
+            await asyncio.sleep(0.05)
+            now = _rfc2822(datetime.now(UTC))
+            message.update(status=status, date_updated=now)
+            if status == "sent":
+                message["date_sent"] = now
+            if callback_url:
+                await self._post_status(client, callback_url, message)
 
     async def _post_status(
         self, client: httpx.AsyncClient, url: str, message: dict[str, Any]
@@ -230,7 +243,15 @@ def create_app(
     auth_token: str = DEFAULT_AUTH_TOKEN,
 ) -> FastAPI:
     standin = _Standin(account_sid, auth_token, store)
-    app = FastAPI(title="Twilio Messages API stand-in", docs_url="/_standin/docs")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await standin.close()
+
+    app = FastAPI(
+        title="Twilio Messages API stand-in", docs_url="/_standin/docs", lifespan=lifespan
+    )
     app.state.standin = standin
 
     @app.exception_handler(StarletteHTTPException)
