@@ -333,7 +333,7 @@ async def running_notify(
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all")
     await producer.start()
     try:
-        async with running_app(app) as url, httpx.AsyncClient(base_url=url) as client:
+        async with running_app(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
             yield NotifyApp(app, url, settings, stack, issuer, client, producer)
     finally:
         await producer.stop()

@@ -27,7 +27,7 @@ async def notify(local_stack: LocalStack, dev_issuer: DevIssuer) -> AsyncIterato
 
 async def text_app(notify: NotifyApp, phone: str | None, body: str) -> dict[str, Any]:
     """A person texts the app's number; the stand-in delivers the signed webhook."""
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=30) as client:
         response = await client.post(
             f"{notify.stack.sms_url}/_standin/inbound",
             json={

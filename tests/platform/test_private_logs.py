@@ -55,7 +55,7 @@ async def test_an_unhandled_error_logs_no_body_query_or_principal(
     captured = io.StringIO()
     configure_logging(service=name, stream=captured)
     try:
-        async with running_app(app) as url, httpx.AsyncClient(base_url=url) as client:
+        async with running_app(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
             answer = await client.post(
                 f"/v1/students/{student}/reflections",
                 params={"guardian": MARKER},

@@ -89,7 +89,9 @@ async def goal_setting_opened(site: Site, guardian: str, student: str) -> None:
     the service answers if it never opens."""
     token = site.issuer.mint(subject=guardian, district_id=demo.DISTRICT, roles=["guardian"])
     last: object = None
-    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as client:
+    async with httpx.AsyncClient(
+        headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as client:
         for _ in range(120):
             answer = await client.get(
                 f"{site.services['goals']}/v1/students/{student}/goal-setting"
@@ -183,7 +185,7 @@ async def test_a_teacher_sends_a_note_the_family_reads_in_its_language(
     token = site.issuer.mint(
         subject="t-reyes", district_id=demo.DISTRICT, roles=["teacher"], school_ids=["sch-lincoln"]
     )
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=30) as client:
         book = await client.get(
             f"{site.services['notify']}/v1/notes/phrases",
             params={"language": "es"},
@@ -300,7 +302,7 @@ async def test_a_family_says_yes_to_a_home_visit_and_chooses_the_time(
         return {"Authorization": f"Bearer {token}"}
 
     educators = ["edu-web-1", "edu-web-2"]
-    async with httpx.AsyncClient(base_url=scheduling) as api:
+    async with httpx.AsyncClient(base_url=scheduling, timeout=30) as api:
         for educator in educators:
             opted = await api.post(
                 "/v1/schools/sch-lincoln/visit-educators",
@@ -536,7 +538,7 @@ async def test_a_familys_first_page_on_a_phone_stays_small(browser: Browser, sit
 
 
 async def test_a_body_over_its_limit_is_refused_before_it_is_read(site: Site) -> None:
-    async with httpx.AsyncClient(base_url=site.url) as client:
+    async with httpx.AsyncClient(base_url=site.url, timeout=30) as client:
         form = await client.post(
             "/family/preferences", content=b"x" * (2 * 1024 * 1024), headers=FORM
         )

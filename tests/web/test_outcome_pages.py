@@ -31,7 +31,7 @@ async def _data(site: Site, path: str, *, subject: str, **params: Any) -> Any:
     token = site.issuer.mint(
         subject=subject, district_id=demo.DISTRICT, roles=roles, school_ids=schools
     )
-    async with httpx.AsyncClient(base_url=site.services["data"]) as api:
+    async with httpx.AsyncClient(base_url=site.services["data"], timeout=30) as api:
         found = await api.get(
             path,
             params={"school_year": school_year_of(date.today()), **params},

@@ -31,7 +31,7 @@ async def _api(site: Site, service: str, path: str, *, subject: str, **params: A
     token = site.issuer.mint(
         subject=subject, district_id=demo.DISTRICT, roles=roles, school_ids=schools
     )
-    async with httpx.AsyncClient(base_url=site.services[service]) as api:
+    async with httpx.AsyncClient(base_url=site.services[service], timeout=30) as api:
         found = await api.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
     assert found.status_code == 200, found.text
     return found.json()
@@ -108,7 +108,7 @@ async def _preview(site: Site, student_id: str, phrase_id: str) -> list[dict[str
     token = site.issuer.mint(
         subject=TEACHER, district_id=demo.DISTRICT, roles=["teacher"], school_ids=["sch-lincoln"]
     )
-    async with httpx.AsyncClient(base_url=site.services["notify"]) as api:
+    async with httpx.AsyncClient(base_url=site.services["notify"], timeout=30) as api:
         found = await api.post(
             "/v1/notes/preview",
             json={

@@ -45,7 +45,7 @@ async def test_a_browser_that_sends_too_much_gets_a_page_in_its_language(
 
 
 async def test_a_client_that_asks_for_no_page_still_gets_problem_details(site: Site) -> None:
-    async with httpx.AsyncClient(base_url=site.url) as client:
+    async with httpx.AsyncClient(base_url=site.url, timeout=30) as client:
         answer = await client.post(
             "/family/preferences",
             content=b"x" * OVERSIZED,

@@ -171,7 +171,7 @@ async def test_educators_opt_in_and_the_coordinator_invites_and_proposes(
 
 async def _family_chooses(site: Site, visit_id: str) -> None:
     """The family takes the first proposed time (its own page, tested elsewhere)."""
-    async with httpx.AsyncClient(base_url=site.services["scheduling"]) as api:
+    async with httpx.AsyncClient(base_url=site.services["scheduling"], timeout=30) as api:
         visit = (
             await api.get(
                 f"/v1/home-visits/{visit_id}", headers=_headers(site, PAIR[0], "educator")
@@ -187,7 +187,7 @@ async def _family_chooses(site: Site, visit_id: str) -> None:
 
 async def _hours(browser: Browser, site: Site, visit_id: str, day: date) -> None:
     """The pair records the visit done; the coordinator approves the period and downloads it."""
-    async with httpx.AsyncClient(base_url=site.services["scheduling"]) as api:
+    async with httpx.AsyncClient(base_url=site.services["scheduling"], timeout=30) as api:
         ended = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
         done = await api.post(
             f"/v1/home-visits/{visit_id}/complete",
@@ -236,7 +236,7 @@ async def test_educators_and_other_coordinators_are_refused_every_coordinator_pa
     browser: Browser, site: Site
 ) -> None:
     """After the flow above: the class has invitations, one of them said yes."""
-    async with httpx.AsyncClient(base_url=site.services["scheduling"]) as api:
+    async with httpx.AsyncClient(base_url=site.services["scheduling"], timeout=30) as api:
         found = await api.get(
             "/v1/classrooms/c-lincoln-3a/visit-invitations",
             params={"school_year": _year()},
@@ -283,7 +283,7 @@ async def test_educators_and_other_coordinators_are_refused_every_coordinator_pa
             assert await _post_form(page, action, fields) == 404, (who, action)
         await context.close()
     # Nothing of theirs changed the class: the family's yes stands.
-    async with httpx.AsyncClient(base_url=site.services["scheduling"]) as api:
+    async with httpx.AsyncClient(base_url=site.services["scheduling"], timeout=30) as api:
         again = await api.get(
             "/v1/classrooms/c-lincoln-3a/visit-invitations",
             params={"school_year": _year()},

@@ -47,7 +47,7 @@ async def _visits(site: Site) -> dict[str, str]:
     year = school_year_of(date.today())
     soon = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     made: dict[str, str] = {}
-    async with httpx.AsyncClient(base_url=site.services["scheduling"]) as api:
+    async with httpx.AsyncClient(base_url=site.services["scheduling"], timeout=30) as api:
         for educator in [*PAIR, OUTSIDER]:
             opted = await api.post(
                 "/v1/schools/sch-lincoln/visit-educators",
