@@ -26,6 +26,7 @@ from aptt_web.pages import (
     calendar_windows,
     calendars,
     family,
+    family_conferences,
     family_goals,
     notes,
     outcome_pages,
@@ -114,6 +115,8 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     _install_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(signin.router)
+    # Before family's: its /conferences/{availability}/{student} would take /together/booking.
+    app.include_router(family_conferences.router)
     app.include_router(family.router)
     app.include_router(family_goals.router)
     app.include_router(teacher.router)

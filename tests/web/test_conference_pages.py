@@ -1,0 +1,168 @@
+"""Conference pages in a real browser: a guardian books all their children back to back,
+and a school admin publishes one conference evening for every classroom of the school."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from aptt_local import demo
+from aptt_local.imports import post_import, wait_for_import
+from aptt_local.oneroster import Guardian, build_package
+from aptt_local.testing import eventually
+from playwright.async_api import Browser, expect
+
+from .conftest import (
+    TWO_SCHOOLS_FAMILY,
+    Site,
+    accessibility_violations,
+    overflows_sideways,
+    signed_in,
+    site_of_its_own,
+)
+
+FAMILY = TWO_SCHOOLS_FAMILY.subject
+CHILDREN = ["s-c-lincoln-3a-7", "s-c-garfield-2b-7"]
+OTHER_CHILD = "s-c-lincoln-3a-4"  # Ben Smith's
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """Its own district: it adds a family and conference hours the shared one must not see."""
+    with site_of_its_own(tmp_path_factory) as started:
+        yield started
+
+
+def _headers(site: Site, subject: str, role: str, schools: list[str]) -> dict[str, str]:
+    token = site.issuer.mint(
+        subject=subject, district_id=demo.DISTRICT, roles=[role], school_ids=schools
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _import_the_family(site: Site) -> None:
+    """The demo roster again, with one guardian of a child in each school."""
+    roster = demo.demo_roster()
+    both = Guardian(FAMILY, "Kim", "Park", None, "+14155550199", "en", "parent", CHILDREN)
+    roster = dataclasses.replace(roster, guardians=[*roster.guardians, both])
+    admin = _headers(site, "demo-admin", "district_admin", [])
+    with httpx.Client(timeout=60) as http:
+        posted = post_import(
+            http,
+            site.services["data"],
+            admin,
+            "roster",
+            ("roster.zip", build_package(roster), "application/zip"),
+            mode="bulk",
+        )
+        job = wait_for_import(http, site.services["data"], admin, posted, timeout=300)
+        assert job["status"] == "done", job
+
+
+async def _lincoln_evening(http: httpx.AsyncClient, site: Site) -> dict[str, Any]:
+    """The demo's conference hours of Lincoln's classroom (an evening ten days ahead)."""
+    teacher = _headers(site, "t-reyes", "teacher", ["sch-lincoln"])
+    found = await http.get(
+        f"{site.services['scheduling']}/v1/classrooms/c-lincoln-3a/conference-availability",
+        headers=teacher,
+    )
+    found.raise_for_status()
+    return dict(found.json()["items"][0])
+
+
+async def test_a_guardian_books_two_children_back_to_back(browser: Browser, site: Site) -> None:
+    await asyncio.to_thread(_import_the_family, site)
+    scheduling = site.services["scheduling"]
+    async with httpx.AsyncClient(timeout=30) as http:
+        lincoln = await _lincoln_evening(http, site)
+        zone = lincoln["timezone"]
+        day = datetime.fromisoformat(lincoln["slots"][0]["starts_at"]).astimezone(ZoneInfo(zone))
+        # Garfield's teacher offers the same evening: the children's teachers are in two
+        # buildings.
+        garfield = await http.post(
+            f"{scheduling}/v1/conference-availability",
+            headers=_headers(site, "t-okafor", "teacher", ["sch-garfield"]),
+            json={
+                "classroom_id": "c-garfield-2b",
+                "days": [{"day": day.date().isoformat(), "starts": "16:00", "ends": "18:00"}],
+                "place": "Room 4",
+                "slot_minutes": 15,
+                "signup_opens_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+            },
+        )
+        assert garfield.status_code == 201, garfield.text
+        family = _headers(site, FAMILY, "guardian", [])
+
+        async def scheduling_knows_the_family() -> bool:
+            answer = await http.get(
+                f"{scheduling}/v1/classrooms/c-garfield-2b/conference-availability",
+                headers=family,
+            )
+            return answer.status_code == 200
+
+        await eventually(scheduling_knows_the_family, timeout=120, what="the family's roster")
+
+    context, page = await signed_in(browser, site, FAMILY, phone=True)
+    await page.get_by_role("link", name="Book all my children one after another").click()
+    await expect(
+        page.get_by_role("heading", name="All my children, one after another")
+    ).to_be_visible()
+    assert await accessibility_violations(page) == []
+    assert not await overflows_sideways(page)
+
+    # Another family's child slipped into the form: "Not found", nothing held.
+    await page.locator("input[name='student_id']").first.evaluate(
+        f"box => box.value = '{OTHER_CHILD}'"
+    )
+    async with page.expect_response(lambda r: r.request.method == "POST") as refused:
+        await page.get_by_role("button", name="Find times one after another").click()
+    assert (await refused.value).status == 404
+    await expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+
+    async def propose() -> list[str]:
+        await page.goto(site.url + "/family/conferences/together")
+        await page.get_by_label("Day").fill(day.date().isoformat())
+        await page.get_by_label("From").fill("16:00")
+        await page.get_by_label("To", exact=True).fill("18:00")
+        await page.get_by_role("button", name="Find times one after another").click()
+        await expect(
+            page.get_by_role("heading", name="These times are held for you until")
+        ).to_be_visible()
+        planned = page.locator("ol.list > li")
+        await expect(planned).to_have_count(2)
+        return [t.split("\n")[0].strip() for t in await planned.all_inner_texts()]
+
+    await propose()
+    assert await accessibility_violations(page) == []
+    # Another family's child in the booking form: "Not found", nothing booked.
+    await page.locator("form[action$='/booking'] input[name='student_id']").first.evaluate(
+        f"field => field.value = '{OTHER_CHILD}'"
+    )
+    await page.get_by_role("button", name="Book all these times").click()
+    await expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+
+    times = await propose()
+    await page.get_by_role("button", name="Book all these times").click()
+    await expect(page.get_by_role("status")).to_contain_text("Your conferences are booked")
+    mine = page.get_by_role("listitem").filter(has_text="Cancel this conference")
+    await expect(mine).to_have_count(2)
+    for when in times:
+        await expect(mine.filter(has_text=when)).to_have_count(1)
+    await context.close()
+
+    async with httpx.AsyncClient(timeout=30) as http:
+        booked = await http.get(
+            f"{scheduling}/v1/me/conference-bookings",
+            headers=_headers(site, FAMILY, "guardian", []),
+        )
+    items = sorted(booked.json()["items"], key=lambda b: b["starts_at"])
+    assert sorted(b["student_id"] for b in items) == sorted(CHILDREN)
+    # Back to back: the second conference starts as the first ends.
+    assert items[0]["ends_at"] == items[1]["starts_at"]
+    assert {b["school_id"] for b in items} == {"sch-lincoln", "sch-garfield"}
