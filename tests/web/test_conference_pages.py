@@ -166,3 +166,67 @@ async def test_a_guardian_books_two_children_back_to_back(browser: Browser, site
     # Back to back: the second conference starts as the first ends.
     assert items[0]["ends_at"] == items[1]["starts_at"]
     assert {b["school_id"] for b in items} == {"sch-lincoln", "sch-garfield"}
+
+
+async def test_a_school_admin_publishes_an_evening_for_every_classroom(
+    browser: Browser, site: Site
+) -> None:
+    async with httpx.AsyncClient(timeout=30) as http:
+        lincoln = await _lincoln_evening(http, site)
+    zone = ZoneInfo(lincoln["timezone"])
+    day = (datetime.fromisoformat(lincoln["slots"][0]["starts_at"]).astimezone(zone)).date()
+    evening = (day + timedelta(days=1)).isoformat()
+
+    context, page = await signed_in(browser, site, "demo-principal")
+    await page.goto(site.url + "/school")
+    await page.get_by_role("link", name="Conference evenings").click()
+    await page.get_by_role("link", name="Lincoln Elementary").click()
+    await expect(page.get_by_role("heading", name="Conference evenings: Lincoln")).to_be_visible()
+    await page.get_by_label("Conference date").fill(evening)
+    await page.get_by_label("From").fill("17:00")
+    await page.get_by_label("To", exact=True).fill("18:00")
+    await page.get_by_label("Minutes for each family").fill("20")
+    await page.get_by_role("button", name="Publish the evening").click()
+    await expect(page.get_by_role("status")).to_contain_text("Classrooms: 1")
+    # What was created: the classroom's evening, three times of twenty minutes, in the
+    # teacher's room (the classroom's own name).
+    created = page.get_by_role("region", name="Conference hours of each classroom")
+    await expect(created.locator("li li").filter(has_text="3 times, 0 booked")).to_contain_text(
+        "Grade 3 Room 12"
+    )
+    assert await accessibility_violations(page) == []
+    assert not await overflows_sideways(page)
+
+    # The same hours again: refused in plain words, nothing published twice.
+    await page.get_by_label("Conference date").fill(evening)
+    await page.get_by_label("From").fill("17:00")
+    await page.get_by_label("To", exact=True).fill("18:00")
+    await page.get_by_label("Minutes for each family").fill("20")
+    await page.get_by_role("button", name="Publish the evening").click()
+    await expect(page.get_by_role("alert")).to_contain_text(
+        "A classroom already has conference hours at that time"
+    )
+    assert await accessibility_violations(page) == []
+    await context.close()
+
+    # A family of the classroom sees the evening's times.
+    family, page = await signed_in(browser, site, "g-c-lincoln-3a-4", phone=True)
+    await expect(page.get_by_role("link", name="Book a conference")).to_have_count(2)
+    async with httpx.AsyncClient(timeout=30) as http:
+        listed = await http.get(
+            f"{site.services['scheduling']}/v1/classrooms/c-lincoln-3a/conference-availability",
+            headers=_headers(site, "t-reyes", "teacher", ["sch-lincoln"]),
+        )
+    new = next(a for a in listed.json()["items"] if a["slot_minutes"] == 20)
+    await page.goto(f"{site.url}/family/conferences/{new['availability_id']}/s-c-lincoln-3a-4")
+    await expect(page.locator("input[name='slot_id']")).to_have_count(3)
+    await family.close()
+
+    # An admin of another school, and a teacher: "Not found".
+    for who in ("p-garfield", "t-reyes"):
+        other, page = await signed_in(browser, site, who)
+        answer = await page.goto(site.url + "/school/conference-evenings/sch-lincoln")
+        assert answer is not None
+        assert answer.status == 404
+        await expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+        await other.close()

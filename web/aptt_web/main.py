@@ -25,6 +25,7 @@ from aptt_web.oidc import RelyingParty
 from aptt_web.pages import (
     calendar_windows,
     calendars,
+    conference_evenings,
     family,
     family_conferences,
     family_goals,
@@ -131,6 +132,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     # After staff's: its `/school/events/{school_id}.csv` would otherwise read as a school id.
     app.include_router(school_events.router)
     app.include_router(calendars.router)
+    app.include_router(conference_evenings.router)
     app.include_router(calendar_windows.router)
     app.include_router(outcome_pages.router)
     return app

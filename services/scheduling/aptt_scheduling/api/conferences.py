@@ -28,6 +28,7 @@ from aptt_scheduling.api.conferences_schemas import (
     PlanBookingIn,
     PlanIn,
     PlanOut,
+    SchoolEveningIn,
     WaitlistIn,
     WaitlistOut,
 )
@@ -92,13 +93,14 @@ async def publish(
     responses=problems(403, 404, 409),
 )
 async def publish_evening(
-    school_id: PathId, body: AvailabilityIn, principal: SchoolAdmin, mongo: Store, now: Now
+    school_id: PathId, body: SchoolEveningIn, principal: SchoolAdmin, mongo: Store, now: Now
 ) -> list[AvailabilityOut]:
     views = await mongo.run(
         service.publish_school_evening,
         principal=principal,
         school_id=school_id,
         draft=body.draft(),
+        places=body.places,
         now=now,
     )
     return [AvailabilityOut.of(v) for v in views]

@@ -8,6 +8,7 @@ conditional writes (decision 0310), never by a count read first.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -263,8 +264,10 @@ async def publish_school_evening(
     school_id: str,
     draft: AvailabilityDraft,
     now: datetime,
+    places: Mapping[str, str] | None = None,
 ) -> list[AvailabilityView]:
-    """A school admin publishes one conference evening for every classroom of the school."""
+    """A school admin publishes one conference evening for every classroom of the school,
+    each in its own room when `places` names one for it."""
     if not await roster.school_is_known(uow, principal.district_id, school_id):
         raise NotFound("no such school in the roster", code="unknown-school")
     if not manages_school(principal, school_id):
@@ -278,7 +281,9 @@ async def publish_school_evening(
             principal=principal,
             classroom_id=c.classroom_id,
             school_id=school_id,
-            draft=replace(draft, window_id=None),
+            draft=replace(
+                draft, window_id=None, place=(places or {}).get(c.classroom_id, draft.place)
+            ),
             now=now,
         )
         for c in classrooms
