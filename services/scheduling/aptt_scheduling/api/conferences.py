@@ -57,6 +57,26 @@ async def _run_racing(
     **kwargs: Any,
 ) -> T:
     try:
+        return await _run_serially(mongo, key, use_case, **kwargs)
+    except waitlist.OfferToPassOn as met:
+        # The refused use case's transaction is gone: the offer is passed on in its own,
+        # then the request runs again and meets the slot as it is now.
+        await mongo.run(
+            waitlist.pass_on_offer,
+            district_id=met.claim["district_id"],
+            slot_id=met.claim["slot_id"],
+            now=kwargs["now"],
+        )
+        return await _run_serially(mongo, key, use_case, **kwargs)
+
+
+async def _run_serially(
+    mongo: Mongo,
+    key: str,
+    use_case: Callable[..., Awaitable[T]],
+    **kwargs: Any,
+) -> T:
+    try:
         return await mongo.run_contended(use_case, **kwargs)
     except Contended:
         lock = _serial.get(key)

@@ -306,7 +306,11 @@ async def _slot_views(
     uow: UnitOfWork, district_id: str, slots: list[Slot], access: Access, now: datetime
 ) -> list[SlotView]:
     ids = [s.slot_id for s in slots]
-    claims = await store.claims_of(uow, district_id, ids)
+    # A list of slots is where a lapsed waitlist offer is seen first: passed on here, the
+    # next family waiting is told without a job (decision 0310).
+    claims = await conferences_waitlist.pass_on_lapsed(
+        uow, await store.claims_of(uow, district_id, ids), now
+    )
     booked = await store.active_bookings_of_slots(uow, district_id, ids)
     views = []
     for slot in slots:
@@ -532,6 +536,8 @@ async def hold_slot(
             booking_id=None,
             now=now,
         )
+    except store.OfferLapsed as lapsed:
+        raise conferences_waitlist.OfferToPassOn(lapsed.claim) from None
     except store.SlotTaken:
         raise _taken() from None
     return Hold(hold_id=hold_id, slot=slot, student_id=student_id, expires_at=expires_at)
@@ -599,6 +605,8 @@ async def book_slot(
             booking_id=booking.booking_id,
             now=now,
         )
+    except store.OfferLapsed as lapsed:
+        raise conferences_waitlist.OfferToPassOn(lapsed.claim) from None
     except store.SlotTaken:
         raise _taken() from None
     booking = await interpreters.reserve_for(uow, booking, slot)
@@ -801,6 +809,8 @@ async def move_booking(
             booking_id=booking.booking_id,
             now=now,
         )
+    except store.OfferLapsed as lapsed:
+        raise conferences_waitlist.OfferToPassOn(lapsed.claim) from None
     except store.SlotTaken:
         raise _taken() from None
     await store.release_claim(uow, district_id, booking.slot_id, booking.booking_id)
