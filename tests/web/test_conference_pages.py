@@ -138,6 +138,19 @@ async def test_a_guardian_books_two_children_back_to_back(browser: Browser, site
         await expect(planned).to_have_count(2)
         return [t.split("\n")[0].strip() for t in await planned.all_inner_texts()]
 
+    # A range with no time: said in plain words, with the nearest times that fit.
+    await page.goto(site.url + "/family/conferences/together")
+    await page.get_by_label("Day").fill(day.date().isoformat())
+    await page.get_by_label("From").fill("06:00")
+    await page.get_by_label("To", exact=True).fill("07:00")
+    await page.get_by_role("button", name="Find times one after another").click()
+    await expect(page.get_by_role("alert")).to_contain_text(
+        "A teacher has no free time left in this range"
+    )
+    nearest = page.get_by_role("region", name="Times that fit, near what you asked")
+    await expect(nearest.get_by_role("listitem").first).to_contain_text("→")
+    assert await accessibility_violations(page) == []
+
     await propose()
     assert await accessibility_violations(page) == []
     # Another family's child in the booking form: "Not found", nothing booked.
