@@ -160,6 +160,13 @@ async def test_a_guardian_books_two_children_back_to_back(browser: Browser, site
     await page.get_by_role("button", name="Book all these times").click()
     await expect(page.get_by_role("heading", name="Not found")).to_be_visible()
 
+    # The page in Spanish and Arabic (right to left), as a family's phone shows it.
+    for language in ("es", "ar"):
+        await page.goto(f"{site.url}/family/conferences/together?lang={language}")
+        assert await page.get_attribute("html", "lang") == language
+        assert await accessibility_violations(page) == []
+        assert not await overflows_sideways(page)
+    await page.goto(f"{site.url}/?lang=en")
     times = await propose()
     await page.get_by_role("button", name="Book all these times").click()
     await expect(page.get_by_role("status")).to_contain_text("Your conferences are booked")
