@@ -179,6 +179,7 @@ class CalendarInvite:
     starts_at: datetime
     ends_at: datetime
     summary: str
+    location: str = ""
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> CalendarInvite:
@@ -189,6 +190,7 @@ class CalendarInvite:
             starts_at=doc["starts_at"],
             ends_at=doc["ends_at"],
             summary=str(doc["summary"]),
+            location=str(doc.get("location") or ""),
         )
 
     def to_ics(self, *, organizer: str, attendee: str, now: datetime) -> str:
@@ -203,6 +205,8 @@ class CalendarInvite:
         event.add("dtstart", self.starts_at)
         event.add("dtend", self.ends_at)
         event.add("summary", self.summary)
+        if self.location:
+            event.add("location", self.location)
         event.add("status", "CANCELLED" if self.method == "CANCEL" else "CONFIRMED")
         event.add("organizer", f"mailto:{organizer}")
         event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT"})
