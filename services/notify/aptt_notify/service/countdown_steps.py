@@ -105,6 +105,7 @@ def _calendar(family_id: str, step: OwnStep, method: str, sequence: int) -> Docu
         "method": method,
         "starts_at": step.event.starts_at(),
         "ends_at": step.event.ends_at(),
+        "timezone": step.event.timezone,
     }
 
 
