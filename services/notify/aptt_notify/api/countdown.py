@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 from datetime import date, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aptt_contracts.bounds import MAX_LANGUAGES, LanguageTag, TimeZoneName
@@ -118,14 +118,29 @@ class SequenceBody(RequestModel):
         return value
 
 
+class EventView(BaseModel):
+    date: date
+    starts: str
+    ends: str
+    timezone: str
+
+
+class OwnStepView(BaseModel):
+    id: str
+    kind: Literal["message", "event"]
+    version: int = Field(description="one more each time the district changes the step")
+    days_before: int | None
+    on_date: date | None
+    event: EventView | None
+    texts: dict[str, dict[str, str]]
+
+
 class SequenceView(BaseModel):
     first_day: str
     cutoff: str
     steps: list[dict[str, str | int | None]]  # step, days_before, on_date
     texts: dict[str, dict[str, dict[str, str]]]
-    own_steps: list[dict[str, Any]] = Field(
-        description="with `version`, one more each time the step changes"
-    )
+    own_steps: list[OwnStepView]
 
 
 def _sequence(body: SequenceBody) -> Sequence:
