@@ -12,13 +12,14 @@ import icalendar
 import pytest
 from aptt_contracts.data import IncomingFamilyUpserted, IncomingGuardian
 from aptt_local.servers import LocalStack
+from aptt_local.sms_standin import twilio_signature
 from aptt_local.smtp_sink import ReceivedMail
 from aptt_local.testing import eventually, random_id
 from aptt_notify.i18n import plain_spaces
 from aptt_platform.devissuer import DevIssuer
 from babel.dates import format_skeleton, format_time
 
-from .conftest import District, NotifyApp, random_email, random_phone, running_notify
+from .conftest import NIGHT, District, NotifyApp, random_email, random_phone, running_notify
 
 PATH = "/v1/countdown/sequence"
 CHICAGO = ZoneInfo("America/Chicago")
@@ -244,6 +245,41 @@ async def test_a_family_entered_later_gets_the_event_as_it_stands(notify: Notify
     _, event = invitation(mail)
     assert event.decoded("DTSTART") == datetime.combine(OPEN_HOUSE_DAY, time(9), CHICAGO)
     assert event["SEQUENCE"] == 2
+
+
+async def test_an_event_waits_out_quiet_hours_and_is_not_texted_after_stop(
+    notify: NotifyApp,
+) -> None:
+    district = notify.district(local_hour=NIGHT)
+    headers = admin(notify, district.district_id)
+    assert (await notify.client.put(PATH, headers=headers, json=sequence())).status_code == 200
+    await school_known(notify, district)
+    sleeping, stopped = random_phone(), random_phone()
+    params = {"Body": "STOP", "From": stopped, "MessageSid": "SM" + random_id("x"), "To": "+1"}
+    signature = twilio_signature(
+        f"{notify.url}/v1/sms/inbound", params, notify.stack.sms_auth_token
+    )
+    answered = await notify.client.post(
+        "/v1/sms/inbound", data=params, headers={"X-Twilio-Signature": signature}
+    )
+    assert answered.status_code == 200
+    [confirmation] = await notify.wait_sms(stopped)  # STOP's own answer, night or not
+    await notify.publish(
+        family_of(district, IncomingGuardian(given_name="Ann", phone=sleeping, language="en")),
+        family_of(district, IncomingGuardian(given_name="Rosa", phone=stopped, language="es")),
+    )
+    assert (await notify.client.put(PATH, headers=headers, json=sequence(open_house()))).is_success
+
+    async def held() -> bool:
+        found = await notify.messages(district.district_id, template="countdown-event")
+        return sorted((m["status"], m["wait_reason"] or "") for m in found) == [
+            ("pending", "quiet-hours"),
+            ("suppressed", ""),
+        ]
+
+    await eventually(held, timeout=60, what="the night's invitation held, the stopped one kept")
+    assert notify.sms_to(sleeping) == []
+    assert notify.sms_to(stopped) == [confirmation]
 
 
 async def test_another_districts_admin_neither_reads_nor_changes_the_steps(

@@ -142,6 +142,7 @@ async def _plan(
 ) -> None:
     school = await store.roster.schools.get(uow, district_id, event.school_id)
     zone = uow.config_as(Config).zone((school or {}).get("timezone"))
+    await store.countdown.lock_sequence(uow, district_id)
     sequence = sequence_of(await store.countdown.get_sequence(uow, district_id))
     first = first_day(event.birth_date, cutoff=sequence.cutoff, day=sequence.first_day)
     starts_at = datetime.combine(first, datetime.min.time(), zone).replace(hour=8)
@@ -261,6 +262,7 @@ async def set_sequence(uow: UnitOfWork, *, district_id: str, sequence: Sequence)
     """Change the district's sequence: families added from now on follow it; steps planned
     already keep their day and texts. The district's own steps are versioned: an added or
     changed one reaches the families in the countdown too (service/countdown_steps.py)."""
+    await store.countdown.lock_sequence(uow, district_id)
     before = sequence_of(await store.countdown.get_sequence(uow, district_id))
     own_steps, changes = versioned(before.own_steps, sequence.own_steps)
     sequence = replace(sequence, own_steps=own_steps)
