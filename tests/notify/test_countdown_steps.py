@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-from aptt_contracts.data import IncomingFamilyUpserted, IncomingGuardian
+from aptt_contracts.data import IncomingFamilyRemoved, IncomingFamilyUpserted, IncomingGuardian
 from aptt_local.servers import LocalStack
 from aptt_local.sms_standin import twilio_signature
 from aptt_local.smtp_sink import ReceivedMail
@@ -280,6 +280,34 @@ async def test_an_event_waits_out_quiet_hours_and_is_not_texted_after_stop(
     await eventually(held, timeout=60, what="the night's invitation held, the stopped one kept")
     assert notify.sms_to(sleeping) == []
     assert notify.sms_to(stopped) == [confirmation]
+
+
+async def test_a_removed_family_gets_none_of_the_districts_steps(notify: NotifyApp) -> None:
+    district = notify.district()
+    later = {**SUPPLIES, "days_before": 30}
+    headers = admin(notify, district.district_id)
+    assert (await notify.client.put(PATH, headers=headers, json=sequence(later))).is_success
+    await school_known(notify, district)
+    family = family_of(
+        district, IncomingGuardian(given_name="Ann", phone=random_phone(), language="en")
+    )
+    await notify.publish(family)
+
+    async def step_status(status: str) -> bool:
+        found = await notify.db["notices"].find_one(
+            {"district_id": district.district_id, "template": "countdown-step"}
+        )
+        return found is not None and found["status"] == status
+
+    await eventually(lambda: step_status("scheduled"), timeout=30, what="the step planned")
+    await notify.publish(
+        IncomingFamilyRemoved(
+            district_id=district.district_id,
+            family_id=family.family_id,
+            school_id=district.school_id,
+        )
+    )
+    await eventually(lambda: step_status("cancelled"), timeout=30, what="the step cancelled")
 
 
 async def test_another_districts_admin_neither_reads_nor_changes_the_steps(
