@@ -235,18 +235,20 @@ async def _change(
         notice = await store.notices.get_notice(uow, had["notice_id"])
         told = notice is not None and notice["status"] in TOLD
         await withdraw(uow, family, [had["notice_id"]])
-    was_event = old is not None and old.kind == "event"
-    if new is None:
-        if told and old is not None and old.event is not None and old.event.starts_at() > now:
+    told_event = told and old is not None and old.event is not None
+    if told_event and old is not None and old.event is not None:
+        gone = new is None or new.kind != "event"
+        if gone and old.event.starts_at() > now:  # removed, or now a message instead
             template = Template.COUNTDOWN_EVENT_CANCELLED
             await _send(uow, family, old, template, due=now, now=now, first=first, zone=zone)
+    if new is None:
         return
-    if told and was_event and new.kind == "event":
-        if new.event is not None and new.event.starts_at() > now:
+    if told_event and new.event is not None:
+        if new.event.starts_at() > now:
             template = Template.COUNTDOWN_EVENT_CHANGED
             await _send(uow, family, new, template, due=now, now=now, first=first, zone=zone)
         return
-    if told and new.kind == "message":
+    if told and not told_event and new.kind == "message":
         await _remember(uow, family, new, had["notice_id"])  # a message sent stays sent
         return
     due = _due(new, first, now=now, zone=zone)
