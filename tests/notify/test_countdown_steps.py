@@ -308,6 +308,11 @@ async def test_a_removed_family_gets_none_of_the_districts_steps(notify: NotifyA
         )
     )
     await eventually(lambda: step_status("cancelled"), timeout=30, what="the step cancelled")
+    kept = await notify.db["incoming_families"].find_one(
+        {"district_id": district.district_id, "family_id": family.family_id}
+    )
+    assert kept["removed"]
+    assert kept["child_first_name"] is None
 
 
 async def test_another_districts_admin_neither_reads_nor_changes_the_steps(

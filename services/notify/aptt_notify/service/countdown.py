@@ -176,8 +176,10 @@ async def on_incoming_family_removed(
 ) -> None:
     """The district removed the family: no step goes out any more."""
     district_id = meta.district_id
+    # The tombstone keeps no child's name (the own steps needed it while counting down).
+    keep = {"school_id": event.school_id, "child_first_name": None}
     applied = await incoming_families.remove(
-        uow, district_id, event.family_id, version=meta.time, keep={"school_id": event.school_id}
+        uow, district_id, event.family_id, version=meta.time, keep=keep
     )
     if not applied.written:
         return
