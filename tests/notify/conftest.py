@@ -253,14 +253,14 @@ class NotifyApp:
         async def arrived() -> bool:
             return len(self.sms_to(phone)) >= count
 
-        await eventually(arrived, timeout=WAIT, what=f"{count} SMS")
+        await eventually(arrived, timeout=WAIT, what=f"{count} SMS", explain=self.consumer_state)
         return self.sms_to(phone)
 
     async def wait_mail(self, address: str | None, count: int = 1) -> list[ReceivedMail]:
         async def arrived() -> bool:
             return len(self.mail_to(address)) >= count
 
-        await eventually(arrived, timeout=WAIT, what=f"{count} emails")
+        await eventually(arrived, timeout=WAIT, what=f"{count} emails", explain=self.consumer_state)
         return self.mail_to(address)
 
     async def inbox(self, token: str, **params: Any) -> list[dict[str, Any]]:
@@ -276,7 +276,12 @@ class NotifyApp:
             items = await self.inbox(token)
             return len([i for i in items if match.items() <= i.items()]) >= count
 
-        await eventually(arrived, timeout=WAIT, what=f"{count} inbox messages like {match}")
+        await eventually(
+            arrived,
+            timeout=WAIT,
+            what=f"{count} inbox messages like {match}",
+            explain=self.consumer_state,
+        )
         return [i for i in await self.inbox(token) if match.items() <= i.items()]
 
     async def messages(self, district_id: str, **query: Any) -> list[Document]:
