@@ -7,7 +7,7 @@
 #  3. the rendered output: built-in kinds pass `kubernetes-validate --strict`, custom
 #     resources their schemas, and the platform's rules (deploy/checks/manifests_check.py)
 #  4. `checkov --framework kubernetes` finds nothing (skips only with a written reason)
-#  5. the Dockerfiles pass hadolint and `checkov --framework dockerfile`
+#  5. the Dockerfile passes hadolint and `checkov --framework dockerfile`
 #  6. `promtool check rules` and `promtool test rules`
 #  7. dashboards and alerts follow the conventions and query only defined metrics
 #  8. the four services and the web, started for real, export every metric queried and pass
@@ -138,9 +138,9 @@ scan() {
 }
 
 dockerfiles() {
-  "$VENV/bin/hadolint" services/*/Dockerfile web/Dockerfile || return 1
+  "$VENV/bin/hadolint" Dockerfile || return 1
   "$VENV/bin/checkov" --framework dockerfile --skip-download --quiet --compact \
-    --file services/*/Dockerfile --file web/Dockerfile > "$OUT/dockerfiles.checkov.txt" 2>&1
+    --file Dockerfile > "$OUT/dockerfiles.checkov.txt" 2>&1
   local rc=$?
   grep -E "Passed checks|Failed checks" "$OUT/dockerfiles.checkov.txt" || true
   if [ $rc -ne 0 ]; then cat "$OUT/dockerfiles.checkov.txt" >&2; return 1; fi
@@ -163,7 +163,7 @@ for overlay in "${OVERLAYS[@]}"; do
     step "scan overlay $overlay (checkov --framework kubernetes)" scan "$overlay"
   fi
 done
-step "Dockerfiles (hadolint, checkov --framework dockerfile)" dockerfiles
+step "Dockerfile (hadolint, checkov --framework dockerfile)" dockerfiles
 step "alert rules (promtool check rules, promtool test rules)" rules
 step "dashboards and alerts conventions, metric names defined" \
   "${RUN[@]}" python deploy/checks/observability_check.py

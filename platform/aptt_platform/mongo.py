@@ -8,7 +8,7 @@ After a commit that wrote events the relay is woken: no service wakes it by hand
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
@@ -242,3 +242,16 @@ PLATFORM_INDEXES: dict[str, Sequence[IndexModel]] = {
         ),
     ],
 }
+
+
+async def batched(items: AsyncIterable[T], size: int) -> AsyncIterator[list[T]]:
+    """`items` (a cursor, usually) in lists of `size`, the last one shorter: a bulk write per
+    list instead of one per document, and never the whole cursor in memory."""
+    batch: list[T] = []
+    async for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

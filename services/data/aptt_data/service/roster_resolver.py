@@ -4,10 +4,9 @@ lookups, batch by batch."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-from aptt_platform.mongo import Document, Mongo, UnitOfWork
+from aptt_platform.mongo import Document, Mongo, UnitOfWork, batched
 
 from aptt_data.oneroster.csvfile import Rejection
 from aptt_data.oneroster.resolve import (
@@ -77,7 +76,7 @@ class Resolver:
         cursor = self.mongo.db[ROSTER_RECORDS].find(
             {"district_id": self.district_id, "file": file}, {"_id": 0, "sourced_id": 1}
         )
-        async for page in _batches(cursor, ROWS_PER_BATCH):
+        async for page in batched(cursor, ROWS_PER_BATCH):
             seen = await job_store.staged(
                 self.reader, self.district_id, self.import_id, file, (d["sourced_id"] for d in page)
             )
@@ -319,17 +318,6 @@ class Resolver:
             if fields["userSourcedId"] in users:
                 roles.setdefault(fields["userSourcedId"], []).append(fields)
         return roles
-
-
-async def _batches(cursor: Any, size: int) -> AsyncIterator[list[Document]]:
-    batch: list[Document] = []
-    async for doc in cursor:
-        batch.append(doc)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _removed(row: Document) -> bool:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from aptt_platform.mongo import Document, UnitOfWork, utcnow
+from aptt_platform.mongo import Document, UnitOfWork, batched, utcnow
 from bson import ObjectId
 from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
@@ -246,15 +246,7 @@ async def staged_batches(
         .sort([("file", ASCENDING), ("sourced_id", ASCENDING)])
         .batch_size(size)
     )
-    batch: list[Document] = []
-    async for doc in cursor:
-        if not keep(doc):
-            continue
-        batch.append(doc)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
+    async for batch in batched((doc async for doc in cursor if keep(doc)), size):
         yield batch
 
 

@@ -1,17 +1,20 @@
 # syntax=docker/dockerfile:1
-# The goals service. Build from the repository root:
-#   docker build -f services/goals/Dockerfile -t aptt-goals .
+# One image recipe for the four services and the web, chosen by the build argument APP
+# (data, scheduling, goals, notify or web). Build from the repository root:
+#   docker build --build-arg APP=notify -t aptt-notify .
 #
-# Stage "build" installs the service and its workspace packages (aptt-platform,
-# aptt-contracts) from uv.lock into /app/.venv. The final stage copies only that virtual
-# environment onto a clean slim Python: no uv, pip, compiler or package index in the image.
-# It runs as an unprivileged user (UID 10001), writes nothing but /tmp (bytecode is compiled
-# at build time), so Kubernetes can mount the root filesystem read-only.
+# Stage "build" installs the app and its workspace packages (aptt-platform, aptt-contracts;
+# for the web also its templates, static files and catalogues, which live in its package)
+# from uv.lock into /app/.venv. The final stage copies only that virtual environment onto a
+# clean slim Python: no uv, pip, compiler or package index in the image. It runs as an
+# unprivileged user (UID 10001), writes nothing but /tmp (bytecode is compiled at build
+# time), so Kubernetes can mount the root filesystem read-only.
 
 # Base images are pinned by version here; Renovate (or a release step) pins them by digest.
 FROM ghcr.io/astral-sh/uv:0.13.9 AS uv
 
 FROM python:3.11.14-slim-bookworm AS build
+ARG APP
 COPY --from=uv /uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
@@ -30,17 +33,20 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=services/data/pyproject.toml,target=services/data/pyproject.toml \
     --mount=type=bind,source=services/goals/pyproject.toml,target=services/goals/pyproject.toml \
     --mount=type=bind,source=services/notify/pyproject.toml,target=services/notify/pyproject.toml \
+    --mount=type=bind,source=web/pyproject.toml,target=web/pyproject.toml \
     --mount=type=bind,source=deploy/local/pyproject.toml,target=deploy/local/pyproject.toml \
-    uv sync --frozen --no-dev --no-install-workspace --package aptt-goals
+    test -n "$APP" && uv sync --frozen --no-dev --no-install-workspace --package "aptt-$APP"
 # Then the workspace's own code, installed as regular (not editable) packages.
 COPY . /src
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable --package aptt-goals
+    uv sync --frozen --no-dev --no-editable --package "aptt-$APP"
 
 FROM python:3.11.14-slim-bookworm AS runtime
-# tini as PID 1 forwards SIGTERM to the service (which then stops taking requests, finishes the
-# batch in hand and flushes its outbox relay within APTT_SHUTDOWN_GRACE_SECONDS) and reaps
-# zombies. pip, setuptools and wheel leave the image: nothing installs anything at run time.
+ARG APP
+# tini as PID 1 forwards SIGTERM to the app (a service then stops taking requests, finishes the
+# batch in hand and flushes its outbox relay within APTT_SHUTDOWN_GRACE_SECONDS; the web
+# finishes the requests in hand) and reaps zombies. pip, setuptools and wheel leave the image:
+# nothing installs anything at run time.
 RUN set -eux; \
     apt-get update; \
     apt-get install --yes --no-install-recommends tini=0.19.0-1+b3; \
@@ -54,6 +60,7 @@ ENV PATH=/app/.venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     TMPDIR=/tmp \
+    APP_MODULE=aptt_${APP} \
     APTT_HTTP_HOST=0.0.0.0 \
     APTT_HTTP_PORT=8000
 WORKDIR /tmp
@@ -62,4 +69,5 @@ EXPOSE 8000
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"APTT_HTTP_PORT\", \"8000\")}/healthz', timeout=2)"]
-ENTRYPOINT ["/usr/bin/tini", "--", "python", "-m", "aptt_goals"]
+# The module comes from the build argument; `exec` leaves python as tini's only child.
+ENTRYPOINT ["/usr/bin/tini", "--", "/bin/sh", "-c", "exec python -m \"$APP_MODULE\"", "--"]
