@@ -249,6 +249,7 @@ def _visit_doc(visit: HomeVisit) -> Document:
     doc: Document = {f.name: getattr(visit, f.name) for f in fields(visit) if f.name != "events"}
     doc["educator_ids"] = list(visit.educator_ids)
     doc["proposed_times"] = list(visit.proposed_times)
+    doc["family_times"] = list(visit.family_times)
     return doc
 
 
@@ -256,6 +257,7 @@ def _visit(doc: Document) -> HomeVisit:
     kept = {k: v for k, v in doc.items() if k in HomeVisit.__dataclass_fields__}
     kept["educator_ids"] = tuple(kept["educator_ids"])
     kept["proposed_times"] = tuple(kept["proposed_times"])
+    kept["family_times"] = tuple(kept.get("family_times", ()))
     return HomeVisit(**kept)
 
 
@@ -265,13 +267,17 @@ async def insert_visit(uow: UnitOfWork, visit: HomeVisit) -> None:
 
 
 async def save_visit(uow: UnitOfWork, before: HomeVisit, after: HomeVisit) -> None:
-    """Replace the visit only if it is still as it was read: a racing change retries."""
+    """Replace the visit only if it is still as it was read (its status and how often it was
+    moved, so two racing moves of one visit cannot both apply): a racing change retries."""
+    # None also matches a visit stored before visits could be moved.
+    moves = [0, None] if before.moves == 0 else [before.moves]
     try:
         done = await uow.collection(VISITS).replace_one(
             {
                 "district_id": before.district_id,
                 "visit_id": before.visit_id,
                 "status": before.status,
+                "moves": {"$in": moves},
             },
             _visit_doc(after),
             session=uow.session,
