@@ -27,6 +27,7 @@ from aptt_web.pages import (
     calendars,
     family,
     family_goals,
+    family_visits,
     notes,
     outcome_pages,
     reach,
@@ -115,6 +116,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(signin.router)
     app.include_router(family.router)
+    app.include_router(family_visits.router)
     app.include_router(family_goals.router)
     app.include_router(teacher.router)
     app.include_router(notes.router)
