@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from aptt_local.testing import random_id
+
 from .conftest import Scheduling
 from .test_visit_records import complete, scheduled_visit
-from .visiting import Programme, at, programme, visit_events
+from .visiting import YEAR, Programme, at, programme, visit_events
 
 MOVED = "org.aptt.scheduling.home-visit.moved.v1"
 
@@ -148,3 +150,51 @@ async def test_two_guardians_moving_one_visit_at_once_move_it_once(
     assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
     seen = (await p.client.get(f"/v1/home-visits/{visit_id}", headers=p.educator(0))).json()
     assert seen["moves"] == 1
+
+
+async def test_a_trained_educator_reads_the_families_waiting_for_a_visit_at_their_school_only(
+    scheduling: Scheduling,
+) -> None:
+    p = await programme(scheduling, students=3, educators=4, opted_in=3)
+    for student in range(3):
+        await p.answer(student, yes=True)
+    await p.proposed(0)
+    url = f"/v1/schools/{p.d.school_id}/visit-families"
+    query = {"school_year": YEAR}
+    seen = await p.client.get(url, params=query, headers=p.educator(0))
+    assert seen.status_code == 200, seen.text
+    body = seen.json()
+    # The family with a pending visit is not offered again; ids and times only.
+    assert sorted(f["student_id"] for f in body["families"]) == sorted(p.d.students[1:])
+    assert body["timezone"]
+    assert set(body["families"][0]) == {
+        "invitation_id",
+        "student_id",
+        "classroom_id",
+        "guardian_id",
+        "answered_at",
+    }
+    assert sorted(body["partners"]) == sorted(p.educators[1:3])
+    coordinator = await p.client.get(url, params=query, headers=p.d.school_admin)
+    assert coordinator.status_code == 200
+
+    elsewhere = random_id("d")
+    refused = {
+        "an educator who has not opted in": (p.educator(3), 403),
+        "an educator of another school": (
+            p.d.headers(random_id("edu"), "educator", schools=[random_id("sch")]),
+            403,
+        ),
+        "another school's coordinator": (
+            p.d.headers(random_id("principal"), "school_admin", schools=[random_id("sch")]),
+            403,
+        ),
+        "the same educator in another district": (
+            p.d.headers(p.educators[0], "educator", schools=[p.d.school_id], district_id=elsewhere),
+            404,
+        ),
+        "a guardian": (p.d.guardian(0), 403),
+    }
+    for who, (headers, status) in refused.items():
+        answer = await p.client.get(url, params=query, headers=headers)
+        assert answer.status_code == status, (who, answer.text)

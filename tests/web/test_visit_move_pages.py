@@ -118,3 +118,76 @@ async def test_the_family_asks_for_new_times_the_pair_offers_them_and_the_family
     assert posted.status == 404
     await context.close()
     assert (await _status(site, visit_id))["moves"] == 3
+
+
+NEW_FAMILY = "g-c-lincoln-3a-1"
+NEW_CHILD = "s-c-lincoln-3a-1"
+
+
+async def test_the_pair_proposes_times_to_a_family_waiting_and_another_school_is_refused(
+    browser: Browser, site: Site
+) -> None:
+    """After the test above: the pair opted in, the class invited. A third family says yes."""
+    async with httpx.AsyncClient(base_url=site.services["scheduling"], timeout=30) as api:
+        guardian = _headers(site, NEW_FAMILY, "guardian")
+        mine = await api.get("/v1/me/visit-invitations", headers=guardian)
+        [invitation] = [i for i in mine.json()["items"] if i["student_id"] == NEW_CHILD]
+        said = await api.put(
+            f"/v1/visit-invitations/{invitation['invitation_id']}/answer",
+            json={"answer": "yes"},
+            headers=guardian,
+        )
+        assert said.status_code == 200, said.text
+
+    context, page = await signed_in(browser, site, PAIR[0])
+    waiting = page.get_by_role("region", name="Families waiting for a visit")
+    # The families with a visit pending are not listed again.
+    await expect(waiting.get_by_role("row").filter(has_text="s-c-lincoln-3a-")).to_have_count(1)
+    row = waiting.get_by_role("row").filter(has_text=NEW_CHILD)
+    assert await accessibility_violations(page) == []
+    await row.get_by_role("link", name="Propose times").click()
+    await expect(
+        page.get_by_role("heading", name=f"Propose times: Student {NEW_CHILD}")
+    ).to_be_visible()
+    assert await accessibility_violations(page) == []
+    await page.get_by_label("Your partner for the visit").select_option(PAIR[1])
+    await page.get_by_label("First time").fill(_local(18, 17))
+    await page.get_by_label("Second time").fill(_local(19, 17))
+    await page.get_by_role("button", name="Propose these times").click()
+    await expect(page.locator("dl")).to_contain_text("waiting for the family")
+    await expect(page.locator("dl")).to_contain_text(PAIR[1])
+    visit_id = page.url.rsplit("/", 1)[-1]
+    propose_page = f"{site.url}/visits/propose/{invitation['invitation_id']}?school_id=sch-lincoln"
+    await page.goto(site.url + "/visits")
+    await expect(page.get_by_text("Families waiting for a visit")).to_have_count(0)
+    await context.close()
+
+    # The family picks one of the pair's times (in its own language: the form, not its words).
+    context, page = await signed_in(browser, site, NEW_FAMILY, phone=True)
+    await page.goto(f"{site.url}/family/home-visits/{visit_id}")
+    await expect(page.get_by_role("radio")).to_have_count(2)
+    await page.get_by_role("radio").first.check()
+    await page.locator(f"form[action='/family/home-visits/{visit_id}'] button.big").click()
+    await page.wait_for_url(f"**/family/home-visits/{visit_id}?chosen=1")
+    await context.close()
+    visit = await _status(site, visit_id)
+    assert (visit["status"], visit["educator_ids"]) == ("scheduled", PAIR)
+
+    # An educator of another school reaches neither the list nor the form.
+    context, page = await signed_in(browser, site, "e-garfield")
+    await expect(page.get_by_text("Families waiting for a visit")).to_have_count(0)
+    answer = await page.goto(propose_page)
+    assert answer is not None
+    assert answer.status == 404
+    posted = await _post_form(
+        page,
+        f"/visits/propose/{invitation['invitation_id']}?school_id=sch-lincoln",
+        {
+            "partner": PAIR[1],
+            "time-1": _local(22, 17),
+            "time-2": _local(23, 17),
+            "once": "crafted-one-time-token",
+        },
+    )
+    assert posted.status == 404
+    await context.close()

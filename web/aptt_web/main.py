@@ -38,6 +38,7 @@ from aptt_web.pages import (
     visit_admin,
     visit_coverage,
     visit_hours,
+    visit_pairs,
     visits,
 )
 from aptt_web.pages.common import BadForm, NeedsSignIn, render
@@ -123,6 +124,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reach.router)
     app.include_router(survey_results.router)
     app.include_router(staff.router)
+    app.include_router(visit_pairs.router)
     app.include_router(visits.router)
     app.include_router(visit_coverage.router)
     app.include_router(visit_admin.router)

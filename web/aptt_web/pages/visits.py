@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from aptt_web.pages.common import Form, SignedIn, Visit, create_form, text
 from aptt_web.pages.form_errors import FormErrors, form_errors
+from aptt_web.pages.visit_pairs import waiting_families
 from aptt_web.services import ServiceProblem
 
 router = APIRouter(prefix="/visits")
@@ -62,6 +63,7 @@ async def _mine(
         status=status,
         upcoming=upcoming,
         past=[r for r in rows if r["status"] not in OPEN],
+        waiting=[{**f, "day": v.date(f["answered_at"])} for f in await waiting_families(v)],
         school_year=school_year_of(date.today()),
         school_ids=v.user.school_ids,
         errors=errors or FormErrors(),

@@ -45,6 +45,7 @@ VISIT_INDEXES: dict[str, Sequence[IndexModel]] = {
         IndexModel(_keys("school_year", "student_id"), name="once_a_year", unique=True),
         IndexModel(_keys("classroom_id", "school_year"), name="by_classroom"),
         IndexModel(_keys("student_id"), name="by_student"),
+        IndexModel(_keys("school_id", "school_year", "status"), name="by_school_answer"),
     ],
     DRAWS: [IndexModel(_keys("draw_id"), name="one_per_draw", unique=True)],
     VISITS: [
@@ -231,6 +232,36 @@ async def invitations_of_classroom(
         session=uow.session,
     )
     return [_invitation(doc) async for doc in cursor.limit(2000)]
+
+
+async def accepted_invitations_of_school(
+    uow: UnitOfWork, district_id: str, school_id: str, school_year: str, limit: int
+) -> list[Invitation]:
+    cursor = uow.collection(INVITATIONS).find(
+        {
+            "district_id": district_id,
+            "school_id": school_id,
+            "school_year": school_year,
+            "status": "accepted",
+        },
+        session=uow.session,
+    )
+    return [_invitation(doc) async for doc in cursor.sort("answered_at", 1).limit(limit)]
+
+
+async def invitations_with_pending_visits(
+    uow: UnitOfWork, district_id: str, invitation_ids: list[str]
+) -> set[str]:
+    cursor = uow.collection(VISITS).find(
+        {
+            "district_id": district_id,
+            "invitation_id": {"$in": invitation_ids},
+            "status": {"$in": list(rules.PENDING)},
+        },
+        {"invitation_id": 1},
+        session=uow.session,
+    )
+    return {doc["invitation_id"] async for doc in cursor}
 
 
 async def invitations_of_guardian(
