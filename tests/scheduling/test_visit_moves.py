@@ -66,6 +66,11 @@ async def test_the_family_asks_for_new_times_and_picks_one_the_pair_offers(
         2,
     )
 
+    # The pair's calendar file replaces the event it has: its sequence counts the moves.
+    ics = await p.client.get(f"/v1/home-visits/{visit_id}.ics", headers=p.educator(0))
+    assert ics.status_code == 200, ics.text
+    assert "SEQUENCE:2" in ics.text
+
     events = await visit_events(p, MOVED, count=2)
     assert [(e["moved_by"], e["status"], e["moves"]) for e in events] == [
         ("family", "times_requested", 1),
