@@ -13,8 +13,8 @@ from aptt_scheduling.service.visits import VisitView
 
 def visit_calendar(view: VisitView, *, language: str, now: datetime) -> bytes:
     """One VEVENT with a stable UID; each move (0326) and a cancellation raise its SEQUENCE, so
-    a calendar replaces the event it has, and a cancelled one comes with status CANCELLED. The address is the location: only the
-    pair and the school's coordinators may fetch this file."""
+    a calendar replaces the event it has, and a cancelled one comes with status CANCELLED. The
+    address is the location: only the pair and the school's coordinators may fetch this file."""
     visit = view.visit
     if visit.starts_at is None or visit.ends_at is None:
         raise Conflict("the visit has no time yet", code="visit-not-scheduled")
