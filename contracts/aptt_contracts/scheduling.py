@@ -448,7 +448,8 @@ class InterpreterReleased(EventModel, InterpreterFields):
 
 
 class WaitlistOffered(EventModel):
-    """A freed slot is offered, held, to the first family waiting in its window."""
+    """A freed slot, or one whose offer another family let lapse, is offered, held, to the
+    first family waiting in its window."""
 
     event_type = "org.aptt.scheduling.waitlist.offered.v1"
     topic = CONFERENCES

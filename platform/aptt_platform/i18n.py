@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import decimal
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -182,8 +182,13 @@ def fallback_notice(tag: str | None, catalogues: Catalogues) -> tuple[str, str] 
     own language when we have the sentence, else in English naming their language in English
     and in itself ("Amharic (አማርኛ)"). None when they read their own language, or when we
     cannot name it."""
+    return missing_language_notice(tag, catalogues.languages)
+
+
+def missing_language_notice(tag: str | None, written: Collection[str]) -> tuple[str, str] | None:
+    """`fallback_notice` for texts written in `written` only (a district's own texts)."""
     primary = primary_language(tag)
-    if not primary or primary in catalogues.languages:
+    if not primary or primary in written:
         return None
     own = language_name(primary, in_language=primary)
     if primary in NOTICES.languages and NOTICES.has(NOTICE, primary) and own:

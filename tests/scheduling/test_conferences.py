@@ -447,12 +447,15 @@ async def test_an_interpreter_is_never_in_two_places_and_families_hear_where_one
     await conference_window(d)
     evening = await scheduling.client.post(
         f"/v1/schools/{d.school_id}/conference-evenings",
-        json=hours(starts="17:00", ends="18:00"),
+        # The second classroom in its teacher's room; the first takes the evening's place.
+        json={**hours(starts="17:00", ends="18:00"), "places": {classroom: "Room 7"}},
         headers=d.school_admin,
     )
     assert evening.status_code == 201, evening.text
     by_classroom = {a["classroom_id"]: a["slots"] for a in evening.json()}
     assert set(by_classroom) == {d.classroom_id, classroom}
+    places = {a["classroom_id"]: a["place"] for a in evening.json()}
+    assert places == {d.classroom_id: "Room 12", classroom: "Room 7"}
     day = _day(3)
     zone = ZoneInfo(TIMEZONE)
     interpreter = await scheduling.client.post(

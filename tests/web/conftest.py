@@ -73,6 +73,16 @@ OUTSIDERS = [
         school_ids=[],
     ),
 ]
+# A guardian the demo roster does not have: test_conference_pages imports it, with a child in
+# each of the district's schools, into a district of its own.
+TWO_SCHOOLS_FAMILY = DevUser(
+    subject="g-two-schools",
+    name="Kim Park (family, two schools)",
+    district_id=demo.DISTRICT,
+    roles=["guardian"],
+    school_ids=[],
+    language="en",
+)
 # axe-core's rule tags for WCAG 2.0, 2.1 and 2.2 at levels A and AA.
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 AXE = Axe()
@@ -137,7 +147,7 @@ def fresh_site(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory
         state,
         local_stack.env(),
         database_prefix=f"web_{run}",
-        users=[*demo.demo_users(demo.demo_roster()), *OUTSIDERS],
+        users=[*demo.demo_users(demo.demo_roster()), *OUTSIDERS, TWO_SCHOOLS_FAMILY],
     ) as (issuer, processes):
         urls = {s: p.url for s, p in processes.items()}
         walkthrough = demo.seed(

@@ -25,7 +25,9 @@ from aptt_web.oidc import RelyingParty
 from aptt_web.pages import (
     calendar_windows,
     calendars,
+    conference_evenings,
     family,
+    family_conferences,
     family_goals,
     family_visits,
     notes,
@@ -116,6 +118,8 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     _install_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(signin.router)
+    # Before family's: its /conferences/{availability}/{student} would take /together/booking.
+    app.include_router(family_conferences.router)
     app.include_router(family.router)
     app.include_router(family_visits.router)
     app.include_router(family_goals.router)
@@ -132,6 +136,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     # After staff's: its `/school/events/{school_id}.csv` would otherwise read as a school id.
     app.include_router(school_events.router)
     app.include_router(calendars.router)
+    app.include_router(conference_evenings.router)
     app.include_router(calendar_windows.router)
     app.include_router(outcome_pages.router)
     return app

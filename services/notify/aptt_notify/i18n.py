@@ -25,6 +25,7 @@ from aptt_platform.i18n import (
     direction,
     fallback_notice,
     format_number,
+    missing_language_notice,
     one_point,
     primary_language,
 )
@@ -65,6 +66,9 @@ class Rendered:
     text: str  # the email's plain-text part
     html: str
     notice: str = ""  # "we have no messages in your language yet", when the family's is missing
+    # A calendar invitation's title and place, in the message's language (countdown events).
+    summary: str = ""
+    location: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,11 +145,12 @@ def variant_of(template: Template, params: Mapping[str, Any]) -> str:
 def _text(language: str, base: str, part: str, params: Mapping[str, Any]) -> str:
     """Our text, or the district's own for this language where it wrote one (a countdown
     step's `texts`: language -> part -> text)."""
-    own = params.get("texts")
-    if isinstance(own, Mapping):
-        chosen = (own.get(language) or {}).get(part)
-        if isinstance(chosen, str) and chosen:
-            return chosen
+    for name in ("texts", "own_texts"):
+        own = params.get(name)
+        if isinstance(own, Mapping):
+            chosen = (own.get(language) or {}).get(part)
+            if isinstance(chosen, str) and chosen:
+                return chosen
     return lookup(language, f"{base}.{part}")
 
 
@@ -160,15 +165,24 @@ def render(
 ) -> Rendered:
     """Every text of one message in the guardian's language (English when not offered)."""
     language = text_language(tag)
+    own = params.get("own_texts")
+    if isinstance(own, Mapping) and language not in own:
+        language = FALLBACK_LANGUAGE  # the district did not write the family's language
     locale = CATALOGUES.formatting_locale(tag, language)
     fields = _fields(params, locale, zone, language) | _skill_fields(skill, language)
     fields |= _written_fields(params, locale, language)
     fields |= _conference_fields(params, locale, zone, language)
+    fields |= _own_step_fields(params, locale, language)
     base = variant_of(template, params)
     short = one_point(_text(language, base, "sms", params).format_map(fields))
     if template.is_reply:
         return Rendered(language, short, "", "", "")
-    notice, notice_language = fallback_notice(tag, CATALOGUES) or ("", language)
+    found = (
+        missing_language_notice(tag, set(own))
+        if isinstance(own, Mapping)
+        else fallback_notice(tag, CATALOGUES)
+    )
+    notice, notice_language = found or ("", language)
     if notice:
         short = f"{notice}\n{short}"
     subject = one_point(_text(language, base, "subject", params).format_map(fields))
@@ -182,7 +196,8 @@ def render(
     page = to_html(text, subject, language, notice=notice, notice_language=notice_language)
     if notice:
         text = f"{notice}\n\n{text}"
-    return Rendered(language, short, subject, text, page, notice)
+    summary, location = fields.get("title", ""), fields.get("place", "")
+    return Rendered(language, short, subject, text, page, notice, summary, location)
 
 
 def _paragraph(text: str) -> str:
@@ -285,4 +300,33 @@ def _conference_fields(
     reason = params.get("reason_code")
     if isinstance(reason, str) and reason in CONFERENCE_REASONS:
         fields["reason_line"] = " " + lookup(language, f"conference.reason.{reason}")
+    return {k: plain_spaces(v) for k, v in fields.items()}
+
+
+# A district's own kindergarten events (docs/decisions/0520).
+
+
+def _own_step_fields(params: Mapping[str, Any], locale: Locale, language: str) -> dict[str, str]:
+    """An event's title, place and details in the district's words for this language, and
+    its day and hours worded for the family's locale on the clock of the event's zone."""
+    fields = dict.fromkeys(
+        ("title", "place", "details", "event_date", "event_long_date", "start_time", "end_time"),
+        "",
+    )
+    own = params.get("own_texts")
+    written = own.get(language) if isinstance(own, Mapping) else None
+    if isinstance(written, Mapping):
+        for name in ("title", "place"):
+            fields[name] = " ".join(str(written.get(name) or "").split())
+        details = str(written.get("details") or "").strip()
+        fields["details"] = f"\n\n{details}" if details else ""
+    starts, ends = params.get("event_starts_at"), params.get("event_ends_at")
+    if isinstance(starts, datetime) and isinstance(ends, datetime):
+        zone = ZoneInfo(str(params.get("event_zone") or "UTC"))
+        fields["event_date"] = format_skeleton("MMMEd", starts, tzinfo=zone, locale=locale)
+        fields["event_long_date"] = format_date(
+            starts.astimezone(zone).date(), "full", locale=locale
+        )
+        fields["start_time"] = format_time(starts, "short", tzinfo=zone, locale=locale)
+        fields["end_time"] = format_time(ends, "short", tzinfo=zone, locale=locale)
     return {k: plain_spaces(v) for k, v in fields.items()}

@@ -15,6 +15,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr, parsedate_to_datetime
 from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo
 
 import aiosmtplib
 import httpx
@@ -179,6 +180,9 @@ class CalendarInvite:
     starts_at: datetime
     ends_at: datetime
     summary: str
+    location: str = ""
+    # The event's own zone (a school's), so calendars show and keep it; empty: UTC.
+    timezone: str = ""
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> CalendarInvite:
@@ -189,6 +193,8 @@ class CalendarInvite:
             starts_at=doc["starts_at"],
             ends_at=doc["ends_at"],
             summary=str(doc["summary"]),
+            location=str(doc.get("location") or ""),
+            timezone=str(doc.get("timezone") or ""),
         )
 
     def to_ics(self, *, organizer: str, attendee: str, now: datetime) -> str:
@@ -200,13 +206,21 @@ class CalendarInvite:
         event.add("uid", self.uid)
         event.add("sequence", self.sequence)
         event.add("dtstamp", now)
-        event.add("dtstart", self.starts_at)
-        event.add("dtend", self.ends_at)
+        starts_at, ends_at = self.starts_at, self.ends_at
+        if self.timezone:
+            zone = ZoneInfo(self.timezone)
+            starts_at, ends_at = starts_at.astimezone(zone), ends_at.astimezone(zone)
+        event.add("dtstart", starts_at)
+        event.add("dtend", ends_at)
         event.add("summary", self.summary)
+        if self.location:
+            event.add("location", self.location)
         event.add("status", "CANCELLED" if self.method == "CANCEL" else "CONFIRMED")
         event.add("organizer", f"mailto:{organizer}")
         event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT"})
         calendar.add_component(event)
+        if self.timezone:
+            calendar.add_missing_timezones()  # the VTIMEZONE its TZID names (RFC 5545)
         ical: bytes = calendar.to_ical()
         return ical.decode()
 

@@ -25,13 +25,13 @@ def guardian_only(v: Visit) -> None:
         raise ServiceProblem(403)
 
 
-async def _children(v: Visit) -> list[dict[str, Any]]:
+async def children_of(v: Visit) -> list[dict[str, Any]]:
     answer = await v.services.get("data", v.token, "/v1/me/students")
     return list(answer["items"])
 
 
 async def child_of(v: Visit, student_id: str) -> dict[str, Any]:
-    for child in await _children(v):
+    for child in await children_of(v):
         if child["student_id"] == student_id:
             return child
     raise ServiceProblem(404)
@@ -41,7 +41,7 @@ async def child_of(v: Visit, student_id: str) -> dict[str, Any]:
 async def home(v: SignedIn) -> Response:
     guardian_only(v)
     children, meetings, messages = await asyncio.gather(
-        _children(v),
+        children_of(v),
         v.services.get("scheduling", v.token, "/v1/me/team-meetings", limit=20),
         v.services.get("notify", v.token, "/v1/me/messages", limit=3),
     )
@@ -53,7 +53,7 @@ async def home(v: SignedIn) -> Response:
                 for c in children
             )
         ),
-        _conference_hours(v, children),
+        conference_hours(v, children),
         v.services.get("scheduling", v.token, "/v1/me/conference-bookings", limit=20),
         v.services.get("scheduling", v.token, "/v1/me/visit-invitations"),
         v.services.get("scheduling", v.token, "/v1/me/home-visits", limit=10),
@@ -101,13 +101,13 @@ async def home(v: SignedIn) -> Response:
         surveys=surveys["items"],
         surveyed=v.request.query_params.get("surveyed") == "1",
         answered=v.request.query_params.get("answered"),
-        booked=v.request.query_params.get("booked") == "1",
+        booked=v.request.query_params.get("booked"),
         cancelled=v.request.query_params.get("cancelled") == "1",
         messages=messages["items"],
     )
 
 
-async def _conference_hours(
+async def conference_hours(
     v: Visit, children: list[dict[str, Any]]
 ) -> dict[str, list[dict[str, Any]]]:
     """Per child, the conference hours of their classrooms that still have a free slot."""

@@ -7,8 +7,9 @@ a number of days before the first day, or at once (the welcome).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from aptt_notify.domain.model import Template
@@ -49,6 +50,7 @@ class Sequence:
     cutoff: tuple[int, int] = CUTOFF
     steps: tuple[Step, ...] = DEFAULT_STEPS
     texts: Texts = field(default_factory=dict)
+    own_steps: tuple[OwnStep, ...] = ()
 
     def texts_of(self, step: Step) -> dict[str, dict[str, str]]:
         return self.texts.get(step.template.value, {})
@@ -79,3 +81,69 @@ def due_at(step: Step, first: date, *, now: datetime, zone: ZoneInfo) -> datetim
         day = date.fromordinal(first.toordinal() - step.days_before)
     moment = datetime.combine(day, SEND_AT, zone)
     return moment if moment > now else None
+
+
+# A district's own steps (docs/decisions/0520): at most this many beside ours, each with its
+# texts in the languages the district writes (English always).
+MAX_OWN_STEPS = 12
+OwnKind = Literal["message", "event"]
+MESSAGE_PARTS = ("sms", "subject", "body")
+EVENT_PARTS = ("title", "place", "details")  # details is optional
+
+
+@dataclass(frozen=True)
+class EventTime:
+    """A kindergarten event's day and hours, on the clock of the school's zone."""
+
+    day: date
+    starts: time
+    ends: time
+    timezone: str
+
+    def starts_at(self) -> datetime:
+        return datetime.combine(self.day, self.starts, ZoneInfo(self.timezone))
+
+    def ends_at(self) -> datetime:
+        return datetime.combine(self.day, self.ends, ZoneInfo(self.timezone))
+
+
+@dataclass(frozen=True)
+class OwnStep:
+    """A step the district adds: a message, or an event with an invitation. `version` grows
+    each time the district changes the step; a family hears each version at most once."""
+
+    step_id: str
+    kind: OwnKind
+    texts: dict[str, dict[str, str]]  # language -> part -> text
+    days_before: int | None = None
+    on_date: date | None = None
+    event: EventTime | None = None
+    version: int = 1
+
+    @property
+    def schedule(self) -> Step:
+        template = Template.COUNTDOWN_EVENT if self.kind == "event" else Template.COUNTDOWN_STEP
+        return Step(template, self.days_before, self.on_date)
+
+    def same_content(self, other: OwnStep) -> bool:
+        return replace(self, version=other.version) == other
+
+
+def versioned(
+    before: tuple[OwnStep, ...], after: tuple[OwnStep, ...]
+) -> tuple[tuple[OwnStep, ...], list[tuple[OwnStep | None, OwnStep | None]]]:
+    """The new steps with their versions (kept when unchanged, one more when changed), and
+    what changed: (old, new) pairs, None for a step added or removed."""
+    old = {s.step_id: s for s in before}
+    steps: list[OwnStep] = []
+    changes: list[tuple[OwnStep | None, OwnStep | None]] = []
+    for step in after:
+        previous = old.pop(step.step_id, None)
+        if previous is not None and step.same_content(previous):
+            steps.append(replace(step, version=previous.version))
+            continue
+        new = replace(step, version=previous.version + 1 if previous else 1)
+        steps.append(new)
+        changes.append((previous, new))
+    changes += [(gone, None) for gone in old.values()]
+    return tuple(steps), changes

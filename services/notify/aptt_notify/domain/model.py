@@ -46,6 +46,11 @@ class Template(StrEnum):
     COUNTDOWN_WELCOME = "countdown-welcome"
     COUNTDOWN_ENROLLMENT = "countdown-enrollment"
     COUNTDOWN_READINESS = "countdown-readiness"
+    # A district's own countdown steps: a message, or an event with a calendar invitation.
+    COUNTDOWN_STEP = "countdown-step"
+    COUNTDOWN_EVENT = "countdown-event"
+    COUNTDOWN_EVENT_CHANGED = "countdown-event-changed"
+    COUNTDOWN_EVENT_CANCELLED = "countdown-event-cancelled"
     # Personal notes, replies from the inbox, surveys (docs/decisions/0510-0514).
     PERSONAL_NOTE = "personal-note"
     TEACHER_REPLY = "teacher-reply"

@@ -10,6 +10,7 @@ plans no step twice; a message's key (family, recipient, step) is unique.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 from aptt_contracts.data import (
@@ -28,8 +29,10 @@ from aptt_notify.domain.countdown import (
     Step,
     due_at,
     first_day,
+    versioned,
 )
 from aptt_notify.domain.model import MessageStatus
+from aptt_notify.service import countdown_steps
 from aptt_notify.service.notices import (
     CANCELLED,
     OPEN,
@@ -63,6 +66,8 @@ async def on_incoming_family(
         {
             "school_id": event.school_id,
             "birth_date": event.birth_date.isoformat(),
+            # For the district's own steps, which may reach the family when they change.
+            "child_first_name": event.child_first_name,
             "guardian_ids": recipients,
             "phones": sorted({g.phone for g in event.guardians if g.phone}),
             "emails": sorted({g.email for g in event.guardians if g.email}),
@@ -137,6 +142,7 @@ async def _plan(
 ) -> None:
     school = await store.roster.schools.get(uow, district_id, event.school_id)
     zone = uow.config_as(Config).zone((school or {}).get("timezone"))
+    await store.countdown.lock_sequence(uow, district_id)
     sequence = sequence_of(await store.countdown.get_sequence(uow, district_id))
     first = first_day(event.birth_date, cutoff=sequence.cutoff, day=sequence.first_day)
     starts_at = datetime.combine(first, datetime.min.time(), zone).replace(hour=8)
@@ -160,6 +166,9 @@ async def _plan(
             fanout_until=due,
             school_id=event.school_id,
         )
+    family = await incoming_families.get(uow, district_id, event.family_id)
+    if family is not None:
+        await countdown_steps.plan_for_family(uow, family, sequence, now=now, zone=zone)
 
 
 async def on_incoming_family_removed(
@@ -167,13 +176,16 @@ async def on_incoming_family_removed(
 ) -> None:
     """The district removed the family: no step goes out any more."""
     district_id = meta.district_id
+    # The tombstone keeps no child's name (the own steps needed it while counting down).
+    keep = {"school_id": event.school_id, "child_first_name": None}
     applied = await incoming_families.remove(
-        uow, district_id, event.family_id, version=meta.time, keep={"school_id": event.school_id}
+        uow, district_id, event.family_id, version=meta.time, keep=keep
     )
     if not applied.written:
         return
     recipients = (applied.before or {}).get("guardian_ids", [])
-    await _stop(uow, district_id, event.family_id, recipients)
+    own = countdown_steps.notice_ids_of(applied.before)
+    await _stop(uow, district_id, event.family_id, recipients, own)
     for recipient in recipients:
         # The district removed them: their contacts are not kept any longer either.
         await store.roster.guardians.remove(
@@ -181,10 +193,12 @@ async def on_incoming_family_removed(
         )
 
 
-async def _stop(uow: UnitOfWork, district_id: str, family_id: str, recipients: list[str]) -> None:
+async def _stop(
+    uow: UnitOfWork, district_id: str, family_id: str, recipients: list[str], own: list[str]
+) -> None:
     """No step of the family goes out any more: planned ones are cancelled, pending dropped."""
     every = tuple(Step(t, None) for t in STEP_TEMPLATES.values())
-    ids = _notice_ids(district_id, family_id, every)
+    ids = _notice_ids(district_id, family_id, every) + own
     await store.notices.set_notices(
         uow, {"_id": {"$in": ids}, "status": {"$in": [SCHEDULED, OPEN]}}, {"status": CANCELLED}
     )
@@ -221,6 +235,7 @@ def sequence_of(doc: Document | None) -> Sequence:
             for s in doc["steps"]
         ),
         texts=doc.get("texts") or {},
+        own_steps=tuple(countdown_steps.step_of(s) for s in doc.get("own_steps") or ()),
     )
 
 
@@ -237,6 +252,7 @@ def sequence_document(sequence: Sequence) -> Document:
             for s in sequence.steps
         ],
         "texts": sequence.texts,
+        "own_steps": [countdown_steps.step_document(s) for s in sequence.own_steps],
     }
 
 
@@ -246,9 +262,15 @@ async def get_sequence(uow: UnitOfWork, *, district_id: str) -> Document:
 
 async def set_sequence(uow: UnitOfWork, *, district_id: str, sequence: Sequence) -> Document:
     """Change the district's sequence: families added from now on follow it; steps planned
-    already keep their day and texts."""
+    already keep their day and texts. The district's own steps are versioned: an added or
+    changed one reaches the families in the countdown too (service/countdown_steps.py)."""
+    await store.countdown.lock_sequence(uow, district_id)
+    before = sequence_of(await store.countdown.get_sequence(uow, district_id))
+    own_steps, changes = versioned(before.own_steps, sequence.own_steps)
+    sequence = replace(sequence, own_steps=own_steps)
     document = sequence_document(sequence)
     await store.countdown.set_sequence(uow, district_id, document)
+    await countdown_steps.apply_changes(uow, district_id, sequence, changes, now=utcnow())
     return document
 
 
@@ -272,4 +294,5 @@ async def match_enrolled(uow: UnitOfWork, district_id: str, event: GuardianConta
             student_id=student_id,
             guardian_id=event.guardian_id,
         )
-        await _stop(uow, district_id, family["family_id"], family.get("guardian_ids", []))
+        own = countdown_steps.notice_ids_of(family)
+        await _stop(uow, district_id, family["family_id"], family.get("guardian_ids", []), own)

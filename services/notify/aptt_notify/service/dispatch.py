@@ -320,6 +320,9 @@ def new_delivery(
         }
         calendar = message["params"].get("calendar")
         if calendar:
-            # The calendar's title is the email's subject, in the family's language.
-            delivery["calendar"] = {**calendar, "summary": rendered.subject}
+            # The calendar's title is the event's own (a countdown event's) or the email's
+            # subject, in the family's language.
+            delivery["calendar"] = {**calendar, "summary": rendered.summary or rendered.subject}
+            if rendered.location:
+                delivery["calendar"]["location"] = rendered.location
     return delivery

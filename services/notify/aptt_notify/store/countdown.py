@@ -8,6 +8,7 @@ from aptt_platform.mongo import Document, UnitOfWork
 from aptt_platform.readmodel import ReadModel
 from pymongo import ASCENDING, IndexModel
 
+from aptt_notify.store.collections import LOCKS
 from aptt_notify.store.roster import guardians
 
 INCOMING_FAMILIES = "incoming_families"
@@ -32,6 +33,18 @@ SEQUENCES = "countdown_sequences"
 INDEXES[SEQUENCES] = [
     IndexModel([("district_id", ASCENDING)], name="district", unique=True),
 ]
+
+
+async def lock_sequence(uow: UnitOfWork, district_id: str) -> None:
+    """A family entered reads the sequence; a changed sequence reads the families. Side by
+    side, each would miss the other's write and the family would miss the district's own
+    steps; both write this document, so one conflicts and runs again, seeing the other."""
+    await uow.collection(LOCKS).update_one(
+        {"_id": f"{district_id}:countdown"},
+        {"$inc": {"version": 1}, "$set": {"district_id": district_id}},
+        upsert=True,
+        session=uow.session,
+    )
 
 
 async def get_sequence(uow: UnitOfWork, district_id: str) -> Document | None:

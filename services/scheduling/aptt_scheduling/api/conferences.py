@@ -28,6 +28,7 @@ from aptt_scheduling.api.conferences_schemas import (
     PlanBookingIn,
     PlanIn,
     PlanOut,
+    SchoolEveningIn,
     WaitlistIn,
     WaitlistOut,
 )
@@ -50,6 +51,26 @@ _serial: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDicti
 
 
 async def _run_racing(
+    mongo: Mongo,
+    key: str,
+    use_case: Callable[..., Awaitable[T]],
+    **kwargs: Any,
+) -> T:
+    try:
+        return await _run_serially(mongo, key, use_case, **kwargs)
+    except waitlist.OfferToPassOn as met:
+        # The refused use case's transaction is gone: the offer is passed on in its own,
+        # then the request runs again and meets the slot as it is now.
+        await mongo.run(
+            waitlist.pass_on_offer,
+            district_id=met.claim["district_id"],
+            slot_id=met.claim["slot_id"],
+            now=kwargs["now"],
+        )
+        return await _run_serially(mongo, key, use_case, **kwargs)
+
+
+async def _run_serially(
     mongo: Mongo,
     key: str,
     use_case: Callable[..., Awaitable[T]],
@@ -92,13 +113,14 @@ async def publish(
     responses=problems(403, 404, 409),
 )
 async def publish_evening(
-    school_id: PathId, body: AvailabilityIn, principal: SchoolAdmin, mongo: Store, now: Now
+    school_id: PathId, body: SchoolEveningIn, principal: SchoolAdmin, mongo: Store, now: Now
 ) -> list[AvailabilityOut]:
     views = await mongo.run(
         service.publish_school_evening,
         principal=principal,
         school_id=school_id,
         draft=body.draft(),
+        places=body.places,
         now=now,
     )
     return [AvailabilityOut.of(v) for v in views]

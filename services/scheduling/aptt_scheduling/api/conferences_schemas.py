@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from aptt_contracts.scheduling import ConferenceReason
 from aptt_platform.web import RequestModel
-from pydantic import AwareDatetime, BaseModel, Field, HttpUrl
+from pydantic import AwareDatetime, BaseModel, Field, HttpUrl, StringConstraints
 
 from aptt_scheduling.api.schemas import Id, Language
 from aptt_scheduling.domain.conferences import (
@@ -40,6 +41,9 @@ class DayIn(RequestModel):
     starts: time = Field(description="school-local time, e.g. 17:00")
     ends: time
     breaks: list[BreakIn] = Field(default_factory=list, max_length=10)
+
+
+Place = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class AvailabilityIn(RequestModel):
@@ -78,6 +82,14 @@ class AvailabilityIn(RequestModel):
             student_led=self.student_led,
             window_id=self.window_id,
         )
+
+
+class SchoolEveningIn(AvailabilityIn):
+    places: dict[Id, Place] = Field(
+        default_factory=dict,
+        max_length=500,
+        description="a place for each classroom (its id -> room); the others take `place`",
+    )
 
 
 class ClassroomAvailabilityIn(AvailabilityIn):

@@ -8,6 +8,7 @@ conditional writes (decision 0310), never by a count read first.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -263,8 +264,10 @@ async def publish_school_evening(
     school_id: str,
     draft: AvailabilityDraft,
     now: datetime,
+    places: Mapping[str, str] | None = None,
 ) -> list[AvailabilityView]:
-    """A school admin publishes one conference evening for every classroom of the school."""
+    """A school admin publishes one conference evening for every classroom of the school,
+    each in its own room when `places` names one for it."""
     if not await roster.school_is_known(uow, principal.district_id, school_id):
         raise NotFound("no such school in the roster", code="unknown-school")
     if not manages_school(principal, school_id):
@@ -278,7 +281,9 @@ async def publish_school_evening(
             principal=principal,
             classroom_id=c.classroom_id,
             school_id=school_id,
-            draft=replace(draft, window_id=None),
+            draft=replace(
+                draft, window_id=None, place=(places or {}).get(c.classroom_id, draft.place)
+            ),
             now=now,
         )
         for c in classrooms
@@ -301,7 +306,11 @@ async def _slot_views(
     uow: UnitOfWork, district_id: str, slots: list[Slot], access: Access, now: datetime
 ) -> list[SlotView]:
     ids = [s.slot_id for s in slots]
-    claims = await store.claims_of(uow, district_id, ids)
+    # A list of slots is where a lapsed waitlist offer is seen first: passed on here, the
+    # next family waiting is told without a job (decision 0310).
+    claims = await conferences_waitlist.pass_on_lapsed(
+        uow, await store.claims_of(uow, district_id, ids), now
+    )
     booked = await store.active_bookings_of_slots(uow, district_id, ids)
     views = []
     for slot in slots:
@@ -527,6 +536,8 @@ async def hold_slot(
             booking_id=None,
             now=now,
         )
+    except store.OfferLapsed as lapsed:
+        raise conferences_waitlist.OfferToPassOn(lapsed.claim) from None
     except store.SlotTaken:
         raise _taken() from None
     return Hold(hold_id=hold_id, slot=slot, student_id=student_id, expires_at=expires_at)
@@ -594,6 +605,8 @@ async def book_slot(
             booking_id=booking.booking_id,
             now=now,
         )
+    except store.OfferLapsed as lapsed:
+        raise conferences_waitlist.OfferToPassOn(lapsed.claim) from None
     except store.SlotTaken:
         raise _taken() from None
     booking = await interpreters.reserve_for(uow, booking, slot)
@@ -796,6 +809,8 @@ async def move_booking(
             booking_id=booking.booking_id,
             now=now,
         )
+    except store.OfferLapsed as lapsed:
+        raise conferences_waitlist.OfferToPassOn(lapsed.claim) from None
     except store.SlotTaken:
         raise _taken() from None
     await store.release_claim(uow, district_id, booking.slot_id, booking.booking_id)

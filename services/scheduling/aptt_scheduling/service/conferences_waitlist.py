@@ -2,8 +2,8 @@
 (a cancellation or a move) is offered to the first family waiting, held for it.
 
 The offer is made in the transaction that frees the slot, so no job is needed. An offer that
-the family lets expire leaves the slot free for anyone; the next freed slot goes to the next
-family waiting (decision 0310).
+the family lets expire is passed on to the next family waiting when the slot is next touched:
+read in a list of slots, or claimed by anyone, the lapsed family included (decision 0310).
 """
 
 from __future__ import annotations
@@ -50,22 +50,29 @@ async def join(
     return entry
 
 
+async def _next_waiting(uow: UnitOfWork, district_id: str, window_id: str) -> Document | None:
+    # A family that booked meanwhile is still listed (booking does not touch the waitlist, to
+    # keep the rush path short): it is passed over here, and marked done.
+    for waiting in await store.first_waiting(uow, district_id, window_id, count=5):
+        if await store.student_has_booking(uow, district_id, window_id, waiting["student_id"]):
+            await store.waitlist_done(uow, district_id, window_id, waiting["student_id"])
+            continue
+        return waiting
+    return None
+
+
+def _offer_expiry(uow: UnitOfWork, now: datetime) -> datetime:
+    return now + timedelta(seconds=uow.config_as(Config).conference_offer_hold_seconds)
+
+
 async def offer_freed_slot(uow: UnitOfWork, district_id: str, slot: Slot, now: datetime) -> None:
     """Offer a slot that just freed to the first family waiting in its window, held."""
     if slot.starts_at <= now:
         return
-    # A family that booked meanwhile is still listed (booking does not touch the waitlist, to
-    # keep the rush path short): it is passed over here, and marked done.
-    entry = None
-    for waiting in await store.first_waiting(uow, district_id, slot.window_id, count=5):
-        if await store.student_has_booking(uow, district_id, slot.window_id, waiting["student_id"]):
-            await store.waitlist_done(uow, district_id, slot.window_id, waiting["student_id"])
-            continue
-        entry = waiting
-        break
+    entry = await _next_waiting(uow, district_id, slot.window_id)
     if entry is None:
         return
-    expires_at = now + timedelta(seconds=uow.config_as(Config).conference_offer_hold_seconds)
+    expires_at = _offer_expiry(uow, now)
     try:
         await store.claim_slot(
             uow,
@@ -76,13 +83,18 @@ async def offer_freed_slot(uow: UnitOfWork, district_id: str, slot: Slot, now: d
             expires_at=expires_at,
             booking_id=None,
             now=now,
+            offer_entry_id=entry["entry_id"],
         )
     except store.SlotTaken:
         return
+    await _offered(uow, entry, slot, expires_at)
+
+
+async def _offered(uow: UnitOfWork, entry: Document, slot: Slot, expires_at: datetime) -> None:
     await store.mark_offered(uow, entry, slot.slot_id, expires_at)
     uow.publish(
         WaitlistOffered(
-            district_id=district_id,
+            district_id=entry["district_id"],
             entry_id=entry["entry_id"],
             window_id=slot.window_id,
             classroom_id=slot.classroom_id,
@@ -95,3 +107,49 @@ async def offer_freed_slot(uow: UnitOfWork, district_id: str, slot: Slot, now: d
             hold_expires_at=expires_at,
         )
     )
+
+
+async def pass_on(uow: UnitOfWork, claim: Document, now: datetime) -> None:
+    """A lapsed offer goes to the next family waiting, or the slot frees for anyone."""
+    district_id = claim["district_id"]
+    await store.offer_lapsed(uow, district_id, claim["offer_entry_id"])
+    slot = await store.get_slot(uow, district_id, claim["slot_id"])
+    entry = None
+    if slot is not None and slot.starts_at > now:
+        entry = await _next_waiting(uow, district_id, slot.window_id)
+    expires_at = _offer_expiry(uow, now)
+    if await store.pass_on_claim(uow, claim, entry, expires_at, now) and entry and slot:
+        await _offered(uow, entry, slot, expires_at)
+
+
+async def pass_on_lapsed(
+    uow: UnitOfWork, claims: dict[str, Document], now: datetime
+) -> dict[str, Document]:
+    """Pass on the lapsed offers among `claims` (slot id -> claim, as read); returns the
+    claims as they are now, for a list of slots to show."""
+    lapsed = [
+        c
+        for c in claims.values()
+        if c.get("offer_entry_id") and not c.get("booking_id") and c["expires_at"] <= now
+    ]
+    if not lapsed:
+        return claims
+    for claim in lapsed:
+        await pass_on(uow, claim, now)
+    district_id = lapsed[0]["district_id"]
+    return await store.claims_of(uow, district_id, list(claims))
+
+
+class OfferToPassOn(Conflict):
+    """A claim met a lapsed offer: the request passes it on in a transaction of its own
+    (the refused use case's is rolled back) and runs again."""
+
+    def __init__(self, claim: Document) -> None:
+        super().__init__("this slot is held for another family", code="slot-taken")
+        self.claim = claim
+
+
+async def pass_on_offer(uow: UnitOfWork, *, district_id: str, slot_id: str, now: datetime) -> None:
+    """Pass on the slot's offer if it is still a lapsed one (someone may have meanwhile)."""
+    claims = await store.claims_of(uow, district_id, [slot_id])
+    await pass_on_lapsed(uow, claims, now)

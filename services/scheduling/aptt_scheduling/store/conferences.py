@@ -95,6 +95,15 @@ class SlotTaken(Exception):
     """Someone else holds or booked the slot."""
 
 
+class OfferLapsed(SlotTaken):
+    """The slot's claim is a waitlist offer its family let expire: it goes to the next family
+    waiting (`pass_on_claim`) before anyone else may take it."""
+
+    def __init__(self, claim: Document) -> None:
+        super().__init__(claim["slot_id"])
+        self.claim = claim
+
+
 class DuplicateBooking(Exception):
     """An active booking already uses this slot (`slot`) or this student's window (`student`)."""
 
@@ -234,6 +243,7 @@ async def claim_slot(
     expires_at: datetime | None,
     booking_id: str | None,
     now: datetime,
+    offer_entry_id: str | None = None,
 ) -> str:
     """Take the slot's claim for `holder` (a hold when `expires_at` is set); returns its id.
 
@@ -249,6 +259,7 @@ async def claim_slot(
         "expires_at": expires_at,
         "booking_id": booking_id,
         "claimed_at": now,
+        "offer_entry_id": offer_entry_id,
     }
     current = await claims.find_one(key, session=uow.session)
     if current is None:
@@ -264,6 +275,8 @@ async def claim_slot(
     expired = current["expires_at"] is not None and current["expires_at"] <= now
     if current.get("booking_id"):
         raise SlotTaken  # booked: only cancelling or moving that booking frees it
+    if expired and current.get("offer_entry_id"):
+        raise OfferLapsed(current)  # not even its own family: the offer has lapsed
     if not (mine or expired):
         raise SlotTaken
     claim_id = current["claim_id"] if mine else f"hold-{uuid.uuid4().hex[:16]}"
@@ -275,6 +288,39 @@ async def claim_slot(
     if done.matched_count != 1:
         raise SlotTaken
     return claim_id
+
+
+async def pass_on_claim(
+    uow: UnitOfWork, claim: Document, to: Document | None, expires_at: datetime, now: datetime
+) -> bool:
+    """A lapsed offer's claim goes to the entry `to` as its offer, or is dropped (nobody
+    waits), conditional on the version read: two passing it on at once pass it on once."""
+    key = {
+        "district_id": claim["district_id"],
+        "slot_id": claim["slot_id"],
+        "version": claim["version"],
+    }
+    claims = uow.collection(CLAIMS)
+    if to is None:
+        dropped = await claims.delete_one(key, session=uow.session)
+        return dropped.deleted_count == 1
+    done = await claims.update_one(
+        key,
+        {
+            "$set": {
+                "holder": to["guardian_id"],
+                "student_id": to["student_id"],
+                "expires_at": expires_at,
+                "booking_id": None,
+                "claimed_at": now,
+                "offer_entry_id": to["entry_id"],
+                "claim_id": f"hold-{uuid.uuid4().hex[:16]}",
+            },
+            "$inc": {"version": 1},
+        },
+        session=uow.session,
+    )
+    return done.matched_count == 1
 
 
 async def release_claim(uow: UnitOfWork, district_id: str, slot_id: str, booking_id: str) -> None:
@@ -594,6 +640,15 @@ async def mark_offered(
     await uow.collection(WAITLIST).update_one(
         {"district_id": entry["district_id"], "entry_id": entry["entry_id"]},
         {"$set": {"status": "offered", "slot_id": slot_id, "offer_expires_at": expires_at}},
+        session=uow.session,
+    )
+
+
+async def offer_lapsed(uow: UnitOfWork, district_id: str, entry_id: str) -> None:
+    """The family let its offer expire: it waits no more (it may join the waitlist again)."""
+    await uow.collection(WAITLIST).update_one(
+        {"district_id": district_id, "entry_id": entry_id, "status": "offered"},
+        {"$set": {"status": "lapsed"}},
         session=uow.session,
     )
 
