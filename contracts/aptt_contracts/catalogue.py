@@ -113,7 +113,7 @@ EVENT_TOPICS: tuple[Topic, ...] = (
         # data: outcome analytics (reach: families visited at home).
         consumers=("notify", "data"),
         description="Home visits: families invited and answering; visits proposed, scheduled, "
-        "done, missed, cancelled; reflections written (the fact only). No address, no text.",
+        "moved, done, missed, cancelled; reflections written (the fact only). No address, no text.",
     ),
     Topic(
         name="aptt.scheduling.family-events.v1",

@@ -275,6 +275,36 @@ class VisitCancelled(EventModel):
     cancelled_by: VisitActor
 
 
+MoveStatus = Literal["proposed", "counter_proposed", "times_requested"]
+
+
+class VisitMoved(EventModel):
+    """A scheduled (or still open) visit was moved: the family picks again from new times, the
+    pair confirms a time the family offered, or the pair is to propose new ones. Same visit id,
+    pair and place; no time is fixed until the family's choice is confirmed (decision 0326)."""
+
+    event_type = "org.aptt.scheduling.home-visit.moved.v1"
+    topic = VISITS
+    subject_field = "visit_id"
+
+    visit_id: Id
+    student_id: Id
+    guardian_id: Id
+    school_id: Id
+    educator_ids: list[Id] = Field(min_length=2, max_length=2)
+    previous_starts_at: datetime | None = Field(
+        default=None, description="The time it was scheduled for; None: it was only proposed"
+    )
+    status: MoveStatus = Field(
+        description="proposed: the family picks from `times`; counter_proposed: the pair "
+        "confirms one of `times`; times_requested: the pair is to propose new times"
+    )
+    times: list[datetime] = Field(max_length=3, description="The new times on offer")
+    duration_minutes: int = Field(ge=15, le=240)
+    moved_by: VisitActor
+    moves: int = Field(ge=1, le=100, description="How many times this visit was moved")
+
+
 class ReflectionRecorded(EventModel):
     """The pair wrote (or revised) its reflection on a visit. The fact only, never the text."""
 

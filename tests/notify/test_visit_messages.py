@@ -9,7 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aptt_contracts.notify import VISIT_ANSWERS
-from aptt_contracts.scheduling import FamilyInvited, VisitCancelled, VisitProposed, VisitScheduled
+from aptt_contracts.scheduling import (
+    FamilyInvited,
+    VisitCancelled,
+    VisitMoved,
+    VisitProposed,
+    VisitScheduled,
+)
 from aptt_local.kafkatools import read_topic
 from aptt_local.servers import LocalStack
 from aptt_local.testing import eventually, random_id
@@ -151,3 +157,66 @@ async def test_a_texted_yes_or_no_answers_the_invitation_and_stop_still_stops(
     number = await notify.db["sms_numbers"].find_one({"_id": stopping.guardians[0].phone})
     assert number is not None
     assert number["opted_out"] is True
+
+
+async def test_a_moved_visit_tells_the_family_once_per_move_and_stops_the_old_reminder(
+    notify: NotifyApp,
+) -> None:
+    district = notify.district()
+    family = district.family({"phone": True, "language": "es"}, {"phone": True, "language": "en"})
+    await district.publish_roster()
+    guardian, other_guardian = family.guardians
+    d, school, student = district.district_id, district.school_id, family.student_id
+    pair = [random_id("edu"), random_id("edu")]
+    visit_id = random_id("hv")
+    soon = (datetime.now(UTC) + timedelta(days=9)).replace(microsecond=0)
+    ids = {
+        "district_id": d,
+        "visit_id": visit_id,
+        "student_id": student,
+        "guardian_id": guardian.guardian_id,
+        "school_id": school,
+        "educator_ids": pair,
+        "duration_minutes": 60,
+    }
+    await notify.publish(VisitScheduled(**ids, starts_at=soon, place_kind="home"))
+    await notify.wait_sms(guardian.phone)
+    reminder = {"district_id": d, "template": "visit-reminder-1d"}
+    [planned] = await notify.db["notices"].find(reminder).to_list(None)
+    assert planned["status"] == "scheduled"
+
+    # The family asks for another time: it hears it was heard, and the old reminder stops.
+    await notify.publish(
+        VisitMoved(
+            **ids,
+            previous_starts_at=soon,
+            status="times_requested",
+            times=[],
+            moved_by="family",
+            moves=1,
+        )
+    )
+    bodies = [sms["body"] for sms in await notify.wait_sms(guardian.phone, count=2)]
+    assert sum(b.startswith("Gracias por avisarnos.") for b in bodies) == 1
+    [stopped] = await notify.db["notices"].find(reminder).to_list(None)
+    assert stopped["status"] == "cancelled"
+
+    # The pair offers three new times: one message says so.
+    later = [soon + timedelta(days=n) for n in (2, 3, 4)]
+    await notify.publish(
+        VisitMoved(**ids, status="proposed", times=later, moved_by="educator", moves=2)
+    )
+    bodies = [sms["body"] for sms in await notify.wait_sms(guardian.phone, count=3)]
+    assert sum("Sugieren 3 horarios nuevos" in b for b in bodies) == 1
+    assert sum(b.startswith("Gracias por avisarnos.") for b in bodies) == 1
+
+    async def settled() -> bool:
+        moved = {"district_id": d, "meeting_id": visit_id, "template": {"$regex": "^visit-move"}}
+        found = await notify.db["messages"].find(moved).to_list(None)
+        return len(found) == 2
+
+    await eventually(settled, what="one message per move")
+    # Exactly three messages in all: the confirmation and one per move.
+    assert len(notify.sms_to(guardian.phone)) == 3
+    # Moves are told to the guardian who arranged the visit, not to the whole family.
+    assert notify.sms_to(other_guardian.phone) == []

@@ -249,6 +249,19 @@ async def test_every_visit_route_refuses_another_pair_school_family_and_district
         ),
         (
             "POST",
+            f"{visit}/move",
+            {"times": [at(42, 1), at(43, 1)]},
+            [
+                (p.educator(2), 403),
+                (other_school, 403),
+                (other_educator, 403),
+                (d.guardian(1), 404),
+                (far_educator, 404),
+                (far_guardian, 404),
+            ],
+        ),
+        (
+            "POST",
             f"{visit}/complete",
             {"started_at": at(-1, -2), "ended_at": at(-1, -1)},
             [(p.educator(2), 403), (other_school, 403), (far_educator, 404)],

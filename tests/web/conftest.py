@@ -45,6 +45,13 @@ OUTSIDERS = [
         school_ids=["sch-garfield"],
     ),
     DevUser(
+        subject="e-garfield",
+        name="Educator of Garfield",
+        district_id=demo.DISTRICT,
+        roles=["educator"],
+        school_ids=["sch-garfield"],
+    ),
+    DevUser(
         subject="g-elsewhere",
         name="Guardian in another district",
         district_id="other-district",

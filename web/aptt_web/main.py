@@ -29,6 +29,7 @@ from aptt_web.pages import (
     family,
     family_conferences,
     family_goals,
+    family_visits,
     notes,
     outcome_pages,
     reach,
@@ -39,6 +40,7 @@ from aptt_web.pages import (
     visit_admin,
     visit_coverage,
     visit_hours,
+    visit_pairs,
     visits,
 )
 from aptt_web.pages.common import BadForm, NeedsSignIn, render
@@ -119,12 +121,14 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     # Before family's: its /conferences/{availability}/{student} would take /together/booking.
     app.include_router(family_conferences.router)
     app.include_router(family.router)
+    app.include_router(family_visits.router)
     app.include_router(family_goals.router)
     app.include_router(teacher.router)
     app.include_router(notes.router)
     app.include_router(reach.router)
     app.include_router(survey_results.router)
     app.include_router(staff.router)
+    app.include_router(visit_pairs.router)
     app.include_router(visits.router)
     app.include_router(visit_coverage.router)
     app.include_router(visit_admin.router)

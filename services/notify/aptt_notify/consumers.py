@@ -35,6 +35,7 @@ from aptt_contracts.scheduling import (
     TeamMeetingScheduled,
     VisitCancelled,
     VisitCompleted,
+    VisitMoved,
     VisitProposed,
     VisitScheduled,
     WaitlistOffered,
@@ -72,6 +73,7 @@ HANDLERS: HandlerTable = {
     FamilyInvited: home_visits.on_visit_event,
     VisitProposed: home_visits.on_visit_event,
     VisitScheduled: home_visits.on_visit_event,
+    VisitMoved: home_visits.on_visit_event,
     VisitCancelled: home_visits.on_visit_event,
     # Reach and its survey (docs/decisions/0540).
     VisitCompleted: followups.on_visit_completed,

@@ -96,7 +96,7 @@ async def home(v: SignedIn) -> Response:
                 else None,
             }
             for visit in visits["items"]
-            if visit["status"] in ("proposed", "counter_proposed", "scheduled")
+            if visit["status"] in ("proposed", "counter_proposed", "times_requested", "scheduled")
         ],
         surveys=surveys["items"],
         surveyed=v.request.query_params.get("surveyed") == "1",
@@ -351,6 +351,9 @@ async def home_visit(v: SignedIn, visit_id: Id) -> Response:
         visit=found,
         child=child,
         times=[(t, v.when(t, zone)) for t in found["proposed_times"]],
+        offered=[v.when(t, zone) for t in found.get("family_times", [])],
+        zone=zone or "UTC",
+        moved=v.request.query_params.get("moved"),
         places=PLACES,
         when=v.at_local_time(found["local_starts_at"]) if found.get("local_starts_at") else None,
     )

@@ -271,7 +271,7 @@ async def propose_page(v: SignedIn, classroom_id: Id, invitation_id: Id) -> Resp
     return await _propose_page(v, classroom_id, invitation_id)
 
 
-def _times(form: Any, zone: ZoneInfo) -> list[str] | None:
+def read_times(form: Any, zone: ZoneInfo) -> list[str] | None:
     """The filled times, read on the school's clock; None when one is not a time."""
     times: list[str] = []
     for name in TIME_FIELDS:
@@ -295,9 +295,9 @@ async def propose(v: SignedIn, form: Form, classroom_id: Id, invitation_id: Id) 
         zone = ZoneInfo(roster["classroom"].get("timezone") or "UTC")
     except (ValueError, ZoneInfoNotFoundError):
         zone = ZoneInfo("UTC")
-    times = _times(form, zone)
+    times = read_times(form, zone)
     minutes = typed["duration_minutes"]
-    messages = _propose_messages(v)
+    messages = propose_messages(v)
     if times is None or len(times) < 2:
         errors = FormErrors(fields={"times": messages["times"]})
         return await _propose_page(
@@ -323,7 +323,7 @@ async def propose(v: SignedIn, form: Form, classroom_id: Id, invitation_id: Id) 
                 "times": messages["times"],
                 "duration_minutes": messages["duration"],
             },
-            codes=_propose_codes(v, messages),
+            codes=propose_codes(v, messages),
             otherwise=v._("The times could not be proposed. Check the form and try again."),
         )
         return await _propose_page(
@@ -332,7 +332,7 @@ async def propose(v: SignedIn, form: Form, classroom_id: Id, invitation_id: Id) 
     return RedirectResponse(f"/visits/{answer.json()['visit_id']}", status_code=303)
 
 
-def _propose_messages(v: Visit) -> dict[str, str]:
+def propose_messages(v: Visit) -> dict[str, str]:
     return {
         "pair": v._("Choose two different educators for the pair."),
         "times": v._("Give two or three different times, each in the future."),
@@ -340,7 +340,7 @@ def _propose_messages(v: Visit) -> dict[str, str]:
     }
 
 
-def _propose_codes(v: Visit, messages: dict[str, str]) -> dict[str, tuple[str | None, str]]:
+def propose_codes(v: Visit, messages: dict[str, str]) -> dict[str, tuple[str | None, str]]:
     return {
         "not-a-pair": ("educator_ids", messages["pair"]),
         "educator-not-opted-in": (

@@ -1,5 +1,5 @@
 """Educators' home-visit pages: my visits, one visit with what the pair records after it
-(took place or missed, the reflection) and cancelling; the coordinator's coverage table.
+(took place or missed, the reflection), moving to new times and cancelling.
 
 The scheduling service decides who reaches a visit (decision 0322); these pages only refuse
 early whoever has no role that could reach one, so a guardian never lands on an educator's
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aptt_platform.schoolyear import school_year_of
 from fastapi import APIRouter, Path
@@ -17,11 +18,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from aptt_web.pages.common import Form, SignedIn, Visit, create_form, text
 from aptt_web.pages.form_errors import FormErrors, form_errors
+from aptt_web.pages.visit_pairs import waiting_families
 from aptt_web.services import ServiceProblem
 
 router = APIRouter(prefix="/visits")
 Id = Annotated[str, Path(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9._:\-]+$")]
-OPEN = ("proposed", "counter_proposed", "scheduled")
+OPEN = ("proposed", "counter_proposed", "times_requested", "scheduled")
+# New times a page offers when moving a visit: the API takes two or three (decision 0326).
+TIME_FIELDS = ("time-1", "time-2", "time-3")
 CANCEL_REASONS = ("family_request", "educator_unavailable", "illness", "weather", "other")
 MISSED_REASONS = ("family_not_home", "educators_could_not_go", "other")
 REFLECTION = ("hopes_learned", "class_actions", "follow_up_promised", "notes")
@@ -59,6 +63,7 @@ async def _mine(
         status=status,
         upcoming=upcoming,
         past=[r for r in rows if r["status"] not in OPEN],
+        waiting=[{**f, "day": v.date(f["answered_at"])} for f in await waiting_families(v)],
         school_year=school_year_of(date.today()),
         school_ids=v.user.school_ids,
         errors=errors or FormErrors(),
@@ -175,6 +180,8 @@ async def _page(
         row=_row(v, visit),
         # On the school's clock: the service gives the proposed times in UTC, and its zone.
         proposed=[v.when(t, visit.get("timezone")) for t in visit["proposed_times"]],
+        offered=[(t, v.when(t, visit.get("timezone"))) for t in visit.get("family_times", [])],
+        zone_name=visit.get("timezone") or "UTC",
         pair=pair,
         acts=close,
         time_has_come=starts is not None and starts <= now,
@@ -280,9 +287,36 @@ async def cancel(v: SignedIn, form: Form, visit_id: Id) -> Response:
 
 @router.post("/{visit_id}/confirm", response_class=Response)
 async def confirm(v: SignedIn, form: Form, visit_id: Id) -> Response:
-    """The pair takes the time the family offered instead of the proposed ones."""
+    """The pair takes the time the family offered (one of two, when it offered two)."""
     _overseer(v)
-    return await _act(v, visit_id, "confirm", None, saved="confirmed")
+    chosen = text(form, "starts_at")
+    return await _act(
+        v, visit_id, "confirm", {"starts_at": chosen} if chosen else None, saved="confirmed"
+    )
+
+
+@router.post("/{visit_id}/move", response_class=Response)
+async def move(v: SignedIn, form: Form, visit_id: Id) -> Response:
+    """Two or three new times on the school's clock; the family then chooses again."""
+    _overseer(v)
+    visit = await v.services.get("scheduling", v.token, f"/v1/home-visits/{visit_id}")
+    try:
+        zone = ZoneInfo(visit.get("timezone") or "UTC")
+    except (ValueError, ZoneInfoNotFoundError):
+        zone = ZoneInfo("UTC")
+    typed = {name: text(form, name) for name in TIME_FIELDS}
+    try:
+        times = [
+            datetime.fromisoformat(value).replace(tzinfo=zone).isoformat()
+            for value in typed.values()
+            if value
+        ]
+    except ValueError:
+        times = []
+    if len(times) < 2:
+        refused = v._("Give two or three different times, each in the future.")
+        return await _page(v, visit_id, refused=refused, status=422, typed=typed)
+    return await _act(v, visit_id, "move", {"times": times}, saved="moved", typed=typed)
 
 
 @router.post("/{visit_id}/reflection", response_class=Response)

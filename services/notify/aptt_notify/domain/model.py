@@ -40,6 +40,8 @@ class Template(StrEnum):
     VISIT_CONFIRMED = "visit-confirmed"
     VISIT_REMINDER_1D = "visit-reminder-1d"
     VISIT_CANCELLED = "visit-cancelled"
+    VISIT_MOVED = "visit-moved"
+    VISIT_MOVE_ASKED = "visit-move-asked"
     # Countdown to kindergarten (docs/decisions/0520).
     COUNTDOWN_WELCOME = "countdown-welcome"
     COUNTDOWN_ENROLLMENT = "countdown-enrollment"

@@ -1,5 +1,5 @@
 """Home-visit events turned into notices for the family: the invitation to the programme, the
-times the pair proposes, the confirmation and a cancellation. Only ids, codes and times come
+times the pair proposes, the confirmation, a move and a cancellation. Only ids, codes and times come
 in; the address and the reflection never leave scheduling (decision 0320)."""
 
 from __future__ import annotations
@@ -7,7 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from aptt_contracts.scheduling import FamilyInvited, VisitCancelled, VisitProposed, VisitScheduled
+from aptt_contracts.scheduling import (
+    FamilyInvited,
+    VisitCancelled,
+    VisitMoved,
+    VisitProposed,
+    VisitScheduled,
+)
 from aptt_platform.events import ReceivedEvent
 from aptt_platform.mongo import UnitOfWork, utcnow
 
@@ -18,7 +24,7 @@ from aptt_notify.service import followups, visit_answers
 from aptt_notify.service.notices import cancel_notices, create_notice, guardians_audience
 from aptt_notify.settings import Config
 
-VisitEvent = FamilyInvited | VisitProposed | VisitScheduled | VisitCancelled
+VisitEvent = FamilyInvited | VisitProposed | VisitScheduled | VisitMoved | VisitCancelled
 
 
 def _what(event: VisitEvent) -> tuple[Template, list[str], dict[str, Any], datetime | None]:
@@ -36,19 +42,32 @@ def _what(event: VisitEvent) -> tuple[Template, list[str], dict[str, Any], datet
     if isinstance(event, VisitScheduled):
         params = {"starts_at": event.starts_at}
         return Template.VISIT_CONFIRMED, [event.guardian_id], params, event.starts_at
+    if isinstance(event, VisitMoved):
+        if event.moved_by == "family":
+            # The family asked: it hears that it was heard, not a new date.
+            return Template.VISIT_MOVE_ASKED, [event.guardian_id], {}, None
+        until = max(event.times, default=None)
+        return Template.VISIT_MOVED, [event.guardian_id], {"number": len(event.times)}, until
     # A family that withdrew hears the same kind words as one whose visit was called off.
     return Template.VISIT_CANCELLED, [event.guardian_id], {}, event.starts_at
 
 
-# Notices of one visit carry its id as `meeting_id`, so a cancellation stops those still due.
-BEFORE_THE_VISIT = (Template.VISIT_PROPOSED, Template.VISIT_CONFIRMED, Template.VISIT_REMINDER_1D)
+# Notices of one visit carry its id as `meeting_id`, so a cancellation or a move stops those
+# still due (the reminder of the old time above all).
+BEFORE_THE_VISIT = (
+    Template.VISIT_PROPOSED,
+    Template.VISIT_CONFIRMED,
+    Template.VISIT_REMINDER_1D,
+    Template.VISIT_MOVED,
+    Template.VISIT_MOVE_ASKED,
+)
 
 
 async def on_visit_event(uow: UnitOfWork, event: VisitEvent, meta: ReceivedEvent) -> None:
     template, guardian_ids, params, expires_at = _what(event)
     now = utcnow()
     visit_id = None if isinstance(event, FamilyInvited) else event.visit_id
-    if isinstance(event, VisitCancelled):
+    if isinstance(event, VisitCancelled | VisitMoved):
         await cancel_notices(uow, meta.district_id, event.visit_id, BEFORE_THE_VISIT)
     if isinstance(event, VisitScheduled):
         await _remind(uow, event, meta, now)

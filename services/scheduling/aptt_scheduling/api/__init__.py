@@ -23,10 +23,12 @@ router.include_router(families)
 
 # Home visits (PTHV).
 from aptt_scheduling.api.visit_coverage import router as visit_coverage  # noqa: E402
+from aptt_scheduling.api.visit_families import router as visit_families  # noqa: E402
 from aptt_scheduling.api.visits import router as visits  # noqa: E402
 
 router.include_router(visits)
 router.include_router(visit_coverage)
+router.include_router(visit_families)
 router.include_router(conferences)
 router.include_router(interpreters)
 
@@ -44,6 +46,7 @@ from aptt_scheduling.api.meetings import cancel as cancel_meeting  # noqa: E402
 from aptt_scheduling.api.meetings import reschedule, schedule  # noqa: E402
 from aptt_scheduling.api.visits import cancel as cancel_visit  # noqa: E402
 from aptt_scheduling.api.visits import choose, confirm, invite, propose  # noqa: E402
+from aptt_scheduling.api.visits import move as move_visit  # noqa: E402
 
 MESSAGE_ROUTES = (
     schedule,
@@ -53,6 +56,7 @@ MESSAGE_ROUTES = (
     propose,
     choose,
     confirm,
+    move_visit,
     cancel_visit,
     publish,
     change_availability,

@@ -12,9 +12,9 @@ from aptt_scheduling.service.visits import VisitView
 
 
 def visit_calendar(view: VisitView, *, language: str, now: datetime) -> bytes:
-    """One VEVENT with a stable UID; a cancelled visit comes with SEQUENCE 1 and status
-    CANCELLED, so the calendar drops the event it has. The address is the location: only the
-    pair and the school's coordinators may fetch this file."""
+    """One VEVENT with a stable UID; each move (0326) and a cancellation raise its SEQUENCE, so
+    a calendar replaces the event it has, and a cancelled one comes with status CANCELLED. The
+    address is the location: only the pair and the school's coordinators may fetch this file."""
     visit = view.visit
     if visit.starts_at is None or visit.ends_at is None:
         raise Conflict("the visit has no time yet", code="visit-not-scheduled")
@@ -29,7 +29,7 @@ def visit_calendar(view: VisitView, *, language: str, now: datetime) -> bytes:
     event.add("last-modified", visit.updated_at)
     event.add("dtstart", visit.starts_at)
     event.add("dtend", visit.ends_at)
-    event.add("sequence", 1 if cancelled else 0)
+    event.add("sequence", visit.moves + (1 if cancelled else 0))
     event.add("summary", visit_summary(language, cancelled=cancelled))
     if visit.address:
         event.add("location", visit.address)

@@ -128,6 +128,21 @@ class ChooseIn(RequestModel):
     )
 
 
+class ConfirmIn(RequestModel):
+    starts_at: AwareDatetime | None = Field(
+        default=None, description="One of the family's times; none: the first it offered"
+    )
+
+
+class MoveIn(RequestModel):
+    times: list[AwareDatetime] = Field(
+        default_factory=list,
+        max_length=3,
+        description="The pair or a coordinator: two or three new times. The family: one or "
+        "two times it can make, or none to ask the pair for new ones",
+    )
+
+
 class CancelIn(RequestModel):
     reason: CancelReason
 
@@ -170,6 +185,8 @@ class VisitOut(BaseModel):
     local_starts_at: datetime | None
     timezone: str = Field(description="the school's time zone, to show proposed times in")
     family_time: datetime | None
+    family_times: list[datetime] = Field(description="The times the family offered")
+    moves: int = Field(description="How many times the visit was moved")
     place_kind: str | None
     address: str | None = Field(description="Only for the pair and the school's coordinators")
     visit_number: int | None
@@ -202,6 +219,8 @@ class VisitOut(BaseModel):
             else None,
             timezone=view.timezone,
             family_time=v.family_time,
+            family_times=list(v.family_times or ([v.family_time] if v.family_time else [])),
+            moves=v.moves,
             place_kind=v.place_kind,
             address=v.address if close else None,
             visit_number=v.visit_number,

@@ -25,6 +25,7 @@ from aptt_scheduling.api.visit_schemas import (
     CancelIn,
     ChooseIn,
     CompleteIn,
+    ConfirmIn,
     EnrolmentOut,
     FollowUpIn,
     FollowUpOut,
@@ -32,6 +33,7 @@ from aptt_scheduling.api.visit_schemas import (
     InvitationOut,
     InviteIn,
     MissedIn,
+    MoveIn,
     OptInIn,
     PeriodHoursOut,
     PeriodIn,
@@ -42,6 +44,7 @@ from aptt_scheduling.api.visit_schemas import (
     VisitOut,
 )
 from aptt_scheduling.i18n import CATALOGUES
+from aptt_scheduling.service import visit_moves as moves
 from aptt_scheduling.service import visit_records as records
 from aptt_scheduling.service import visits as service
 from aptt_scheduling.service.visit_access import CLOSE
@@ -260,8 +263,31 @@ async def choose(
     summary="The pair takes the time the family offered",
     responses=CHANGE,
 )
-async def confirm(visit_id: PathId, principal: Educator, mongo: Store, now: Now) -> VisitOut:
-    view = await mongo.run(service.confirm_time, principal=principal, visit_id=visit_id, now=now)
+async def confirm(
+    visit_id: PathId, principal: Educator, mongo: Store, now: Now, body: ConfirmIn | None = None
+) -> VisitOut:
+    view = await mongo.run(
+        service.confirm_time,
+        principal=principal,
+        visit_id=visit_id,
+        starts_at=body.starts_at if body else None,
+        now=now,
+    )
+    return VisitOut.of(view)
+
+
+@router.post(
+    "/home-visits/{visit_id}/move",
+    summary="Move a visit that has not taken place: the family asks for another time, or the "
+    "pair or a coordinator offers two or three new ones; the family then chooses again",
+    responses=CHANGE,
+)
+async def move(
+    visit_id: PathId, body: MoveIn, principal: CurrentUser, mongo: Store, now: Now
+) -> VisitOut:
+    view = await mongo.run(
+        moves.move_visit, principal=principal, visit_id=visit_id, times=tuple(body.times), now=now
+    )
     return VisitOut.of(view)
 
 

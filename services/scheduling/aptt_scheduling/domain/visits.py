@@ -27,9 +27,12 @@ from aptt_contracts.scheduling import (
 )
 from aptt_platform.errors import Conflict, DomainError
 
-VisitStatus = Literal["proposed", "counter_proposed", "scheduled", "done", "missed", "cancelled"]
+VisitStatus = Literal[
+    "proposed", "counter_proposed", "times_requested", "scheduled", "done", "missed", "cancelled"
+]
 InvitationStatus = Literal["invited", "accepted", "declined", "withdrawn"]
-PENDING: tuple[VisitStatus, ...] = ("proposed", "counter_proposed", "scheduled")
+# times_requested: the family asked the pair for new times (decision 0326).
+PENDING: tuple[VisitStatus, ...] = ("proposed", "counter_proposed", "times_requested", "scheduled")
 # The time grid an educator's calendar is claimed on (decision 0321).
 BLOCK_MINUTES = 15
 MIN_MINUTES = 30
@@ -142,6 +145,9 @@ class HomeVisit:
     status: VisitStatus = "proposed"
     starts_at: datetime | None = None
     family_time: datetime | None = None
+    # The one or two times a family offered when it moved the visit; the pair confirms one.
+    family_times: tuple[datetime, ...] = ()
+    moves: int = 0
     place_kind: PlaceKind | None = None
     address: str | None = None
     visit_number: int | None = None
@@ -239,7 +245,7 @@ def choose(
     now: datetime,
 ) -> HomeVisit:
     """The family picks a proposed time (scheduled) or offers another (the pair confirms)."""
-    if visit.status not in ("proposed", "counter_proposed"):
+    if visit.status not in ("proposed", "counter_proposed", "times_requested"):
         _check_open(visit)
         raise Conflict("the visit is already scheduled", code="visit-scheduled")
     if starts_at <= now:
@@ -248,19 +254,26 @@ def choose(
     chosen = replace(visit, place_kind=place_kind, address=address, updated_at=now, events=[])
     if at in visit.proposed_times:
         return _scheduled(chosen, at)
-    return replace(chosen, status="counter_proposed", family_time=at)
+    return replace(chosen, status="counter_proposed", family_time=at, family_times=(at,))
 
 
-def confirm_family_time(visit: HomeVisit, *, now: datetime) -> HomeVisit:
+def confirm_family_time(
+    visit: HomeVisit, *, now: datetime, starts_at: datetime | None = None
+) -> HomeVisit:
+    """The pair takes the family's time (one of the family's, when it offered two)."""
     if visit.status != "counter_proposed" or visit.family_time is None:
         raise Conflict("the family has not offered another time", code="no-family-time")
-    if visit.family_time <= now:
+    offered = visit.family_times or (visit.family_time,)
+    at = visit.family_time if starts_at is None else starts_at.astimezone(UTC)
+    if at not in offered:
+        raise DomainError("take one of the times the family offered", code="not-a-family-time")
+    if at <= now:
         raise DomainError("the family's time has passed", code="time-in-the-past")
-    return _scheduled(replace(visit, updated_at=now, events=[]), visit.family_time)
+    return _scheduled(replace(visit, updated_at=now, events=[]), at)
 
 
 def _scheduled(visit: HomeVisit, at: datetime) -> HomeVisit:
-    scheduled = replace(visit, status="scheduled", starts_at=at, family_time=None)
+    scheduled = replace(visit, status="scheduled", starts_at=at, family_time=None, family_times=())
     assert scheduled.place_kind is not None
     scheduled.events.append(
         VisitScheduled(

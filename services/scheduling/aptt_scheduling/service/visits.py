@@ -270,9 +270,36 @@ class VisitView:
     follow_ups: tuple[dict[str, object], ...] = ()
 
 
-async def _view(uow: UnitOfWork, visit: HomeVisit, standing: Standing) -> VisitView:
+async def view_of(uow: UnitOfWork, visit: HomeVisit, standing: Standing) -> VisitView:
     timezone = await school_timezone(uow, visit.district_id, visit.school_id)
     return VisitView(visit=visit, standing=standing, timezone=timezone)
+
+
+async def check_pair_is_free(
+    uow: UnitOfWork,
+    *,
+    district_id: str,
+    school_id: str,
+    school_year: str,
+    educator_ids: tuple[str, str],
+    times: tuple[datetime, ...],
+    duration_minutes: int,
+) -> None:
+    """The pair is two opted-in educators trained by the first day, free at every time (a
+    courtesy: the binding check is when the visit is scheduled, decision 0321)."""
+    timezone = await school_timezone(uow, district_id, school_id)
+    first_day = min(local_date(t, timezone) for t in times)
+    enrolments = await store.enrolments(
+        uow, district_id, school_id, school_year, list(educator_ids)
+    )
+    rules.check_pair(educator_ids, enrolments, first_day)
+    wanted = [b for t in times for b in rules.blocks(t, duration_minutes)]
+    if busy := await store.busy_blocks(uow, district_id, list(educator_ids), wanted):
+        raise Conflict(
+            "an educator of the pair is on another visit at a proposed time",
+            code="educator-busy",
+            educator_ids=sorted({e for e, _ in busy}),
+        )
 
 
 async def propose_visit(
@@ -296,12 +323,15 @@ async def propose_visit(
         raise out_of_reach(principal, "invitation")
     if invitation.status != "accepted" or invitation.answered_by is None:
         raise Conflict("the family has not said yes to home visits", code="family-not-opted-in")
-    timezone = await school_timezone(uow, district_id, school_id)
-    first_day = min((local_date(t, timezone) for t in times), default=now.date())
-    enrolments = await store.enrolments(
-        uow, district_id, school_id, invitation.school_year, list(educator_ids)
+    await check_pair_is_free(
+        uow,
+        district_id=district_id,
+        school_id=school_id,
+        school_year=invitation.school_year,
+        educator_ids=educator_ids,
+        times=times,
+        duration_minutes=duration_minutes,
     )
-    rules.check_pair(educator_ids, enrolments, first_day)
     if await store.done_count(uow, district_id, invitation.school_year, invitation.student_id) >= (
         rules.VISITS_PER_YEAR
     ):
@@ -317,20 +347,13 @@ async def propose_visit(
         created_by=principal.subject,
         now=now,
     )
-    wanted = [b for t in visit.proposed_times for b in rules.blocks(t, duration_minutes)]
-    if busy := await store.busy_blocks(uow, district_id, list(educator_ids), wanted):
-        raise Conflict(
-            "an educator of the pair is on another visit at a proposed time",
-            code="educator-busy",
-            educator_ids=sorted({e for e, _ in busy}),
-        )
     await store.insert_visit(uow, visit)
-    return await _view(uow, visit, "pair" if in_pair else "coordinator")
+    return await view_of(uow, visit, "pair" if in_pair else "coordinator")
 
 
 async def get_visit(uow: UnitOfWork, *, principal: Principal, visit_id: str) -> VisitView:
     visit, standing = await visit_access(uow, principal, visit_id)
-    view = await _view(uow, visit, standing)
+    view = await view_of(uow, visit, standing)
     if standing in ("pair", "coordinator"):
         found = await store.follow_ups(uow, principal.district_id, visit_id)
         view = replace(view, follow_ups=tuple(found))
@@ -343,7 +366,7 @@ async def my_visits(uow: UnitOfWork, *, principal: Principal, limit: int) -> lis
     district_id = principal.district_id
     if "educator" in principal.roles:
         found = await store.visits_of_educator(uow, district_id, principal.subject, limit)
-        return [await _view(uow, v, "pair") for v in found]
+        return [await view_of(uow, v, "pair") for v in found]
     if not principal.is_guardian:
         raise out_of_reach(principal, "home visit")
     children = await roster.children_of(uow, district_id, principal.subject)
@@ -352,7 +375,7 @@ async def my_visits(uow: UnitOfWork, *, principal: Principal, limit: int) -> lis
     found = await store.visits_of_students(
         uow, district_id, [c.student_id for c in children], limit
     )
-    return [await _view(uow, v, "family") for v in found]
+    return [await view_of(uow, v, "family") for v in found]
 
 
 async def choose_time(
@@ -373,21 +396,26 @@ async def choose_time(
     if chosen.status == "scheduled":
         await store.claim_blocks(uow, chosen)
     await store.save_visit(uow, visit, chosen)
-    return await _view(uow, chosen, standing)
+    return await view_of(uow, chosen, standing)
 
 
 async def confirm_time(
-    uow: UnitOfWork, *, principal: Principal, visit_id: str, now: datetime
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    visit_id: str,
+    starts_at: datetime | None = None,
+    now: datetime,
 ) -> VisitView:
     """The pair (or a coordinator) takes the time the family offered."""
     visit, standing = await visit_access(uow, principal, visit_id, "pair", "coordinator")
-    scheduled = rules.confirm_family_time(visit, now=now)
+    scheduled = rules.confirm_family_time(visit, now=now, starts_at=starts_at)
     await store.claim_blocks(uow, scheduled)
     await store.save_visit(uow, visit, scheduled)
-    return await _view(uow, scheduled, standing)
+    return await view_of(uow, scheduled, standing)
 
 
-def _actor(standing: Standing) -> VisitActor:
+def actor_of(standing: Standing) -> VisitActor:
     if standing == "pair":
         return "educator"
     if standing == "family":
@@ -400,12 +428,12 @@ async def cancel_visit(
 ) -> VisitView:
     visit, standing = await visit_access(uow, principal, visit_id, "pair", "coordinator", "family")
     cancelled = rules.cancel(
-        visit, reason=reason, by=principal.subject, role=_actor(standing), now=now
+        visit, reason=reason, by=principal.subject, role=actor_of(standing), now=now
     )
     if cancelled is not visit:
         await store.release_blocks(uow, visit)
         await store.save_visit(uow, visit, cancelled)
-    return await _view(uow, cancelled, standing)
+    return await view_of(uow, cancelled, standing)
 
 
 async def complete_visit(
@@ -431,18 +459,20 @@ async def complete_visit(
         travel_minutes=travel_minutes,
         visit_number=number,
         by=principal.subject,
-        role=_actor(standing),
+        role=actor_of(standing),
         now=now,
     )
     await store.save_visit(uow, visit, done)
-    return await _view(uow, done, standing)
+    return await view_of(uow, done, standing)
 
 
 async def mark_missed(
     uow: UnitOfWork, *, principal: Principal, visit_id: str, reason: MissedReason, now: datetime
 ) -> VisitView:
     visit, standing = await visit_access(uow, principal, visit_id, "pair", "coordinator")
-    gone = rules.missed(visit, reason=reason, by=principal.subject, role=_actor(standing), now=now)
+    gone = rules.missed(
+        visit, reason=reason, by=principal.subject, role=actor_of(standing), now=now
+    )
     await store.release_blocks(uow, visit)
     await store.save_visit(uow, visit, gone)
-    return await _view(uow, gone, standing)
+    return await view_of(uow, gone, standing)

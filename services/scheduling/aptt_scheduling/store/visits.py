@@ -45,6 +45,7 @@ VISIT_INDEXES: dict[str, Sequence[IndexModel]] = {
         IndexModel(_keys("school_year", "student_id"), name="once_a_year", unique=True),
         IndexModel(_keys("classroom_id", "school_year"), name="by_classroom"),
         IndexModel(_keys("student_id"), name="by_student"),
+        IndexModel(_keys("school_id", "school_year", "status"), name="by_school_answer"),
     ],
     DRAWS: [IndexModel(_keys("draw_id"), name="one_per_draw", unique=True)],
     VISITS: [
@@ -233,6 +234,36 @@ async def invitations_of_classroom(
     return [_invitation(doc) async for doc in cursor.limit(2000)]
 
 
+async def accepted_invitations_of_school(
+    uow: UnitOfWork, district_id: str, school_id: str, school_year: str, limit: int
+) -> list[Invitation]:
+    cursor = uow.collection(INVITATIONS).find(
+        {
+            "district_id": district_id,
+            "school_id": school_id,
+            "school_year": school_year,
+            "status": "accepted",
+        },
+        session=uow.session,
+    )
+    return [_invitation(doc) async for doc in cursor.sort("answered_at", 1).limit(limit)]
+
+
+async def invitations_with_pending_visits(
+    uow: UnitOfWork, district_id: str, invitation_ids: list[str]
+) -> set[str]:
+    cursor = uow.collection(VISITS).find(
+        {
+            "district_id": district_id,
+            "invitation_id": {"$in": invitation_ids},
+            "status": {"$in": list(rules.PENDING)},
+        },
+        {"invitation_id": 1},
+        session=uow.session,
+    )
+    return {doc["invitation_id"] async for doc in cursor}
+
+
 async def invitations_of_guardian(
     uow: UnitOfWork, district_id: str, student_ids: list[str]
 ) -> list[Invitation]:
@@ -249,6 +280,7 @@ def _visit_doc(visit: HomeVisit) -> Document:
     doc: Document = {f.name: getattr(visit, f.name) for f in fields(visit) if f.name != "events"}
     doc["educator_ids"] = list(visit.educator_ids)
     doc["proposed_times"] = list(visit.proposed_times)
+    doc["family_times"] = list(visit.family_times)
     return doc
 
 
@@ -256,6 +288,7 @@ def _visit(doc: Document) -> HomeVisit:
     kept = {k: v for k, v in doc.items() if k in HomeVisit.__dataclass_fields__}
     kept["educator_ids"] = tuple(kept["educator_ids"])
     kept["proposed_times"] = tuple(kept["proposed_times"])
+    kept["family_times"] = tuple(kept.get("family_times", ()))
     return HomeVisit(**kept)
 
 
@@ -265,13 +298,17 @@ async def insert_visit(uow: UnitOfWork, visit: HomeVisit) -> None:
 
 
 async def save_visit(uow: UnitOfWork, before: HomeVisit, after: HomeVisit) -> None:
-    """Replace the visit only if it is still as it was read: a racing change retries."""
+    """Replace the visit only if it is still as it was read (its status and how often it was
+    moved, so two racing moves of one visit cannot both apply): a racing change retries."""
+    # None also matches a visit stored before visits could be moved.
+    moves = [0, None] if before.moves == 0 else [before.moves]
     try:
         done = await uow.collection(VISITS).replace_one(
             {
                 "district_id": before.district_id,
                 "visit_id": before.visit_id,
                 "status": before.status,
+                "moves": {"$in": moves},
             },
             _visit_doc(after),
             session=uow.session,
