@@ -10,11 +10,11 @@ replaced; a message sent stays sent.
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from aptt_platform.logging import get_logger
 from aptt_platform.mongo import Document, UnitOfWork
 
 from aptt_notify import store
@@ -30,7 +30,7 @@ from aptt_notify.service.notices import (
 from aptt_notify.settings import Config
 from aptt_notify.store.countdown import incoming_families
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 # The incoming families one change reaches in its transaction: a district's kindergarten
 # class for a year is far fewer.
 MAX_FAMILIES_PER_CHANGE = 5000
@@ -197,7 +197,11 @@ async def apply_changes(
         uow, district_id, {}, limit=MAX_FAMILIES_PER_CHANGE
     )
     if len(families) >= MAX_FAMILIES_PER_CHANGE:
-        log.warning("countdown change reached only the first %d families", len(families))
+        log.warning(
+            "countdown change reached only the first families",
+            district_id=district_id,
+            families=len(families),
+        )
     config = uow.config_as(Config)
     zones: dict[str | None, ZoneInfo] = {}
     for family in families:
