@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from aptt_local.servers import LocalStack
 from aptt_local.testing import eventually
@@ -21,7 +22,7 @@ WINDOW = 30
 async def test_a_fold_is_told_once_across_a_restart_and_a_redelivered_move(
     local_stack: LocalStack, dev_issuer: DevIssuer
 ) -> None:
-    settings = {"meeting_change_window_seconds": WINDOW}
+    settings: dict[str, Any] = {"meeting_change_window_seconds": WINDOW}
     async with running_notify(local_stack, dev_issuer, **settings) as first:
         district = first.district()
         family = district.family({"phone": False, "email": True})
@@ -42,6 +43,8 @@ async def test_a_fold_is_told_once_across_a_restart_and_a_redelivered_move(
 
         await eventually(folded, timeout=60, what="two moves folded into one waiting notice")
 
+    # The same database, as a restarted replica has.
+    settings["mongo_database"] = first.settings.mongo_database
     async with running_notify(local_stack, dev_issuer, **settings) as second:
         await second.publish(burst[1], event_id=ids[1])  # the relay sends a record again
         await second.publish(burst[2])
