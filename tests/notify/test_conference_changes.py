@@ -23,7 +23,7 @@ from aptt_notify.i18n import plain_spaces
 from aptt_platform.devissuer import DevIssuer
 from babel.dates import format_time
 
-from .conftest import District, NotifyApp, running_notify
+from .conftest import NIGHT, District, NotifyApp, running_notify
 from .test_conference_messages import booking, event_of, invitation
 
 # Wide enough that a burst of moves is consumed inside one window on a loaded machine.
@@ -201,3 +201,35 @@ async def test_a_move_after_the_window_is_told_on_its_own(notify: NotifyApp) -> 
     # The second notice's "it was" is the first move's time, which the family was told.
     assert f" at {local_time(district, first.starts_at)} to " in plain(told_second)
     assert event_of(invitation(told_second)[1]).decoded("DTSTART") == second.starts_at
+
+
+async def test_moves_before_the_confirmation_went_out_make_one_confirmation(
+    notify: NotifyApp,
+) -> None:
+    # Staff book at the front desk at night: the confirmation waits out quiet hours.
+    district = notify.district(local_hour=NIGHT)
+    family = district.family({"phone": False, "email": True})
+    await district.publish_roster()
+    d = district.district_id
+    made = booking(district, family, in_five_days(), by="staff")
+    await notify.publish(made)
+
+    async def waiting() -> bool:
+        found = await notify.messages(d, template="conference-confirmed")
+        return [m["wait_reason"] for m in found] == ["quiet-hours"]
+
+    await eventually(waiting, timeout=60, what="the confirmation waiting out quiet hours")
+    burst = moves(made, 2)
+    ids = await notify.publish(*burst)
+    await handled(notify, ids[-1])
+
+    async def replaced() -> bool:
+        found = await notify.messages(d, template="conference-confirmed", status="pending")
+        return [m["params"]["calendar"]["sequence"] for m in found] == [2]
+
+    await eventually(replaced, timeout=60, what="one confirmation, of the last move")
+    [pending] = await notify.messages(d, template="conference-confirmed", status="pending")
+    assert pending["params"]["starts_at"] == burst[-1].starts_at
+    await asyncio.sleep(WINDOW + 1)  # past the window a move notice would have waited out
+    assert await notify.messages(d, template="conference-moved") == []
+    assert notify.mail_to(family.guardians[0].email) == []

@@ -30,6 +30,7 @@ from aptt_notify.service.notices import (
     classroom_audience,
     create_notice,
     guardians_audience,
+    told_guardians,
 )
 from aptt_notify.service.reach import record_personal_contact
 from aptt_notify.settings import Config
@@ -186,8 +187,14 @@ async def on_booking(uow: UnitOfWork, event: BookingEvent, meta: ReceivedEvent) 
             uow, event, meta, Template.CONFERENCE_CONFIRMED, params, due_at=now, now=now
         )
     elif isinstance(event, ConferenceBookingMoved):
+        told = await told_guardians(uow, district_id, event.booking_id, CONFIRMATION)
         await cancel_notices(uow, district_id, event.booking_id, (CONFIRMATION, *REMINDERS))
-        await _tell_of_move(uow, event, meta, params, before=applied.before, now=now)
+        if told:
+            await _tell_of_move(uow, event, meta, params, before=applied.before, now=now)
+        else:
+            # The confirmation has not gone out (quiet hours): a move of a booking the family
+            # never heard of is its confirmation, with the time as it stands now.
+            await _notify_guardian(uow, event, meta, CONFIRMATION, params, due_at=now, now=now)
     else:
         # A cancel stops the move notices still waiting too: the family hears only this.
         await cancel_notices(uow, district_id, event.booking_id, BEFORE_THE_CONFERENCE)
