@@ -18,16 +18,19 @@ from aptt_contracts.scheduling import (
 )
 from aptt_platform.events import ReceivedEvent
 from aptt_platform.mongo import Document, UnitOfWork, utcnow
+from aptt_platform.readmodel import REMOVED_FIELD
 
 from aptt_notify import store
 from aptt_notify.domain.model import Template
 from aptt_notify.service import followups
+from aptt_notify.service.changes import Change, tell_of_change
 from aptt_notify.service.notices import (
     SCHEDULED,
     cancel_notices,
     classroom_audience,
     create_notice,
     guardians_audience,
+    told_guardians,
 )
 from aptt_notify.service.reach import record_personal_contact
 from aptt_notify.settings import Config
@@ -37,8 +40,9 @@ BookingEvent = ConferenceBookingMade | ConferenceBookingMoved | ConferenceBookin
 
 CONFERENCE_BOOKED = "conference-booked"
 # Notices of one booking carry its id as `meeting_id`, so a move or cancel stops those due.
+CONFIRMATION = Template.CONFERENCE_CONFIRMED
 BEFORE_THE_CONFERENCE = (
-    Template.CONFERENCE_CONFIRMED,
+    CONFIRMATION,
     Template.CONFERENCE_MOVED,
     Template.CONFERENCE_REMINDER_1D,
     Template.CONFERENCE_REMINDER_2H,
@@ -152,6 +156,8 @@ async def on_booking(uow: UnitOfWork, event: BookingEvent, meta: ReceivedEvent) 
         "classroom_id": event.classroom_id,
         "student_id": event.student_id,
         "school_id": event.school_id,
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
     }
     cancelled = isinstance(event, ConferenceBookingCancelled)
     model = store.conferences.bookings
@@ -160,13 +166,14 @@ async def on_booking(uow: UnitOfWork, event: BookingEvent, meta: ReceivedEvent) 
             uow, district_id, event.booking_id, version=meta.time, keep=fields
         )
     else:
+        kept = await model.get(uow, district_id, event.booking_id, removed=True)
+        if kept is not None and kept.get(REMOVED_FIELD):
+            return  # a cancellation is final: scheduling moves no cancelled booking (0310)
         applied = await model.upsert(uow, district_id, event.booking_id, fields, version=meta.time)
     if not applied.written:
         return  # a newer event of this booking was handled: its message tells the truth
-    if not isinstance(event, ConferenceBookingMade):
-        await cancel_notices(uow, district_id, event.booking_id, BEFORE_THE_CONFERENCE)
+    params = _booking_params(event, "CANCEL" if cancelled else "REQUEST")
     if isinstance(event, ConferenceBookingMade):
-        template = Template.CONFERENCE_CONFIRMED
         await record_personal_contact(
             uow,
             district_id=district_id,
@@ -176,14 +183,24 @@ async def on_booking(uow: UnitOfWork, event: BookingEvent, meta: ReceivedEvent) 
             at=meta.time or now,
             school_id=event.school_id,
         )
+        await _notify_guardian(
+            uow, event, meta, Template.CONFERENCE_CONFIRMED, params, due_at=now, now=now
+        )
     elif isinstance(event, ConferenceBookingMoved):
-        template = Template.CONFERENCE_MOVED
+        told = await told_guardians(uow, district_id, event.booking_id, CONFIRMATION)
+        await cancel_notices(uow, district_id, event.booking_id, (CONFIRMATION, *REMINDERS))
+        if told:
+            await _tell_of_move(uow, event, meta, params, before=applied.before, now=now)
+        else:
+            # The confirmation has not gone out (quiet hours): a move of a booking the family
+            # never heard of is its confirmation, with the time as it stands now.
+            await _notify_guardian(uow, event, meta, CONFIRMATION, params, due_at=now, now=now)
     else:
-        template = Template.CONFERENCE_CANCELLED
-    params = _booking_params(event, "CANCEL" if cancelled else "REQUEST")
-    if isinstance(event, ConferenceBookingMoved):
-        params["previous_starts_at"] = event.previous_starts_at
-    await _notify_guardian(uow, event, meta, template, params, due_at=now, now=now)
+        # A cancel stops the move notices still waiting too: the family hears only this.
+        await cancel_notices(uow, district_id, event.booking_id, BEFORE_THE_CONFERENCE)
+        await _notify_guardian(
+            uow, event, meta, Template.CONFERENCE_CANCELLED, params, due_at=now, now=now
+        )
     await followups.survey_conference(uow, event, meta)
     if cancelled:
         return
@@ -195,6 +212,40 @@ async def on_booking(uow: UnitOfWork, event: BookingEvent, meta: ReceivedEvent) 
             await _notify_guardian(
                 uow, event, meta, reminder, reminder_params, due_at=due_at, now=now
             )
+
+
+async def _tell_of_move(
+    uow: UnitOfWork,
+    event: ConferenceBookingMoved,
+    meta: ReceivedEvent,
+    params: dict[str, Any],
+    *,
+    before: Document | None,
+    now: datetime,
+) -> None:
+    """Moves of one booking within the change window reach the family as one notice, with
+    the last time and the last SEQUENCE, the way a meeting's changes do (0542)."""
+    if event.starts_at <= now:
+        return
+    # What the family knew before this move. A booking the read model kept without its end
+    # (before it kept one) is never taken as moved back: the family is told.
+    known = {"starts_at": event.previous_starts_at, "ends_at": (before or {}).get("ends_at")}
+    change = Change(
+        district_id=meta.district_id,
+        source_event_id=meta.id,
+        subject_id=event.booking_id,
+        template=Template.CONFERENCE_MOVED,
+        audience=guardians_audience([event.guardian_id]),
+        starts_at=event.starts_at,
+        state={"starts_at": event.starts_at, "ends_at": event.ends_at},
+        known=known,
+        params=params,
+        school_id=event.school_id,
+        student_id=event.student_id,
+        fanout=uow.config_as(Config).recipient_wait,
+        supersede=True,
+    )
+    await tell_of_change(uow, change, now=now)
 
 
 async def _notify_guardian(

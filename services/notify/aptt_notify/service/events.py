@@ -23,15 +23,13 @@ from aptt_platform.mongo import Document, UnitOfWork, utcnow
 from aptt_notify import store
 from aptt_notify.domain.model import REMINDER_TEMPLATES, Template
 from aptt_notify.domain.timing import reminders_due
+from aptt_notify.service.changes import Change, tell_of_change
 from aptt_notify.service.notices import (
-    CANCELLED,
-    SCHEDULED,
     cancel_notices,
     classroom_audience,
     create_notice,
     expand,
     guardians_audience,
-    open_notice,
     student_audience,
     told_audience,
 )
@@ -144,66 +142,21 @@ async def _tell_of_change(
     known: Document,
     now: datetime,
 ) -> None:
-    """One change notice per meeting and window (docs/decisions/0542).
-
-    The notice waits out the change window; a change within it folds into the notice still
-    waiting, whose messages are written when it falls due and say the meeting's final state
-    (the sender renders them from the meeting as it is then). A meeting about to begin is
-    not held back: its notice is due by `change_notice_lead` before the start."""
-    config = uow.config_as(Config)
-    district_id = meta.district_id
-    meeting = {"district_id": district_id, "meeting_id": data.meeting_id, "status": SCHEDULED}
-    waiting = [
-        n
-        for n in await store.notices.notices(uow, meeting)
-        if n["template"] == Template.MEETING_RESCHEDULED
-    ]
-    latest_due = data.starts_at - config.change_notice_lead
-    if waiting:
-        notice = waiting[0]
-        if "known" in notice and _as_families_knew(notice["known"], data):
-            # Moved back to what the families were told: nothing to tell them.
-            await store.notices.set_notices(uow, {"_id": notice["_id"]}, {"status": CANCELLED})
-            return
-        due_at = max(now, min(notice["due_at"], latest_due))
-        changed = {"due_at": due_at, "fanout_until": due_at, "expires_at": data.starts_at}
-        await store.notices.set_notices(uow, {"_id": notice["_id"]}, changed)
-        if due_at <= now:
-            await open_notice(uow, {**notice, **changed}, now=now)
-        return
-    due_at = max(now, min(now + config.change_window, latest_due))
-    await create_notice(
-        uow,
-        district_id=district_id,
+    """The guardians who were told hear the change once per window (docs/decisions/0542);
+    the sender renders their messages from the meeting as it is then."""
+    fields = ("starts_at", "duration_minutes", "location")
+    change = Change(
+        district_id=meta.district_id,
         source_event_id=meta.id,
+        subject_id=data.meeting_id,
         template=Template.MEETING_RESCHEDULED,
         audience=told_audience(data.meeting_id),
-        params={"previous_starts_at": known["starts_at"]},
-        due_at=due_at,
-        now=now,
-        fanout_until=due_at,
-        expires_at=data.starts_at,
+        starts_at=data.starts_at,
+        state={name: getattr(data, name) for name in fields},
+        known={name: known.get(name) for name in fields},
         school_id=data.school_id,
-        meeting_id=data.meeting_id,
-        known={
-            "starts_at": known["starts_at"],
-            "duration_minutes": known.get("duration_minutes"),
-            "location": known.get("location"),
-        },
     )
-
-
-def _as_families_knew(known: Document, data: TeamMeetingRescheduled) -> bool:
-    return (
-        _same_instant(known["starts_at"], data.starts_at)
-        and known.get("duration_minutes") == data.duration_minutes
-        and known.get("location") == data.location
-    )
-
-
-def _same_instant(stored: datetime, given: datetime) -> bool:
-    # The database keeps milliseconds and an aware UTC time.
-    return abs((stored - given).total_seconds()) < 0.001
+    await tell_of_change(uow, change, now=now)
 
 
 async def on_meeting_cancelled(

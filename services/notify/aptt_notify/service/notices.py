@@ -136,18 +136,24 @@ async def audience_of(uow: UnitOfWork, notice: Document) -> set[str]:
         return set(audience["guardian_ids"])
     if kind == "unbooked":
         return await store.conferences.unbooked_guardians(uow, district_id, audience)
-    invited = await store.messages.messages(
+    return await told_guardians(
+        uow, district_id, audience["meeting_id"], Template.MEETING_INVITATION
+    )
+
+
+async def told_guardians(
+    uow: UnitOfWork, district_id: str, meeting_id: str, template: Template
+) -> set[str]:
+    """Guardians whom a message of `template` about the meeting reached, or who can read it
+    in the app: a change is news only to them."""
+    sent = await store.messages.messages(
         uow,
-        {
-            "district_id": district_id,
-            "meeting_id": audience["meeting_id"],
-            "template": str(Template.MEETING_INVITATION),
-        },
+        {"district_id": district_id, "meeting_id": meeting_id, "template": str(template)},
         {"recipient_id": 1, "status": 1},
     )
     # The status is checked here: beside the meeting's index it would make a scan.
     told = {MessageStatus.DISPATCHED.value, MessageStatus.SUPPRESSED.value}
-    return {m["recipient_id"] for m in invited if m["status"] in told}
+    return {m["recipient_id"] for m in sent if m["status"] in told}
 
 
 def message_key(source_event_id: str, recipient_id: str, template: str) -> str:
