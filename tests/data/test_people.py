@@ -29,6 +29,10 @@ async def test_guardians_see_their_own_children_and_staff_their_own_classes(
         teacher = data_service.token(district, "teacher", subject="t1", schools=["sch1"])
         classes = (await client.get("/v1/me/classrooms", headers=teacher)).json()["items"]
         assert [c["classroom_id"] for c in classes] == ["c1"]
+        # Who teaches it, by name only: the school's reach per teacher needs no contact.
+        assert classes[0]["teachers"] == [
+            {"teacher_id": "t1", "given_name": "Ana", "family_name": "Ruiz"}
+        ]
         listed = await client.get("/v1/classrooms/c1/class-list", headers=teacher)
         students = listed.json()["students"]
         assert len(students) == 6

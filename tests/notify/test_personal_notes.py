@@ -252,6 +252,7 @@ async def test_class_list_and_reach_count_notes_attendance_and_home_visits(
         "reached": 3,
         "rate": 0.75,
         "not_reached": [unheard.student_id],
+        "withheld": False,
     }
     school = await notify.client.get(
         "/v1/reach",
@@ -268,6 +269,39 @@ async def test_class_list_and_reach_count_notes_attendance_and_home_visits(
         "/v1/reach", params={"teacher_id": TEACHER}, headers=staff(district)
     )
     assert mine.json()["families"] == 4
+    assert mine.json()["reached"] == 3
+    # A principal compares teachers in numbers; four families are fewer than the minimum
+    # group (5), so only their number is given, not who was reached.
+    principal = staff(district, "admin-1", roles=["school_admin"])
+    theirs = await notify.client.get(
+        "/v1/reach",
+        params={"teacher_id": TEACHER, "school_id": district.school_id},
+        headers=principal,
+    )
+    assert theirs.status_code == 200, theirs.text
+    assert theirs.json() == {
+        "days": 30,
+        "families": 4,
+        "reached": None,
+        "rate": None,
+        "not_reached": [],
+        "withheld": True,
+    }
+    elsewhere = staff(district, "admin-2", roles=["school_admin"], school_ids=["sch-other"])
+    refused = await notify.client.get(
+        "/v1/reach",
+        params={"teacher_id": TEACHER, "school_id": district.school_id},
+        headers=elsewhere,
+    )
+    assert refused.status_code == 403
+    three = {"teacher_id": TEACHER, "school_id": district.school_id}
+    three["classroom_id"] = district.classroom_id
+    unclear = await notify.client.get("/v1/reach", params=three, headers=principal)
+    assert unclear.status_code == 422
+    colleague = await notify.client.get(
+        "/v1/reach", params={"teacher_id": TEACHER}, headers=staff(district, "t-2")
+    )
+    assert colleague.status_code == 403
     listed = await notify.client.get(
         f"/v1/classrooms/{district.classroom_id}/families", headers=staff(district)
     )

@@ -273,18 +273,34 @@ async def test_in_arabic_the_school_year_is_isolated_from_the_right_to_left_text
     browser: Browser, site: Site
 ) -> None:
     """Inside right-to-left text a bare 2026-2027 can read as 2027-2026: every page that
-    names the school year sets it apart in <bdi>."""
-    context, page = await signed_in(browser, site, PRINCIPAL)
-    for path in (
-        "/school/events",
-        "/school/events/sch-lincoln",
-        "/school/calendars/sch-lincoln",
-        "/school/outcomes",
-    ):
-        await page.goto(f"{site.url}{path}?lang=ar")
-        assert await page.locator("html").get_attribute("dir") == "rtl"
-        assert f"<bdi>{THIS_YEAR}</bdi>" in await page.content(), path
-    await context.close()
+    names the school year sets it apart as a left-to-right `bdi` (the `ltr` filter), the
+    coordinator's and the educator's home-visit pages as much as the outcome pages."""
+    pages = {
+        PRINCIPAL: (
+            "/school/events",
+            "/school/events/sch-lincoln",
+            "/school/calendars/sch-lincoln",
+            "/school/outcomes",
+            "/school/goals/sch-lincoln",
+            "/school/reach/sch-lincoln",
+            "/school/visits",
+            "/school/visits/classes/c-lincoln-3a",
+        ),
+        "e-lincoln-3": ("/visits",),
+    }
+    for who, paths in pages.items():
+        context, page = await signed_in(browser, site, who)
+        for path in paths:
+            answer = await page.goto(f"{site.url}{path}?lang=ar")
+            assert answer is not None
+            assert answer.status == 200, path
+            assert await page.locator("html").get_attribute("dir") == "rtl"
+            years = page.locator("main bdi[dir=ltr]", has_text=THIS_YEAR)
+            assert await years.count() >= 1, path
+            # Laid out left to right, in order, inside the right-to-left page.
+            direction = await years.first.evaluate("e => getComputedStyle(e).direction")
+            assert (direction, (await years.first.inner_text()).strip()) == ("ltr", THIS_YEAR)
+        await context.close()
 
 
 async def test_the_same_event_form_posted_twice_records_one_event(

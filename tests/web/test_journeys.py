@@ -357,8 +357,17 @@ async def test_a_family_says_yes_to_a_home_visit_and_chooses_the_time(
 
 
 # The pages each person reaches by following links from their start page, checked in the
-# three languages the issue names: English, Spanish and Arabic (right to left).
-CRAWLED = {FAMILY: "/family", "t-reyes": "/teach", "demo-admin": "/school"}
+# three languages the issue names: English, Spanish and Arabic (right to left). One person of
+# each role of the demo: a family, a teacher, a district admin, a school admin (Garfield's,
+# from the home-visit coordinator's pages, which a district admin's first pages do not
+# reach) and a home-visit educator.
+CRAWLED = {
+    FAMILY: "/family",
+    "t-reyes": "/teach",
+    "demo-admin": "/school",
+    "p-garfield": "/school/visits",
+    "e-lincoln-1": "/visits",
+}
 LANGUAGES = ("en", "es", "ar")
 MAX_PAGES = 25
 
@@ -389,7 +398,7 @@ async def _crawl(page: Page, start: str, origin: str) -> list[str]:
     return seen
 
 
-@pytest.mark.timeout(900)  # some 200 pages, each checked by axe at three widths
+@pytest.mark.timeout(1800)  # some 300 pages, each checked by axe at three widths
 async def test_every_page_meets_wcag_aa_in_english_spanish_and_arabic_and_reflows(
     browser: Browser, site: Site
 ) -> None:
@@ -413,7 +422,10 @@ async def test_every_page_meets_wcag_aa_in_english_spanish_and_arabic_and_reflow
         urls = await _crawl(page, start, site.url)
         if who == "demo-admin":
             urls.append(await _an_import_report(page, site))
-        assert len(urls) >= 3, urls
+        # An educator's visits depend on the pairs a coordinator proposed (tests/web/
+        # test_visit_pages.py checks those pages): their start page may be all they reach.
+        assert urls[0] == site.url + start
+        assert len(urls) >= (1 if who == "e-lincoln-1" else 3), urls
         await context.close()
         for language in LANGUAGES:
             context, page = await signed_in(browser, site, who)

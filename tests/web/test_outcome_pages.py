@@ -116,6 +116,13 @@ async def test_a_principal_reads_the_schools_reach_as_the_data_service_gives_it(
     ]
     assert school["visited"] is None
     assert TOO_FEW in main
+    # Notes, meetings and booked conferences are counted now, on the one reach page per
+    # school that notify measures: this page says so and leads there.
+    assert "not counted yet" not in main
+    assert "This page counts home visits over the school year." in main
+    await page.get_by_role("link", name="Families and personal contact").click()
+    await page.wait_for_url(site.url + "/school/contact/sch-lincoln")
+    await expect(page.get_by_role("heading", name="Families and personal contact")).to_be_visible()
     await context.close()
 
 

@@ -22,6 +22,7 @@ ROLES = {
     TEACHER: (["teacher"], ["sch-lincoln"]),
     "t-okafor": (["teacher"], ["sch-garfield"]),
     PRINCIPAL: (["school_admin"], ["sch-lincoln"]),
+    "p-garfield": (["school_admin"], ["sch-garfield"]),
 }
 
 
@@ -165,6 +166,63 @@ async def test_a_principal_reads_the_schools_reach_in_numbers_only(
         for guardian in student["guardians"]:
             assert guardian["family_name"] not in text
     assert await accessibility_violations(page) == []
+    await context.close()
+
+
+async def test_a_principal_reads_each_teachers_reach_as_notify_counts_it(
+    browser: Browser, site: Site
+) -> None:
+    theirs = await _api(
+        site,
+        "notify",
+        "/v1/reach",
+        subject=PRINCIPAL,
+        teacher_id=TEACHER,
+        school_id="sch-lincoln",
+        days=14,
+    )
+    assert not theirs["withheld"], "the demo teacher has more families than the minimum"
+    context, page = await signed_in(browser, site, PRINCIPAL)
+    await page.goto(site.url + "/school/contact/sch-lincoln?days=14")
+    by_teacher = page.get_by_role("region", name="Personal contact by teacher")
+    rate = f"{round(theirs['rate'] * 100, 2):g}%"
+    row = by_teacher.get_by_role("row").filter(has_text="Ana Reyes")
+    assert [c.strip() for c in await row.get_by_role("cell").all_inner_texts()] == [
+        str(theirs["families"]),
+        str(theirs["reached"]),
+        str(len(theirs["not_reached"])),
+        rate,
+    ]
+    # Another school's teacher is not a row of this school.
+    assert "Okafor" not in await by_teacher.inner_text()
+    await context.close()
+
+    # Garfield's principal reads Garfield's teacher, and neither Lincoln's page nor its
+    # teacher's figures; a teacher reads no school's page.
+    context, page = await signed_in(browser, site, "p-garfield")
+    await page.goto(site.url + "/school/contact/sch-garfield")
+    region = page.get_by_role("region", name="Personal contact by teacher")
+    await expect(region).to_contain_text("Grace Okafor")
+    assert "Reyes" not in await region.inner_text()
+    answer = await page.goto(site.url + "/school/contact/sch-lincoln")
+    assert answer is not None
+    assert answer.status == 404
+    await context.close()
+    roles, schools = ROLES["p-garfield"]
+    token = site.issuer.mint(
+        subject="p-garfield", district_id=demo.DISTRICT, roles=roles, school_ids=schools
+    )
+    async with httpx.AsyncClient(base_url=site.services["notify"], timeout=30) as api:
+        refused = await api.get(
+            "/v1/reach",
+            params={"teacher_id": TEACHER, "school_id": "sch-lincoln"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert refused.status_code == 403
+    context, page = await signed_in(browser, site, "t-okafor")
+    answer = await page.goto(site.url + "/school/contact/sch-garfield")
+    assert answer is not None
+    assert answer.status == 404
     await context.close()
 
 

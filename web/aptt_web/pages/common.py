@@ -19,6 +19,7 @@ from babel.numbers import format_decimal
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from pymongo.errors import DuplicateKeyError
 from starlette.datastructures import FormData
 
@@ -33,6 +34,16 @@ TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def left_to_right(value: object) -> Markup:
+    """A figure that reads left to right in every language (a school year such as
+    2026-2027, a date range in digits), kept in order inside a right-to-left page: `{{ year|ltr }}`,
+    or in a sentence `(_("... {year}")|e).format(year=year|ltr)` (decision 0600)."""
+    return Markup('<bdi dir="ltr">%s</bdi>') % value
+
+
+TEMPLATES.filters["ltr"] = left_to_right
 # Form fields: a bound on every value a person can type (the services bound them again).
 MAX_FIELD = 2000
 MAX_FIELDS = 400

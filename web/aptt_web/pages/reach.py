@@ -111,35 +111,49 @@ async def contact_schools(v: SignedIn) -> Response:
 
 @router.get("/school/contact/{school_id}", response_class=Response)
 async def school_reach(v: SignedIn, school_id: Id, days: str | None = None) -> Response:
-    """Counts only: how many families of each class heard from the school in person lately.
-    Notify gives the ids of the families not reached; this page names none of them."""
+    """Counts only: how many families of each class, and of each teacher's classes in this
+    school, heard from the school in person lately. Notify gives the ids of the families not
+    reached; this page names none of them, and notify withholds a teacher's small groups."""
     _admin(v)
     chosen = days_of(days)
     name, rooms = await school_rooms(v, school_id)
     school = await _reach(v, chosen, school_id=school_id)
+    teachers = {t["teacher_id"]: t for r in rooms for t in r.get("teachers", [])}
     limit = asyncio.Semaphore(AT_ONCE)
 
-    async def one(room: dict[str, Any]) -> dict[str, Any]:
+    async def one(key: tuple[str, str], **scope: str) -> tuple[tuple[str, str], dict[str, Any]]:
         async with limit:
-            figures = await _reach(v, chosen, classroom_id=room["classroom_id"])
-        return {"classroom": room, "figures": _counts(figures)}
+            return key, _counts(await _reach(v, chosen, **scope))
 
+    found = dict(
+        await asyncio.gather(
+            *(one(("class", r["classroom_id"]), classroom_id=r["classroom_id"]) for r in rooms),
+            *(one(("teacher", t), teacher_id=t, school_id=school_id) for t in teachers),
+        )
+    )
     return v.render(
         "school/contact.html",
         school_id=school_id,
         school_name=name,
         school=_counts(school),
-        classrooms=list(await asyncio.gather(*(one(r) for r in rooms))),
+        classrooms=[{"classroom": r, "figures": found["class", r["classroom_id"]]} for r in rooms],
+        teachers=[
+            {"teacher": t, "figures": found["teacher", t["teacher_id"]]}
+            for t in sorted(teachers.values(), key=lambda t: (t["family_name"], t["given_name"]))
+        ],
         days=chosen,
         choices=DAYS,
     )
 
 
 def _counts(reach: dict[str, Any]) -> dict[str, Any]:
-    """A reach answer without its list of student ids: the school view shows numbers."""
+    """A reach answer without its list of student ids: the school view shows numbers. A
+    withheld figure (null) reads "too few to show"."""
+    withheld = reach.get("withheld", False)
     return {
         "families": reach["families"],
         "reached": reach["reached"],
-        "not_reached": len(reach["not_reached"]),
+        "not_reached": None if withheld else len(reach["not_reached"]),
         "rate": reach["rate"],
+        "withheld": withheld,
     }

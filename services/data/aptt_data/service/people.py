@@ -21,6 +21,12 @@ from aptt_data.store import roster as roster_store
 MAX_CLASSROOMS = 500
 
 
+class TeacherRef(BaseModel):
+    teacher_id: str
+    given_name: str
+    family_name: str
+
+
 class ClassroomRef(BaseModel):
     classroom_id: str
     title: str
@@ -28,6 +34,9 @@ class ClassroomRef(BaseModel):
     school_id: str
     school_name: str
     timezone: str | None = Field(description="IANA name; null until the school's is set")
+    teachers: list[TeacherRef] = Field(
+        description="Who teaches the class, by name (no contact): reach per teacher (0606)"
+    )
 
 
 class Child(BaseModel):
@@ -83,12 +92,14 @@ async def my_children(uow: UnitOfWork, *, principal: Principal) -> Children:
             "title": 1,
             "grade": 1,
             "student_ids": 1,
+            "teacher_ids": 1,
         },
         session=uow.session,
     )
     names = await roster_store.schools(
         uow, district, {s["school_id"] for s in students} | {c["school_id"] for c in classrooms}
     )
+    teachers = await roster_store.teacher_names(uow, district, _teacher_ids(classrooms))
     items = [
         Child(
             student_id=s["student_id"],
@@ -98,7 +109,9 @@ async def my_children(uow: UnitOfWork, *, principal: Principal) -> Children:
             school_id=s["school_id"],
             school_name=names.get(s["school_id"], {}).get("name", s["school_id"]),
             classrooms=[
-                _ref(c, names) for c in classrooms if s["student_id"] in c.get("student_ids", [])
+                _ref(c, names, teachers)
+                for c in classrooms
+                if s["student_id"] in c.get("student_ids", [])
             ],
         )
         for s in sorted(students, key=lambda s: (s["given_name"], s["student_id"]))
@@ -121,7 +134,10 @@ async def my_classrooms(uow: UnitOfWork, *, principal: Principal) -> Classrooms:
         uow, district, field or "classroom_id", values, MAX_CLASSROOMS
     )
     names = await roster_store.schools(uow, district, {c["school_id"] for c in found})
-    items = sorted((_ref(c, names) for c in found), key=lambda c: (c.school_name, c.title))
+    teachers = await roster_store.teacher_names(uow, district, _teacher_ids(found))
+    items = sorted(
+        (_ref(c, names, teachers) for c in found), key=lambda c: (c.school_name, c.title)
+    )
     return Classrooms(items=items)
 
 
@@ -162,8 +178,9 @@ async def class_list(uow: UnitOfWork, *, principal: Principal, classroom_id: str
     )
     by_id = {g["guardian_id"]: g for g in guardians}
     names = await roster_store.schools(uow, district, [classroom["school_id"]])
+    teachers = await roster_store.teacher_names(uow, district, _teacher_ids([classroom]))
     return ClassList(
-        classroom=_ref(classroom, names),
+        classroom=_ref(classroom, names, teachers),
         students=[
             ClassStudent(
                 student_id=s["student_id"],
@@ -186,7 +203,13 @@ async def class_list(uow: UnitOfWork, *, principal: Principal, classroom_id: str
     )
 
 
-def _ref(classroom: dict[str, object], names: dict[str, Document]) -> ClassroomRef:
+def _teacher_ids(classrooms: list[Document]) -> set[str]:
+    return {t for c in classrooms for t in c.get("teacher_ids", [])}
+
+
+def _ref(
+    classroom: Document, names: dict[str, Document], teachers: dict[str, Document]
+) -> ClassroomRef:
     school_id = str(classroom["school_id"])
     school = names.get(school_id, {})
     grade = classroom.get("grade")
@@ -197,4 +220,13 @@ def _ref(classroom: dict[str, object], names: dict[str, Document]) -> ClassroomR
         school_id=school_id,
         school_name=school.get("name", school_id),
         timezone=school.get("timezone"),
+        teachers=[
+            TeacherRef(
+                teacher_id=t,
+                given_name=teachers[t].get("given_name", ""),
+                family_name=teachers[t].get("family_name", t),
+            )
+            for t in classroom.get("teacher_ids", [])
+            if t in teachers
+        ],
     )

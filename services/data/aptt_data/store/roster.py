@@ -11,7 +11,15 @@ from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
 
 from aptt_data.domain.changes import Changes
 from aptt_data.domain.roster import ID_FIELDS, Classroom, Guardian, Kind, School, Student, Teacher
-from aptt_data.store import CLASSROOMS, DISTRICTS, ROSTER_RECORDS, SCHOOLS, STUDENTS, find_in
+from aptt_data.store import (
+    CLASSROOMS,
+    DISTRICTS,
+    ROSTER_RECORDS,
+    SCHOOLS,
+    STUDENTS,
+    TEACHERS,
+    find_in,
+)
 
 Fields = dict[str, Any]
 
@@ -326,7 +334,14 @@ async def classrooms_where(
     uow: UnitOfWork, district_id: str, field: str, values: Iterable[str] | None, limit: int
 ) -> list[Document]:
     """Classrooms by one indexed field (`teacher_ids`, `school_id`), or all of the district."""
-    projection = {"_id": 0, "classroom_id": 1, "school_id": 1, "title": 1, "grade": 1}
+    projection = {
+        "_id": 0,
+        "classroom_id": 1,
+        "school_id": 1,
+        "title": 1,
+        "grade": 1,
+        "teacher_ids": 1,
+    }
     if values is None:
         cursor = uow.collection(CLASSROOMS).find(
             {"district_id": district_id}, projection, session=uow.session, limit=limit
@@ -356,3 +371,18 @@ async def schools(
         session=uow.session,
     )
     return {doc["school_id"]: doc for doc in found}
+
+
+async def teacher_names(
+    uow: UnitOfWork, district_id: str, teacher_ids: Iterable[str]
+) -> dict[str, Document]:
+    """Teacher id -> given and family name (never the contact)."""
+    found = await find_in(
+        uow.collection(TEACHERS),
+        {"district_id": district_id},
+        "teacher_id",
+        teacher_ids,
+        projection={"_id": 0, "teacher_id": 1, "given_name": 1, "family_name": 1},
+        session=uow.session,
+    )
+    return {doc["teacher_id"]: doc for doc in found}

@@ -173,9 +173,13 @@ async def class_list(
 class ReachOut(BaseModel):
     days: int
     families: int
-    reached: int
-    rate: float | None = Field(description="reached / families; null for no families")
+    reached: int | None = Field(
+        description="null when withheld: an admin reading a teacher's reach of fewer "
+        "families than the district's minimum group"
+    )
+    rate: float | None = Field(description="reached / families; null for no families or withheld")
     not_reached: list[str] = Field(description="student ids of the families not reached")
+    withheld: bool = Field(description="true: too few families to show figures")
 
 
 ScopeId = Annotated[str | None, Query(min_length=1, max_length=64)]
@@ -183,7 +187,8 @@ ScopeId = Annotated[str | None, Query(min_length=1, max_length=64)]
 
 @router.get(
     "/reach",
-    summary="Families with no personal contact in `days` days, per classroom, teacher or school",
+    summary="Families with no personal contact in `days` days, per classroom, teacher (in one "
+    "school, with `school_id`) or school",
     responses=problems(403, 404),
 )
 async def reach_of(
@@ -196,8 +201,12 @@ async def reach_of(
     days: Annotated[int | None, Query(ge=1, le=365)] = None,
 ) -> ReachOut:
     named = [s for s in (classroom_id, teacher_id, school_id) if s is not None]
-    if len(named) != 1:
-        raise DomainError("name one of classroom_id, teacher_id, school_id", code="bad-scope")
+    in_school = teacher_id is not None and school_id is not None and classroom_id is None
+    if len(named) != 1 and not in_school:
+        raise DomainError(
+            "name one of classroom_id, teacher_id, school_id (or a teacher_id and its school_id)",
+            code="bad-scope",
+        )
     found = await mongo.run(
         reach.reach_of,
         principal=principal,
@@ -213,4 +222,5 @@ async def reach_of(
         reached=found.reached,
         rate=found.rate,
         not_reached=found.not_reached,
+        withheld=found.withheld,
     )

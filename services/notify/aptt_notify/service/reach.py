@@ -87,12 +87,18 @@ async def last_contacts(
 class Reach:
     days: int
     families: int
-    reached: int
+    reached: int | None  # None: withheld, fewer families than the district's minimum
     not_reached: list[str]  # student ids, so the teacher knows whom to write to next
 
     @property
+    def withheld(self) -> bool:
+        return self.reached is None
+
+    @property
     def rate(self) -> float | None:
-        return round(self.reached / self.families, 3) if self.families else None
+        if self.reached is None or not self.families:
+            return None
+        return round(self.reached / self.families, 3)
 
 
 async def reach_of(
@@ -105,19 +111,27 @@ async def reach_of(
     days: int | None,
     now: datetime,
 ) -> Reach:
-    """Reach of one classroom, one teacher's classrooms, or one school."""
+    """Reach of one classroom, one teacher's classrooms (of one school, when named), or one
+    school. An admin reading a teacher's reach compares staff: with fewer families than the
+    district's minimum group, only the number of families is given (decision 0606)."""
     district_id = principal.district_id
     days = days or uow.config_as(Config).reach_days
     student_ids: set[str] = set()
+    withhold = False
     if classroom_id is not None:
         classroom = await staff.classroom(uow, principal, classroom_id)
         student_ids = set(classroom.get("student_ids", []))
     elif teacher_id is not None:
         classrooms = await staff.teacher_classrooms(uow, district_id, teacher_id)
+        if school_id is not None:
+            if teacher_id != principal.subject:
+                staff.school(principal, school_id)
+            classrooms = [c for c in classrooms if c.get("school_id") == school_id]
         if teacher_id != principal.subject:
             if not principal.has_any("district_admin", "school_admin"):
                 raise out_of_reach(principal, "teacher")
             classrooms = [c for c in classrooms if principal.may_see_school(c.get("school_id", ""))]
+            withhold = True
         student_ids = {s for c in classrooms for s in c.get("student_ids", [])}
     elif school_id is not None:
         staff.school(principal, school_id)
@@ -130,6 +144,8 @@ async def reach_of(
         )
         student_ids = {d["student_id"] for d in found}
     ordered = sorted(student_ids)
+    if withhold and len(ordered) < await staff.min_group(uow, district_id):
+        return Reach(days=days, families=len(ordered), reached=None, not_reached=[])
     latest = await last_contacts(uow, district_id, ordered, now - timedelta(days=days))
     return Reach(
         days=days,

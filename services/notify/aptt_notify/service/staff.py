@@ -14,6 +14,7 @@ from aptt_platform.errors import NotFound
 from aptt_platform.mongo import Document, UnitOfWork
 
 from aptt_notify import store
+from aptt_notify.settings import Config
 
 # A teacher's classrooms: homeroom and subjects, a few dozen at most.
 MAX_CLASSROOMS_OF_TEACHER = 200
@@ -65,6 +66,14 @@ async def classroom(
 def admin_of(principal: Principal, school_id: str) -> bool:
     admin = principal.has_any("district_admin", "school_admin")
     return admin and principal.may_see_school(school_id)
+
+
+async def min_group(uow: UnitOfWork, district_id: str) -> int:
+    """The district's smallest group staff read figures of (survey results, a teacher's
+    reach read by an admin); never below the platform's floor."""
+    floor = uow.config_as(Config).survey_min_answers
+    own = await store.surveys.settings_of(uow, district_id) or {}
+    return max(floor, int(own.get("min_answers") or floor))
 
 
 def school(principal: Principal, school_id: str) -> None:

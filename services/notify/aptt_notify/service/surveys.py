@@ -343,12 +343,6 @@ class Results:
     questions: list[QuestionResult]
 
 
-async def min_answers(uow: UnitOfWork, district_id: str) -> int:
-    floor = uow.config_as(Config).survey_min_answers
-    own = await store.surveys.settings_of(uow, district_id) or {}
-    return max(floor, int(own.get("min_answers") or floor))
-
-
 async def _scope(
     uow: UnitOfWork,
     principal: Principal,
@@ -389,7 +383,7 @@ async def results(
         uow, principal, meeting_id=meeting_id, classroom_id=classroom_id, school_id=school_id
     )
     match |= {"audience": audience, "next": {"$gt": 0}}
-    floor = await min_answers(uow, principal.district_id)
+    floor = await staff.min_group(uow, principal.district_id)
     respondents = await uow.collection(store.surveys.SURVEYS).count_documents(
         match, session=uow.session
     )
