@@ -39,6 +39,9 @@ from aptt_platform.tracing import continue_trace
 
 log = get_logger(__name__)
 
+# A batch's transaction that took longer than this after a write conflict is logged.
+SLOW_BATCH_SECONDS = 10.0
+
 
 @dataclass(frozen=True)
 class ConsumerConfig:
@@ -137,6 +140,16 @@ class EventConsumer:
                 except Contended:
                     async with self._serial:
                         done = await self.mongo.run(self._handle_batch, events)
+                    seconds = time.perf_counter() - started
+                    if seconds > SLOW_BATCH_SECONDS:
+                        # The driver retries a conflicting transaction for up to two minutes
+                        # without a word; the other partitions wait on the serial lock meanwhile.
+                        log.warning(
+                            "contended batch was slow",
+                            group=self.config.name,
+                            records=len(events),
+                            seconds=round(seconds, 1),
+                        )
             except ConnectionFailure as exc:
                 raise DependencyDown(str(exc)) from exc
             except Exception as exc:
